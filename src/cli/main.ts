@@ -1,0 +1,67 @@
+/** The mqbench CLI (yargs). The only module that exits the process. */
+import yargs from 'yargs';
+import type { RawRunFlags } from '../config/run-config.js';
+import { TOOL_VERSION } from '../result/document.js';
+import { brokerCommand, brokerOptions } from './broker-command.js';
+import { ExitCode } from './exit-codes.js';
+import type { Io } from './io.js';
+import { runCommand, runOptions } from './run-command.js';
+
+export async function main(args: string[], io: Io): Promise<number> {
+  let code: number = ExitCode.Pass;
+  let usageError: string | null = null;
+  const cli = yargs(args)
+    .scriptName('mqbench')
+    .version(TOOL_VERSION)
+    .usage('$0 <command> [options]')
+    .command(
+      'run',
+      'Run a benchmark: one phase per QoS against --target, or the bundled broker when none is named',
+      (y) => runOptions(y),
+      async (argv) => {
+        const flags: RawRunFlags = {
+          target: argv.target,
+          publishers: argv.publishers,
+          subscribers: argv.subscribers,
+          qos: argv.qos,
+          rate: argv.rate,
+          inflight: argv.inflight,
+          payload: argv.payload,
+          duration: argv.duration,
+          warmup: argv.warmup,
+          drain: argv.drain,
+          topic: argv.topic,
+          workers: argv.workers,
+          connectRate: argv['connect-rate'],
+          connectTimeout: argv['connect-timeout'],
+          keepalive: argv.keepalive,
+          nodelay: argv.nodelay,
+          out: argv.out,
+          json: argv.json,
+        };
+        code = await runCommand(flags, args, io);
+      },
+    )
+    .command(
+      'broker',
+      'Run the bundled reference MQTT broker (aedes) standalone until Ctrl-C',
+      (y) => brokerOptions(y),
+      async (argv) => {
+        code = await brokerCommand({ port: argv.port, host: argv.host }, io);
+      },
+    )
+    .demandCommand(1, 'name a command: run or broker')
+    .strict()
+    .help()
+    .wrap(Math.min(110, process.stdout.columns ?? 110))
+    .fail((msg, err) => {
+      if (err) throw err;
+      usageError = msg;
+    });
+  await cli.parseAsync();
+  if (usageError !== null) {
+    io.stderr.write(`mqbench: ${usageError}\nRun 'mqbench --help' for the commands and 'mqbench run --help' for the options.\n`);
+    return ExitCode.BadInput;
+  }
+  return code;
+}

@@ -1,0 +1,92 @@
+/** `mqbench run`: validate every flag, run, write the result, print, pick the exit code. */
+import type { Argv } from 'yargs';
+import { buildRunConfig, RUN_DEFAULTS, type RawRunFlags } from '../config/run-config.js';
+import { executeRun } from '../coordinator/run.js';
+import { errorMessage } from '../drivers/errors.js';
+import { writeResult } from '../result/document.js';
+import { ProgressLine } from '../reporters/progress.js';
+import { renderSummary } from '../reporters/terminal.js';
+import { ExitCode } from './exit-codes.js';
+import { wantsColour, type Io } from './io.js';
+
+export function runOptions<T>(y: Argv<T>) {
+  return y
+    .option('target', { type: 'string', describe: 'Broker to load, mqtt://host:port (MQTT over TCP). Default: start the bundled broker on a free loopback port' })
+    .option('publishers', { type: 'string', describe: 'Publishing clients per phase', default: String(RUN_DEFAULTS.publishers) })
+    .option('subscribers', { type: 'string', describe: 'Subscribing clients per phase; each receives every publisher', default: String(RUN_DEFAULTS.subscribers) })
+    .option('qos', { type: 'string', describe: 'QoS levels, comma-separated: one phase per level, run in order, reported side by side', default: RUN_DEFAULTS.qos })
+    .option('rate', { type: 'string', describe: 'Open model: total publish rate over all publishers, messages/s (e.g. 5000 or 5k/s). Latency is measured from the intended send time' })
+    .option('inflight', { type: 'string', describe: `Closed model (the default): messages in flight per publisher, until acknowledged and delivered [default: ${RUN_DEFAULTS.inflight}]` })
+    .option('payload', { type: 'string', describe: 'Payload size in bytes including the 16-byte measurement header (16B, 512B, 1KiB, 1MiB)', default: RUN_DEFAULTS.payload })
+    .option('duration', { type: 'string', describe: 'Measured steady time per phase (500ms, 10s, 2m)', default: RUN_DEFAULTS.duration })
+    .option('warmup', { type: 'string', describe: 'Warm-up before the steady window per phase: load runs, figures are excluded', default: RUN_DEFAULTS.warmup })
+    .option('drain', { type: 'string', describe: 'Grace period after publishing stops, for in-flight messages and acknowledgements', default: RUN_DEFAULTS.drain })
+    .option('topic', { type: 'string', describe: 'Publish topic template: {client} client id, {n} publisher number, {worker} worker, {run} run and phase id. Subscribers use it with + for templated levels', default: RUN_DEFAULTS.topic })
+    .option('workers', { type: 'string', describe: 'Load worker threads [default: available cores]' })
+    .option('connect-rate', { type: 'string', describe: 'New connections per second over all workers', default: RUN_DEFAULTS.connectRate })
+    .option('connect-timeout', { type: 'string', describe: 'Time allowed for TCP connect + CONNACK per client', default: RUN_DEFAULTS.connectTimeout })
+    .option('keepalive', { type: 'string', describe: 'MQTT keepalive, seconds', default: String(RUN_DEFAULTS.keepalive) })
+    .option('nodelay', { type: 'boolean', describe: 'TCP_NODELAY (Nagle off) on every client socket; --no-nodelay turns Nagle on', default: true })
+    .option('out', { type: 'string', describe: 'Directory for the JSON result file', default: RUN_DEFAULTS.out })
+    .option('json', { type: 'boolean', describe: 'Print the result document on stdout and nothing else there (summary goes to stderr)', default: false });
+}
+
+export async function runCommand(flags: RawRunFlags, argv: string[], io: Io): Promise<number> {
+  const interactive = io.stderr.isTTY === true;
+  const built = buildRunConfig(flags, interactive);
+  if ('issues' in built) {
+    io.stderr.write(`mqbench run: ${built.issues.length} problem(s) with the flags, nothing was run:\n`);
+    for (const i of built.issues) io.stderr.write(`  ${i.where}: ${i.message}\n`);
+    return ExitCode.BadInput;
+  }
+  const config = built.config;
+  const human = config.json ? io.stderr : io.stdout;
+  const colour = wantsColour(human, io.env);
+  const progress = interactive ? new ProgressLine(io.stderr as NodeJS.WriteStream) : null;
+  const controller = new AbortController();
+  let interrupts = 0;
+  const unsubscribe = io.onInterrupt(() => {
+    interrupts++;
+    progress?.clear();
+    if (interrupts === 1) {
+      io.stderr.write('mqbench: interrupted; finishing the current phase and writing results (Ctrl-C again to quit at once)\n');
+      controller.abort();
+    } else {
+      io.stderr.write('mqbench: quitting without a result file\n');
+      process.exit(ExitCode.Interrupted);
+    }
+  });
+  try {
+    const { doc, outcome } = await executeRun(config, {
+      signal: controller.signal,
+      command: argv,
+      ...(progress ? { onProgress: (p) => progress.update(p) } : {}),
+      onNote: (line) => {
+        progress?.clear();
+        if (!config.json) io.stderr.write(`${line}\n`);
+      },
+    });
+    progress?.clear();
+    let file: string | null = null;
+    try {
+      file = await writeResult(config.outDir, doc);
+    } catch (err) {
+      io.stderr.write(`mqbench: could not write the result to ${config.outDir}: ${errorMessage(err)}\n`);
+    }
+    if (config.json) io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+    human.write(renderSummary(doc, file, colour));
+    if (file === null) return ExitCode.CouldNotComplete;
+    switch (outcome.kind) {
+      case 'interrupted':
+        return ExitCode.Interrupted;
+      case 'unreachable':
+      case 'failed':
+        io.stderr.write(`mqbench: ${outcome.message}\n`);
+        return ExitCode.CouldNotComplete;
+      case 'completed':
+        return doc.verdict.passed ? ExitCode.Pass : ExitCode.Failed;
+    }
+  } finally {
+    unsubscribe();
+  }
+}

@@ -1,0 +1,211 @@
+/**
+ * Runs the phases of a run over long-lived workers: plan, connect, start barrier,
+ * per-second snapshots, stop, drain, final reports, merged phase result. Cancellation
+ * arrives as an AbortSignal; failures travel up as values, never as process exits.
+ */
+import type { RunConfig } from '../config/run-config.js';
+import type { IntervalSnapshot, TargetEndpoint } from './protocol.js';
+import { mergePhase } from '../metrics/aggregate.js';
+import { nowMicros } from '../metrics/clock.js';
+import { mergeEncoded } from '../metrics/histogram.js';
+import { processCpuSeconds, selfCpuSeconds } from '../metrics/proc-cpu.js';
+import { planWorkers, withConnectRates, type PhaseSpec } from '../plan/plan.js';
+import type { PhaseResult, PhaseStatus, TargetUsage } from '../result/schema.js';
+import type { WorkerHandle } from './worker-pool.js';
+
+/** The start barrier: publishing begins this long after every worker reported ready, microseconds. */
+const START_DELAY_US = 50_000;
+/** How often the drain asks workers for progress, milliseconds. */
+const DRAIN_POLL_MS = 100;
+/** QoS 0 has no acknowledgement: the drain ends after this long without a new delivery, milliseconds. */
+const QOS0_QUIET_MS = 1000;
+/** After an interrupt the drain is cut to this, milliseconds. */
+const INTERRUPTED_DRAIN_MS = 1000;
+/** Worker replies other than connect and finish must come within this, milliseconds. */
+const REPLY_TIMEOUT_MS = 10_000;
+
+export interface Progress {
+  phase: string;
+  stage: 'warmup' | 'steady' | 'drain';
+  /** Seconds into the current stage and its length. */
+  elapsed: number;
+  length: number;
+  sentPerSecond: number;
+  receivedPerSecond: number;
+  p99: number;
+}
+
+export interface TargetInfo {
+  endpoint: TargetEndpoint;
+  url: string;
+  /** The broker's process id when mqbench started it, so its CPU can be measured. */
+  pid: number | null;
+}
+
+export interface PhaseRun {
+  spec: PhaseSpec;
+  config: RunConfig;
+  target: TargetInfo;
+  workers: WorkerHandle[];
+  signal: AbortSignal;
+  onProgress?: (p: Progress) => void;
+}
+
+export async function runPhase(run: PhaseRun): Promise<PhaseResult> {
+  const { spec, config, workers, signal } = run;
+  const plans = withConnectRates(planWorkers(spec, workers.length), config.connectRate);
+  const window = new SharedArrayBuffer(4 * (spec.params.publishers + 1));
+  const clients = spec.params.publishers + spec.params.subscribers;
+  // Pacing plus one connect timeout plus a margin for the subscriptions.
+  const connectBudgetMs = (clients / config.connectRate) * 1000 + config.connectTimeoutMs + 10_000;
+  const snapshots: IntervalSnapshot[] = [];
+  let status: PhaseStatus = 'completed';
+  let error: string | undefined;
+  let steadySeconds = 0;
+  let drainSeconds = 0;
+  let drainComplete = false;
+  let cpuSeconds = 0;
+  let targetCpu: number | null = null;
+
+  const readies = await Promise.all(
+    workers.map((w, i) => {
+      const plan = plans[i];
+      if (plan === undefined) throw new Error(`no plan for worker ${i}`);
+      return w.request(
+        { type: 'phase', phase: spec, plan, target: run.target.endpoint, client: { connectTimeoutMs: config.connectTimeoutMs, keepaliveSeconds: config.keepaliveSeconds, noDelay: config.noDelay }, window },
+        'ready',
+        connectBudgetMs,
+      );
+    }),
+  );
+  const failures = readies.flatMap((r) => r.failures);
+  if (failures.length > 0) {
+    status = 'failed';
+    error = connectFailureMessage(run.target.url, failures, clients);
+  } else if (signal.aborted) {
+    status = 'interrupted';
+    error = 'interrupted before publishing started';
+  } else {
+    const startUs = nowMicros() + START_DELAY_US;
+    const steadyStartUs = startUs + spec.warmupMs * 1000;
+    const endUs = steadyStartUs + spec.durationMs * 1000;
+    for (const w of workers) w.post({ type: 'start', startUs, steadyStartUs });
+    let t = 0;
+    const tick = async (stage: Progress['stage'], stageStartUs: number, stageLength: number): Promise<void> => {
+      t++;
+      const snaps = await Promise.all(workers.map((w) => w.request({ type: 'tick', t }, 'snapshot', REPLY_TIMEOUT_MS)));
+      const group = snaps.map((s) => s.snapshot);
+      snapshots.push(...group);
+      if (run.onProgress !== undefined) {
+        const sent = group.reduce((a, s) => a + s.sent, 0);
+        const received = group.reduce((a, s) => a + s.received, 0);
+        const h = mergeEncoded(group.map((s) => s.e2e));
+        run.onProgress({
+          phase: spec.name,
+          stage,
+          elapsed: Math.max(0, (nowMicros() - stageStartUs) / 1e6),
+          length: stageLength,
+          sentPerSecond: sent,
+          receivedPerSecond: received,
+          p99: h.totalCount === 0 ? 0 : h.getValueAtPercentile(99),
+        });
+      }
+    };
+
+    let cpuAtSteady: number | null = null;
+    let targetCpuAtSteady: number | null = null;
+    const markSteady = (): void => {
+      cpuAtSteady = selfCpuSeconds();
+      targetCpuAtSteady = run.target.pid === null ? null : processCpuSeconds(run.target.pid);
+    };
+    await sleepUntil(steadyStartUs, startUs, signal, () => tick('warmup', startUs, spec.warmupMs / 1000));
+    if (!signal.aborted) markSteady();
+    await sleepUntil(endUs, startUs, signal, () => tick('steady', steadyStartUs, spec.durationMs / 1000));
+    const stopUs = nowMicros();
+    for (const w of workers) w.post({ type: 'stop' });
+    if (cpuAtSteady !== null) {
+      cpuSeconds = selfCpuSeconds() - cpuAtSteady;
+      const targetNow = run.target.pid === null ? null : processCpuSeconds(run.target.pid);
+      targetCpu = targetNow === null || targetCpuAtSteady === null ? null : targetNow - targetCpuAtSteady;
+      steadySeconds = (stopUs - steadyStartUs) / 1e6;
+    }
+    if (signal.aborted) {
+      status = 'interrupted';
+      error = `interrupted after ${((stopUs - startUs) / 1e6).toFixed(1)}s of publishing`;
+    }
+
+    const drainStartUs = nowMicros();
+    drainComplete = await drain(run, signal.aborted ? Math.min(spec.drainMs, INTERRUPTED_DRAIN_MS) : spec.drainMs, () =>
+      nowMicros() - startUs >= (t + 1) * 1e6 ? tick('drain', drainStartUs, spec.drainMs / 1000) : Promise.resolve(),
+    );
+    drainSeconds = (nowMicros() - drainStartUs) / 1e6;
+    await tick('drain', drainStartUs, spec.drainMs / 1000);
+  }
+
+  const finals = await Promise.all(workers.map((w) => w.request({ type: 'finish' }, 'final', 30_000)));
+  const target: TargetUsage = { kind: run.target.pid === null ? 'external' : 'bundled', url: run.target.url, cpuSeconds: targetCpu, cpuMicrosPerMessage: null };
+  const ctx = { status, steadySeconds, drainSeconds, drainComplete, cpuSeconds, target };
+  return mergePhase(spec, finals.map((f) => f.report), snapshots, error === undefined ? ctx : { ...ctx, error });
+}
+
+/**
+ * Waits for in-flight messages: done when nothing is unacknowledged and every expected
+ * delivery arrived; at QoS 0 also when deliveries stopped coming; at the latest after `graceMs`.
+ */
+async function drain(run: PhaseRun, graceMs: number, onPoll: () => Promise<void>): Promise<boolean> {
+  const deadline = Date.now() + graceMs;
+  let lastUnique = -1;
+  let quietSince = Date.now();
+  for (;;) {
+    const statuses = await Promise.all(run.workers.map((w) => w.request({ type: 'status' }, 'status', REPLY_TIMEOUT_MS)));
+    const outstanding = statuses.reduce((a, s) => a + s.outstandingAcks, 0);
+    const expected = statuses.reduce((a, s) => a + s.expected, 0);
+    const unique = statuses.reduce((a, s) => a + s.unique, 0);
+    if (outstanding === 0 && unique >= expected) return true;
+    if (unique !== lastUnique) {
+      lastUnique = unique;
+      quietSince = Date.now();
+    } else if (run.spec.params.qos === 0 && outstanding === 0 && Date.now() - quietSince >= QOS0_QUIET_MS) {
+      return false;
+    }
+    if (Date.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, DRAIN_POLL_MS));
+    await onPoll();
+  }
+}
+
+/**
+ * Sleeps until `untilUs` (shared clock) or an abort, calling `onSecond` at every whole second
+ * since `originUs` on the way.
+ */
+async function sleepUntil(untilUs: number, originUs: number, signal: AbortSignal, onSecond: () => Promise<void>): Promise<void> {
+  for (;;) {
+    if (signal.aborted) return;
+    const now = nowMicros();
+    if (now >= untilUs) return;
+    const nextSecond = originUs + Math.max(1, Math.floor((now - originUs) / 1e6) + 1) * 1e6;
+    const wakeAt = Math.min(untilUs, nextSecond);
+    await abortableSleep((wakeAt - now) / 1000, signal);
+    if (!signal.aborted && wakeAt === nextSecond) await onSecond();
+  }
+}
+
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, Math.max(0, ms));
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+function connectFailureMessage(url: string, failures: ReadonlyArray<{ kind: string; message: string }>, clients: number): string {
+  const byKind = new Map<string, number>();
+  for (const f of failures) byKind.set(f.kind, (byKind.get(f.kind) ?? 0) + 1);
+  const kinds = [...byKind].map(([k, n]) => `${k}: ${n}`).join(', ');
+  const first = failures[0]?.message ?? '';
+  return `${failures.length} of ${clients} client(s) could not connect to ${url} (${kinds}); first error: ${first}`;
+}

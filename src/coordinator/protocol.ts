@@ -1,0 +1,95 @@
+/**
+ * Every message between the coordinator (main thread) and a load worker. Only plain,
+ * structured-clone-able data crosses; both sides switch on `type`.
+ */
+import type { PhaseSpec, WorkerPlan } from '../plan/plan.js';
+import type { PublisherDelivery, PublisherSent } from '../metrics/delivery.js';
+
+/** Connection settings a worker needs to reach the target. */
+export interface TargetEndpoint {
+  host: string;
+  port: number;
+}
+
+export interface ClientOptions {
+  connectTimeoutMs: number;
+  keepaliveSeconds: number;
+  noDelay: boolean;
+}
+
+export type ToWorker =
+  | { type: 'phase'; phase: PhaseSpec; plan: WorkerPlan; target: TargetEndpoint; client: ClientOptions; window: SharedArrayBuffer }
+  /** Start publishing. Times are microseconds on the shared clock (metrics/clock.ts). */
+  | { type: 'start'; startUs: number; steadyStartUs: number }
+  /** Report the counters of the last interval (the coordinator ticks once per second). */
+  | { type: 'tick'; t: number }
+  /** Stop publishing; deliveries and acknowledgements are still taken. */
+  | { type: 'stop' }
+  /** Report progress of the drain. */
+  | { type: 'status' }
+  /** Close every client and send the final report of the phase. */
+  | { type: 'finish' }
+  | { type: 'shutdown' };
+
+/** Counters of one interval or a whole phase; all counts are messages unless named bytes. */
+export interface Counters {
+  sent: number;
+  acked: number;
+  received: number;
+  bytesSent: number;
+  bytesReceived: number;
+}
+
+export interface IntervalSnapshot extends Counters {
+  workerIndex: number;
+  t: number;
+  /** End-to-end latency (corrected) of messages received in this interval, encoded. */
+  e2e: string;
+  connections: number;
+}
+
+export interface WorkerHealth {
+  workerIndex: number;
+  /** Event-loop delay p99 over the steady window, microseconds. */
+  eventLoopDelayP99: number;
+  eventLoopDelayMax: number;
+  /** Share of wall time the event loop was busy over the steady window, 0-100. */
+  cpuPercent: number;
+  /** The worker's V8 heap in use at the end, bytes. */
+  heapUsedBytes: number;
+  /** Process resident set (shared by all threads), bytes. */
+  rssBytes: number;
+  connections: number;
+  /** Open model: how late sends left versus their schedule, p99 in microseconds. */
+  sendLagP99: number;
+}
+
+export interface WorkerPhaseReport {
+  workerIndex: number;
+  /** Messages and bytes in the steady window only (by send time), plus all-phase totals. */
+  steady: Counters;
+  total: Counters;
+  connects: number;
+  connectFailures: number;
+  reconnects: number;
+  errors: Record<string, number>;
+  /** Encoded histograms, microseconds. */
+  histograms: { e2e: string; e2eUncorrected: string; ack: string; connect: string; subscribe: string };
+  sent: PublisherSent[];
+  delivery: PublisherDelivery[];
+  health: WorkerHealth;
+}
+
+export interface ConnectFailure {
+  clientId: string;
+  kind: string;
+  message: string;
+}
+
+export type FromWorker =
+  | { type: 'ready'; workerIndex: number; connected: number; failures: ConnectFailure[] }
+  | { type: 'snapshot'; snapshot: IntervalSnapshot }
+  | { type: 'status'; workerIndex: number; outstandingAcks: number; expected: number; unique: number }
+  | { type: 'final'; report: WorkerPhaseReport }
+  /** A fatal error inside the worker; the phase cannot complete. */
+  | { type: 'fatal'; workerIndex: number; message: string };

@@ -1,0 +1,80 @@
+/**
+ * A whole run: target (named, or the bundled broker started here), reachability probe,
+ * workers, phases one after another, result document. Always returns a document, also
+ * when the run fails or is interrupted; the CLI writes it and picks the exit code.
+ */
+import { randomBytes } from 'node:crypto';
+import type { RunConfig } from '../config/run-config.js';
+import { errorMessage } from '../drivers/errors.js';
+import { planPhases } from '../plan/plan.js';
+import { finalize, newDocument } from '../result/document.js';
+import type { PhaseResult, ResultDocument, RunStatus } from '../result/schema.js';
+import { startBundledBroker, type BundledBroker } from '../servers/bundled.js';
+import { runPhase, type Progress, type TargetInfo } from './coordinator.js';
+import { probeTcp } from './probe.js';
+import { spawnWorkers, type WorkerHandle } from './worker-pool.js';
+
+/** Why a run could not complete; maps to exit code 3. */
+export type RunOutcome =
+  | { kind: 'completed' }
+  | { kind: 'interrupted' }
+  | { kind: 'unreachable'; message: string }
+  | { kind: 'failed'; message: string };
+
+export interface RunHooks {
+  signal: AbortSignal;
+  command: string[];
+  onProgress?: (p: Progress) => void;
+  onPhase?: (p: PhaseResult) => void;
+  /** Human-readable notes (target started, phase failed); never on stdout with --json. */
+  onNote?: (line: string) => void;
+}
+
+const PROBE_TIMEOUT_MS = 3000;
+
+export async function executeRun(config: RunConfig, hooks: RunHooks): Promise<{ doc: ResultDocument; outcome: RunOutcome }> {
+  const runId = randomBytes(3).toString('hex');
+  const doc = newDocument(runId, config, hooks.command, new Date());
+  const phases: PhaseResult[] = [];
+  let outcome: RunOutcome = { kind: 'completed' };
+  let broker: BundledBroker | null = null;
+  let workers: WorkerHandle[] = [];
+  let brokerErrors: Record<string, number> = {};
+
+  try {
+    let target: TargetInfo;
+    if (config.target === null) {
+      broker = await startBundledBroker();
+      hooks.onNote?.(`bundled broker (aedes) listening on ${broker.url}, pid ${broker.pid}`);
+      target = { endpoint: { host: broker.host, port: broker.port }, url: broker.url, pid: broker.pid };
+    } else {
+      target = { endpoint: { host: config.target.host, port: config.target.port }, url: config.target.url, pid: null };
+    }
+    const probe = await probeTcp(target.endpoint.host, target.endpoint.port, PROBE_TIMEOUT_MS);
+    if (!probe.ok) {
+      outcome = { kind: 'unreachable', message: `cannot reach ${target.url}: ${probe.kind} (${probe.message}). Check that the broker is running and --target is right.` };
+    } else {
+      workers = spawnWorkers(Math.max(1, Math.min(config.workers, config.publishers + config.subscribers)));
+      for (const spec of planPhases(config, runId)) {
+        if (hooks.signal.aborted) break;
+        const result = await runPhase({ spec, config, target, workers, signal: hooks.signal, ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}) });
+        phases.push(result);
+        hooks.onPhase?.(result);
+        if (result.status === 'failed') {
+          outcome = { kind: 'failed', message: `${result.name}: ${result.error ?? 'failed'}` };
+          break;
+        }
+      }
+      if (outcome.kind === 'completed' && hooks.signal.aborted) outcome = { kind: 'interrupted' };
+    }
+  } catch (err) {
+    outcome = hooks.signal.aborted ? { kind: 'interrupted' } : { kind: 'failed', message: errorMessage(err) };
+  } finally {
+    await Promise.all(workers.map((w) => w.shutdown()));
+    if (broker !== null) brokerErrors = await broker.stop();
+  }
+  if (Object.keys(brokerErrors).length > 0) doc.targetErrors = brokerErrors;
+  const status: RunStatus = outcome.kind === 'completed' ? 'completed' : outcome.kind === 'interrupted' ? 'interrupted' : 'failed';
+  const error = outcome.kind === 'unreachable' || outcome.kind === 'failed' ? outcome.message : outcome.kind === 'interrupted' ? 'interrupted by signal' : undefined;
+  return { doc: finalize(doc, status, error, phases, new Date()), outcome };
+}

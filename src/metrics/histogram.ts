@@ -1,0 +1,78 @@
+/**
+ * HDR histograms in microseconds, 3 significant digits (hdr-histogram-js). Workers send
+ * them across threads in the standard compressed base64 V2 encoding, which other
+ * HdrHistogram tools read too; the main thread decodes and adds them exactly.
+ */
+import * as hdr from 'hdr-histogram-js';
+
+export type Histogram = hdr.Histogram;
+
+/** Highest value tracked before auto-resize: one hour in microseconds. */
+const HIGHEST_US = 3_600_000_000;
+
+export function newHistogram(): Histogram {
+  return hdr.build({
+    bitBucketSize: 32,
+    autoResize: true,
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: HIGHEST_US,
+    numberOfSignificantValueDigits: 3,
+    useWebAssembly: false,
+  });
+}
+
+/** Records a latency; 0 is clamped to 1 us (the lowest discernible value). */
+export function record(h: Histogram, us: number): void {
+  h.recordValue(us < 1 ? 1 : Math.round(us));
+}
+
+export function encode(h: Histogram): string {
+  return hdr.encodeIntoCompressedBase64(h);
+}
+
+export function decode(encoded: string): Histogram {
+  return hdr.decodeFromCompressedBase64(encoded, 32, false);
+}
+
+/** Adds encoded histograms into one; order does not matter (addition is exact). */
+export function mergeEncoded(encoded: ReadonlyArray<string>): Histogram {
+  const acc = newHistogram();
+  for (const e of encoded) {
+    if (e === '') continue;
+    acc.add(decode(e));
+  }
+  return acc;
+}
+
+export interface LatencySummary {
+  count: number;
+  min: number;
+  mean: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  p9999: number;
+  max: number;
+  /** Compressed base64 V2 encoding; '' when nothing was recorded. */
+  histogram: string;
+}
+
+export function summarize(h: Histogram): LatencySummary {
+  const count = h.totalCount;
+  if (count === 0) {
+    return { count: 0, min: 0, mean: 0, p50: 0, p90: 0, p99: 0, p999: 0, p9999: 0, max: 0, histogram: '' };
+  }
+  return {
+    count,
+    min: h.minNonZeroValue,
+    mean: Math.round(h.mean * 10) / 10,
+    p50: h.getValueAtPercentile(50),
+    p90: h.getValueAtPercentile(90),
+    p99: h.getValueAtPercentile(99),
+    p999: h.getValueAtPercentile(99.9),
+    p9999: h.getValueAtPercentile(99.99),
+    max: h.maxValue,
+    histogram: encode(h),
+  };
+}

@@ -1,0 +1,104 @@
+/**
+ * The per-worker recorder of one phase: counters (all-phase and steady window), latency
+ * histograms, the current one-second interval and errors by kind. The steady window is
+ * judged by the time an event happens; latencies count toward it by their intended send
+ * time, so warm-up messages never leak into the reported percentiles.
+ */
+import type { Counters, IntervalSnapshot } from '../coordinator/protocol.js';
+import type { ErrorKind } from '../drivers/errors.js';
+import { encode, newHistogram, record, type Histogram } from './histogram.js';
+
+const zero = (): Counters => ({ sent: 0, acked: 0, received: 0, bytesSent: 0, bytesReceived: 0 });
+
+export class Recorder {
+  readonly total = zero();
+  readonly steady = zero();
+  private interval = zero();
+  readonly e2e = newHistogram();
+  readonly e2eUncorrected = newHistogram();
+  readonly ack = newHistogram();
+  readonly connect = newHistogram();
+  readonly subscribe = newHistogram();
+  /** Open model: actual minus intended send time. */
+  readonly sendLag = newHistogram();
+  private intervalE2e: Histogram = newHistogram();
+  readonly errors: Record<string, number> = {};
+  connects = 0;
+  connectFailures = 0;
+  reconnects = 0;
+
+  /** Microseconds on the shared clock; Infinity until the run starts. */
+  steadyStartUs = Number.POSITIVE_INFINITY;
+  /** Set when publishing stops: later events are drain, not steady. */
+  steadyEndUs = Number.POSITIVE_INFINITY;
+
+  private inSteady(nowUs: number): boolean {
+    return nowUs >= this.steadyStartUs && nowUs < this.steadyEndUs;
+  }
+
+  error(kind: ErrorKind): void {
+    this.errors[kind] = (this.errors[kind] ?? 0) + 1;
+  }
+
+  sent(nowUs: number, bytes: number, lagUs: number): void {
+    this.total.sent++;
+    this.total.bytesSent += bytes;
+    this.interval.sent++;
+    this.interval.bytesSent += bytes;
+    if (this.inSteady(nowUs)) {
+      this.steady.sent++;
+      this.steady.bytesSent += bytes;
+      record(this.sendLag, lagUs);
+    }
+  }
+
+  acked(nowUs: number, intendedUs: number, ackUs: number): void {
+    this.total.acked++;
+    this.interval.acked++;
+    if (this.inSteady(nowUs)) this.steady.acked++;
+    if (intendedUs >= this.steadyStartUs) record(this.ack, ackUs);
+  }
+
+  /** A first delivery; duplicates are counted by the delivery tracker, not timed. */
+  received(nowUs: number, bytes: number, intendedUs: number, correctedUs: number, uncorrectedUs: number): void {
+    this.total.received++;
+    this.total.bytesReceived += bytes;
+    this.interval.received++;
+    this.interval.bytesReceived += bytes;
+    if (this.inSteady(nowUs)) {
+      this.steady.received++;
+      this.steady.bytesReceived += bytes;
+    }
+    record(this.intervalE2e, correctedUs);
+    if (intendedUs >= this.steadyStartUs) {
+      record(this.e2e, correctedUs);
+      record(this.e2eUncorrected, uncorrectedUs);
+    }
+  }
+
+  /** A repeat delivery still moved bytes. */
+  receivedDuplicate(bytes: number): void {
+    this.total.received++;
+    this.total.bytesReceived += bytes;
+    this.interval.received++;
+    this.interval.bytesReceived += bytes;
+  }
+
+  /** Hands over the interval since the last call and starts a new one. */
+  takeInterval(workerIndex: number, t: number, connections: number): IntervalSnapshot {
+    const snap: IntervalSnapshot = {
+      ...this.interval,
+      workerIndex,
+      t,
+      e2e: this.intervalE2e.totalCount === 0 ? '' : encode(this.intervalE2e),
+      connections,
+    };
+    this.interval = zero();
+    this.intervalE2e.reset();
+    return snap;
+  }
+}
+
+export function encodeOrEmpty(h: Histogram): string {
+  return h.totalCount === 0 ? '' : encode(h);
+}

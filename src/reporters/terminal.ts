@@ -1,0 +1,76 @@
+/**
+ * The terminal summary: one row per phase, side by side, then generator health and the
+ * verdict. Returns text; colour only when the caller says the stream is a TTY.
+ */
+import { Chalk } from 'chalk';
+import { formatBytes, formatMicros, formatRate } from '../config/units.js';
+import type { PhaseResult, ResultDocument } from '../result/schema.js';
+
+export function renderSummary(doc: ResultDocument, resultFile: string | null, colour: boolean): string {
+  const c = new Chalk({ level: colour ? 1 : 0 });
+  const lines: string[] = [];
+  const s = doc.scenario as { publishers?: number; subscribers?: number; model?: string; rate?: number | null; inflight?: number | null; payloadBytes?: number; durationSeconds?: number; warmupSeconds?: number };
+  const first = doc.phases[0];
+  const target = first === undefined ? String(doc.scenario['target'] ?? 'bundled broker') : `${first.target.url}${first.target.kind === 'bundled' ? ' (bundled aedes)' : ''}`;
+  lines.push(c.bold(`mqbench ${doc.tool.version}`) + c.dim(` · run ${doc.runId} · ${target} · ${doc.sockets.workers} worker(s) · Nagle ${doc.sockets.noDelay ? 'off' : 'on'}`));
+  const model = s.model === 'open' ? `open model, ${s.rate}/s total` : `closed model, ${s.inflight} in flight per publisher`;
+  lines.push(c.dim(`${model} · ${s.publishers} pub -> ${s.subscribers} sub · ${s.payloadBytes}B payload · ${s.durationSeconds}s steady after ${s.warmupSeconds}s warm-up`));
+  lines.push('');
+
+  const header = ['phase', 'sent/s', 'recv/s', 'e2e p50', 'p90', 'p99', 'p99.9', 'max', 'ack p99', 'lost', 'dup', 'ooo', 'errors'];
+  const rows = doc.phases.map((p) => phaseRow(p));
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const fmt = (cells: string[]): string => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  ');
+  lines.push(c.bold(fmt(header)));
+  for (const [i, r] of rows.entries()) {
+    const p = doc.phases[i];
+    const line = fmt(r);
+    lines.push(p !== undefined && (p.deliveryFailures.length > 0 || p.status === 'failed') ? c.red(line) : line);
+  }
+  lines.push('');
+
+  for (const p of doc.phases) {
+    const g = p.generator;
+    const cpu = g.cpuMicrosPerMessage === null ? 'n/a' : `${g.cpuMicrosPerMessage}us/msg`;
+    const tcpu = p.target.cpuMicrosPerMessage === null ? (p.target.kind === 'external' ? 'not measured (external)' : 'n/a') : `${p.target.cpuMicrosPerMessage}us/msg`;
+    const workers = g.workers.map((w) => `w${w.workerIndex} ${w.cpuPercent}% busy, loop p99 ${formatMicros(w.eventLoopDelayP99)}`).join('; ');
+    lines.push(c.dim(`${p.name}: generator cpu ${cpu}, target cpu ${tcpu}, ${formatBytes(p.rates.bytesReceivedPerSecond)}/s received, drain ${p.drain.seconds}s${p.drain.complete ? '' : ' (incomplete)'} · ${workers}`));
+    if (p.params.model === 'open') {
+      lines.push(c.dim(`${p.name}: e2e p99 uncorrected ${formatMicros(p.latency.e2eUncorrected.p99)} (corrected for coordinated omission: ${formatMicros(p.latency.e2e.p99)})`));
+    }
+    if (g.saturated) lines.push(c.yellow(`! ${p.name}: the load generator was the limit, not the target: ${g.reasons.join('; ')}`));
+    if (p.error !== undefined) lines.push(c.red(`x ${p.name}: ${p.error}`));
+  }
+  if (doc.targetErrors !== undefined) {
+    const e = Object.entries(doc.targetErrors).map(([m, n]) => `${m} x${n}`).join('; ');
+    lines.push(c.dim(`bundled broker saw client errors: ${e}`));
+  }
+  lines.push('');
+  const verdict = doc.verdict.passed ? c.green.bold('PASS') : c.red.bold(doc.status === 'completed' ? 'FAIL' : doc.status.toUpperCase());
+  lines.push(`${verdict}${doc.verdict.failures.length > 0 ? `: ${doc.verdict.failures.join('; ')}` : ''}`);
+  if (resultFile !== null) lines.push(c.dim(`result: ${resultFile}`));
+  return `${lines.join('\n')}\n`;
+}
+
+function phaseRow(p: PhaseResult): string[] {
+  const l = p.latency.e2e;
+  const errors = Object.entries(p.counters.errors)
+    .map(([k, n]) => `${k}:${n}`)
+    .join(',');
+  const lat = (v: number): string => (l.count === 0 ? '-' : formatMicros(v));
+  return [
+    p.status === 'completed' ? p.name : `${p.name} (${p.status})`,
+    formatRate(p.rates.sentPerSecond),
+    formatRate(p.rates.receivedPerSecond),
+    lat(l.p50),
+    lat(l.p90),
+    lat(l.p99),
+    lat(l.p999),
+    lat(l.max),
+    p.latency.ack.count === 0 ? '-' : formatMicros(p.latency.ack.p99),
+    String(p.counters.lost),
+    String(p.counters.duplicated),
+    String(p.counters.outOfOrder),
+    errors === '' ? '0' : errors,
+  ];
+}

@@ -1,0 +1,86 @@
+/** Builds and writes the result document. Writes go to a temporary file renamed into place, so no reader sees half a file. */
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import type { RunConfig } from '../config/run-config.js';
+import { SCHEMA_VERSION, type PhaseResult, type ResultDocument, type RunStatus } from './schema.js';
+
+const require = createRequire(import.meta.url);
+export const TOOL_VERSION: string = (require('../../../package.json') as { version: string }).version;
+
+export function newDocument(runId: string, config: RunConfig, command: string[], startedAt: Date): ResultDocument {
+  const cpus = os.cpus();
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    tool: { name: 'mqbench', version: TOOL_VERSION },
+    env: {
+      node: process.version,
+      platform: process.platform,
+      arch: process.arch,
+      cpus: os.availableParallelism(),
+      cpuModel: cpus[0]?.model ?? 'unknown',
+      memoryBytes: os.totalmem(),
+      hostname: os.hostname(),
+    },
+    runId,
+    status: 'failed',
+    startedAt: startedAt.toISOString(),
+    endedAt: startedAt.toISOString(),
+    command,
+    scenario: scenarioOf(config),
+    sockets: { noDelay: config.noDelay, workers: config.workers },
+    phases: [],
+    verdict: { passed: false, failures: [] },
+  };
+}
+
+/** The resolved run as plain data (what a scenario file would hold). */
+function scenarioOf(c: RunConfig): Record<string, unknown> {
+  return {
+    target: c.target?.url ?? null,
+    publishers: c.publishers,
+    subscribers: c.subscribers,
+    qos: c.qos,
+    model: c.rate === null ? 'closed' : 'open',
+    rate: c.rate,
+    inflight: c.rate === null ? c.inflight : null,
+    payloadBytes: c.payloadBytes,
+    durationSeconds: c.durationMs / 1000,
+    warmupSeconds: c.warmupMs / 1000,
+    drainSeconds: c.drainMs / 1000,
+    topic: c.topic,
+    workers: c.workers,
+    connectRate: c.connectRate,
+    connectTimeoutSeconds: c.connectTimeoutMs / 1000,
+    keepaliveSeconds: c.keepaliveSeconds,
+    noDelay: c.noDelay,
+  };
+}
+
+/** Settles status and verdict: delivery failures fail the verdict; an unfinished run never passes. */
+export function finalize(doc: ResultDocument, status: RunStatus, error: string | undefined, phases: PhaseResult[], endedAt: Date): ResultDocument {
+  const failures: string[] = [];
+  for (const p of phases) {
+    for (const f of p.deliveryFailures) failures.push(`${p.name}: ${f}`);
+    if (p.status === 'failed') failures.push(`${p.name}: ${p.error ?? 'failed'}`);
+  }
+  if (status !== 'completed' && error !== undefined && !failures.some((f) => f.endsWith(error))) failures.push(error);
+  const out: ResultDocument = { ...doc, status, phases, endedAt: endedAt.toISOString(), verdict: { passed: status === 'completed' && failures.length === 0, failures } };
+  if (error !== undefined) out.error = error;
+  return out;
+}
+
+export function resultFileName(doc: ResultDocument): string {
+  const stamp = doc.startedAt.replace(/[:]/g, '-').replace(/\.\d+Z$/, 'Z');
+  return `mqbench-${stamp}-${doc.runId}.json`;
+}
+
+export async function writeResult(dir: string, doc: ResultDocument): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const file = path.join(dir, resultFileName(doc));
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, `${JSON.stringify(doc, null, 2)}\n`);
+  await rename(tmp, file);
+  return file;
+}

@@ -1,0 +1,112 @@
+/**
+ * The result document (schemaVersion 1). Fields may be added; none renamed without a new
+ * schemaVersion. Latencies in microseconds, rates per second.
+ */
+import type { LatencySummary } from '../metrics/histogram.js';
+import type { PhaseParams } from '../plan/plan.js';
+import type { WorkerHealth } from '../coordinator/protocol.js';
+
+export const SCHEMA_VERSION = 1;
+
+export type RunStatus = 'completed' | 'interrupted' | 'failed';
+export type PhaseStatus = 'completed' | 'interrupted' | 'failed' | 'skipped';
+
+export interface PhaseCounters {
+  sent: number;
+  acked: number;
+  expected: number;
+  received: number;
+  lost: number;
+  duplicated: number;
+  outOfOrder: number;
+  connects: number;
+  connectFailures: number;
+  reconnects: number;
+  errors: Record<string, number>;
+}
+
+export interface PhaseRates {
+  sentPerSecond: number;
+  receivedPerSecond: number;
+  bytesSentPerSecond: number;
+  bytesReceivedPerSecond: number;
+}
+
+export interface TimelinePoint {
+  /** Seconds since the phase started publishing (warm-up included). */
+  t: number;
+  warmup: boolean;
+  sent: number;
+  received: number;
+  bytesSent: number;
+  bytesReceived: number;
+  p50: number;
+  p99: number;
+  connections: number;
+}
+
+export interface GeneratorHealth {
+  /** True when the load generator, not the target, was the limit: figures are the tool's, not the target's. */
+  saturated: boolean;
+  reasons: string[];
+  /** CPU time of the whole mqbench process (all threads) in the steady window, seconds. */
+  cpuSeconds: number;
+  /** Generator CPU per delivered message, microseconds. */
+  cpuMicrosPerMessage: number | null;
+  workers: WorkerHealth[];
+}
+
+export interface TargetUsage {
+  /** 'bundled' when mqbench started the broker (its CPU is then measured), else 'external'. */
+  kind: 'bundled' | 'external';
+  url: string;
+  /** Broker process CPU in the steady window, seconds (bundled, or when a pid was given). */
+  cpuSeconds: number | null;
+  cpuMicrosPerMessage: number | null;
+}
+
+export interface PhaseResult {
+  name: string;
+  status: PhaseStatus;
+  /** Why the phase failed or stopped early. */
+  error?: string;
+  params: PhaseParams & { warmupSeconds: number; drainSeconds: number };
+  /** The steady window actually measured, seconds. */
+  durationSeconds: number;
+  /** How long the drain took, seconds, and whether every expected message arrived in it. */
+  drain: { seconds: number; complete: boolean };
+  counters: PhaseCounters;
+  rates: PhaseRates;
+  latency: {
+    e2e: LatencySummary;
+    e2eUncorrected: LatencySummary;
+    ack: LatencySummary;
+    connect: LatencySummary;
+    subscribe: LatencySummary;
+  };
+  timeline: TimelinePoint[];
+  generator: GeneratorHealth;
+  target: TargetUsage;
+  /** Delivery problems that fail the phase (QoS 1/2 loss, QoS 2 duplicates). */
+  deliveryFailures: string[];
+}
+
+export interface ResultDocument {
+  schemaVersion: typeof SCHEMA_VERSION;
+  tool: { name: 'mqbench'; version: string };
+  env: { node: string; platform: string; arch: string; cpus: number; cpuModel: string; memoryBytes: number; hostname: string };
+  runId: string;
+  status: RunStatus;
+  /** When status is not 'completed': what stopped the run. */
+  error?: string;
+  startedAt: string;
+  endedAt: string;
+  command: string[];
+  scenario: Record<string, unknown>;
+  /** Socket and client choices that affect figures. */
+  sockets: { noDelay: boolean; workers: number };
+  phases: PhaseResult[];
+  /** Errors the bundled broker saw on client connections (message -> count). */
+  targetErrors?: Record<string, number>;
+  verdict: { passed: boolean; failures: string[] };
+}

@@ -1,0 +1,106 @@
+/**
+ * One publishing client and its schedule. Open model: messages are due at fixed intervals
+ * and carry their intended time, so a stalled target shows up as latency (coordinated
+ * omission corrected, as wrk2 does). Closed model: a fixed window of messages in flight,
+ * each counted until acknowledged (QoS 1/2) and delivered to every matching subscriber.
+ */
+import type { MqttClient } from 'mqtt';
+import type { Qos } from '../config/units.js';
+import type { PublisherPlan } from '../plan/plan.js';
+import { nowMicros } from '../metrics/clock.js';
+import { encodePayload } from '../metrics/payload.js';
+import type { Recorder } from '../metrics/recorder.js';
+
+/** MQTT packet ids are 16-bit: never more unacknowledged messages than this per client. */
+const MAX_OUTSTANDING = 60_000;
+/** Most sends per publisher per scheduler pass, so one late publisher cannot starve the loop. */
+const MAX_BURST = 5_000;
+const TWO_32 = 0x1_0000_0000;
+
+export interface PublisherSettings {
+  qos: Qos;
+  filler: Buffer;
+  /** Closed model window, or null for the open model. */
+  inflight: number | null;
+  /** Deliveries per publisher id, added to by every subscriber in the process. */
+  delivered: Uint32Array;
+}
+
+export class Publisher {
+  seq = 0;
+  outstanding = 0;
+  private nextUs = 0;
+  private readonly intervalUs: number;
+  private running = false;
+  private pumping = false;
+  private readonly publishOptions: { qos: Qos };
+
+  constructor(
+    readonly plan: PublisherPlan,
+    readonly client: MqttClient,
+    private readonly settings: PublisherSettings,
+    private readonly recorder: Recorder,
+  ) {
+    this.intervalUs = plan.ratePerSecond === null ? 0 : 1_000_000 / plan.ratePerSecond;
+    this.publishOptions = { qos: settings.qos };
+  }
+
+  start(startUs: number): void {
+    this.nextUs = startUs + this.plan.startOffsetUs;
+    this.running = true;
+  }
+
+  stop(): void {
+    this.running = false;
+  }
+
+  /** Sends whatever is due now. Called by the worker's scheduler loop and on acknowledgements. */
+  pump(nowUs: number): void {
+    if (!this.running || this.pumping || !this.client.connected) return;
+    this.pumping = true;
+    try {
+      let burst = 0;
+      if (this.settings.inflight === null) {
+        while (this.nextUs <= nowUs && this.outstanding < MAX_OUTSTANDING && burst++ < MAX_BURST) {
+          this.send(this.nextUs);
+          this.nextUs += this.intervalUs;
+        }
+      } else {
+        while (this.windowOpen(this.settings.inflight) && burst++ < MAX_BURST) {
+          this.send(nowMicros());
+        }
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private windowOpen(inflight: number): boolean {
+    if (this.outstanding >= inflight) return false;
+    const matching = this.plan.matching;
+    if (matching === 0) return true;
+    const delivered = Atomics.load(this.settings.delivered, this.plan.id);
+    const pending = (((this.seq * matching) % TWO_32) - delivered + TWO_32) % TWO_32;
+    return pending < inflight * matching;
+  }
+
+  private send(intendedUs: number): void {
+    const sentUs = nowMicros();
+    const payload = encodePayload(this.settings.filler, this.plan.id, this.seq, intendedUs, sentUs);
+    this.seq++;
+    this.outstanding++;
+    this.recorder.sent(sentUs, payload.length, sentUs - intendedUs);
+    const qos = this.settings.qos;
+    this.client.publish(this.plan.topic, payload, this.publishOptions, (err) => {
+      this.outstanding--;
+      if (err) {
+        this.recorder.error('publish');
+        return;
+      }
+      if (qos === 0) return;
+      const ackUs = nowMicros();
+      this.recorder.acked(ackUs, intendedUs, ackUs - sentUs);
+      if (this.settings.inflight !== null) this.pump(ackUs);
+    });
+  }
+}
