@@ -38,6 +38,7 @@ export async function main(args: string[], io: Io): Promise<number> {
           nodelay: argv.nodelay,
           out: argv.out,
           json: argv.json,
+          targetPid: argv['target-pid'],
         };
         code = await runCommand(flags, args, io);
       },

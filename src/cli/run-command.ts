@@ -28,6 +28,7 @@ export function runOptions<T>(y: Argv<T>) {
     .option('keepalive', { type: 'string', describe: 'MQTT keepalive, seconds', default: String(RUN_DEFAULTS.keepalive) })
     .option('nodelay', { type: 'boolean', describe: 'TCP_NODELAY (Nagle off) on every client socket; --no-nodelay turns Nagle on', default: true })
     .option('out', { type: 'string', describe: 'Directory for the JSON result file', default: RUN_DEFAULTS.out })
+    .option('target-pid', { type: 'string', describe: 'Process id of the --target broker when it runs on this machine: its CPU per message is reported beside the generator\'s' })
     .option('json', { type: 'boolean', describe: 'Print the result document on stdout and nothing else there (summary goes to stderr)', default: false });
 }
 

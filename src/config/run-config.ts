@@ -54,6 +54,8 @@ export interface RunConfig {
   outDir: string;
   /** Print the result document on stdout and nothing else there. */
   json: boolean;
+  /** Process id of an external broker on this machine, so its CPU per message is measured too. */
+  targetPid: number | null;
   /** Render colour and the progress line (a TTY). Decided by the CLI, not validated here. */
   interactive: boolean;
 }
@@ -85,6 +87,7 @@ export interface RawRunFlags {
   nodelay?: unknown;
   out?: unknown;
   json?: unknown;
+  targetPid?: unknown;
 }
 
 export const RUN_DEFAULTS = {
@@ -156,6 +159,8 @@ export function buildRunConfig(raw: RawRunFlags, interactive: boolean): { config
   const keepaliveSeconds = int('--keepalive', raw.keepalive, RUN_DEFAULTS.keepalive, 0, 65_535);
   const outDir = raw.out === undefined ? RUN_DEFAULTS.out : String(raw.out);
   if (outDir.trim() === '') add('--out', 'must name a directory');
+  const targetPid = raw.targetPid === undefined ? null : int('--target-pid', raw.targetPid, 0, 1, 2 ** 22);
+  if (targetPid !== null && target === null && !issues.some((i) => i.where === '--target')) add('--target-pid', 'only applies with --target (the bundled broker is measured anyway)');
 
   if (issues.length > 0) return { issues };
   return {
@@ -178,6 +183,7 @@ export function buildRunConfig(raw: RawRunFlags, interactive: boolean): { config
       noDelay: raw.nodelay === undefined ? true : Boolean(raw.nodelay),
       outDir,
       json: Boolean(raw.json),
+      targetPid,
       interactive,
     },
   };

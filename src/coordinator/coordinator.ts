@@ -38,8 +38,9 @@ export interface Progress {
 export interface TargetInfo {
   endpoint: TargetEndpoint;
   url: string;
-  /** The broker's process id when mqbench started it, so its CPU can be measured. */
+  /** The broker's process id (started by mqbench, or given with --target-pid), so its CPU can be measured. */
   pid: number | null;
+  bundled: boolean;
 }
 
 export interface PhaseRun {
@@ -143,7 +144,7 @@ export async function runPhase(run: PhaseRun): Promise<PhaseResult> {
   }
 
   const finals = await Promise.all(workers.map((w) => w.request({ type: 'finish' }, 'final', 30_000)));
-  const target: TargetUsage = { kind: run.target.pid === null ? 'external' : 'bundled', url: run.target.url, cpuSeconds: targetCpu, cpuMicrosPerMessage: null };
+  const target: TargetUsage = { kind: run.target.bundled ? 'bundled' : 'external', url: run.target.url, cpuSeconds: targetCpu, cpuMicrosPerMessage: null };
   const ctx = { status, steadySeconds, drainSeconds, drainComplete, cpuSeconds, target };
   return mergePhase(spec, finals.map((f) => f.report), snapshots, error === undefined ? ctx : { ...ctx, error });
 }

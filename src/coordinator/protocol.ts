@@ -62,6 +62,8 @@ export interface WorkerHealth {
   connections: number;
   /** Open model: how late sends left versus their schedule, p99 in microseconds. */
   sendLagP99: number;
+  /** Closed model: windows reopened after 1 s without a delivery (messages the target dropped or held). */
+  windowStalls: number;
 }
 
 export interface WorkerPhaseReport {

@@ -46,9 +46,9 @@ export async function executeRun(config: RunConfig, hooks: RunHooks): Promise<{ 
     if (config.target === null) {
       broker = await startBundledBroker();
       hooks.onNote?.(`bundled broker (aedes) listening on ${broker.url}, pid ${broker.pid}`);
-      target = { endpoint: { host: broker.host, port: broker.port }, url: broker.url, pid: broker.pid };
+      target = { endpoint: { host: broker.host, port: broker.port }, url: broker.url, pid: broker.pid, bundled: true };
     } else {
-      target = { endpoint: { host: config.target.host, port: config.target.port }, url: config.target.url, pid: null };
+      target = { endpoint: { host: config.target.host, port: config.target.port }, url: config.target.url, pid: config.targetPid, bundled: false };
     }
     const probe = await probeTcp(target.endpoint.host, target.endpoint.port, PROBE_TIMEOUT_MS);
     if (!probe.ok) {

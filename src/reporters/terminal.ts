@@ -32,7 +32,7 @@ export function renderSummary(doc: ResultDocument, resultFile: string | null, co
   for (const p of doc.phases) {
     const g = p.generator;
     const cpu = g.cpuMicrosPerMessage === null ? 'n/a' : `${g.cpuMicrosPerMessage}us/msg`;
-    const tcpu = p.target.cpuMicrosPerMessage === null ? (p.target.kind === 'external' ? 'not measured (external)' : 'n/a') : `${p.target.cpuMicrosPerMessage}us/msg`;
+    const tcpu = p.target.cpuMicrosPerMessage === null ? (p.target.kind === 'external' && p.target.cpuSeconds === null ? 'not measured (external; give --target-pid)' : 'n/a') : `${p.target.cpuMicrosPerMessage}us/msg`;
     const workers = g.workers.map((w) => `w${w.workerIndex} ${w.cpuPercent}% busy, loop p99 ${formatMicros(w.eventLoopDelayP99)}`).join('; ');
     lines.push(c.dim(`${p.name}: generator cpu ${cpu}, target cpu ${tcpu}, ${formatBytes(p.rates.bytesReceivedPerSecond)}/s received, drain ${p.drain.seconds}s${p.drain.complete ? '' : ' (incomplete)'} · ${workers}`));
     if (p.params.model === 'open') {

@@ -182,6 +182,7 @@ export class PhaseRunner {
         ...this.health.snapshot(),
         connections: this.connections,
         sendLagP99: r.sendLag.totalCount === 0 ? 0 : r.sendLag.getValueAtPercentile(99),
+        windowStalls: this.publishers.reduce((a, p) => a + p.stalls, 0),
       },
     };
     await Promise.all(this.clients.map((c) => endMqtt(c, 2000)));

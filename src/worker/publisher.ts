@@ -16,6 +16,12 @@ const MAX_OUTSTANDING = 60_000;
 /** Most sends per publisher per scheduler pass, so one late publisher cannot starve the loop. */
 const MAX_BURST = 5_000;
 const TWO_32 = 0x1_0000_0000;
+/**
+ * Closed model: when no delivery of this publisher arrived for this long while its window is
+ * full, the pending messages are written off as lost (the drain's accounting still counts them),
+ * so a broker that drops messages cannot stall the generator for the rest of the phase.
+ */
+const STALL_US = 1_000_000;
 
 export interface PublisherSettings {
   qos: Qos;
@@ -34,6 +40,13 @@ export class Publisher {
   private running = false;
   private pumping = false;
   private readonly publishOptions: { qos: Qos };
+  /** Deliveries seen so far, unwrapped from the shared 32-bit counter. */
+  private delivered = 0;
+  private lastRaw = 0;
+  private lastProgressUs = 0;
+  private writtenOff = 0;
+  /** Times the window was reopened after a stall (see STALL_US). */
+  stalls = 0;
 
   constructor(
     readonly plan: PublisherPlan,
@@ -47,6 +60,7 @@ export class Publisher {
 
   start(startUs: number): void {
     this.nextUs = startUs + this.plan.startOffsetUs;
+    this.lastProgressUs = startUs;
     this.running = true;
   }
 
@@ -66,7 +80,7 @@ export class Publisher {
           this.nextUs += this.intervalUs;
         }
       } else {
-        while (this.windowOpen(this.settings.inflight) && burst++ < MAX_BURST) {
+        while (this.windowOpen(this.settings.inflight, nowUs) && burst++ < MAX_BURST) {
           this.send(nowMicros());
         }
       }
@@ -75,13 +89,23 @@ export class Publisher {
     }
   }
 
-  private windowOpen(inflight: number): boolean {
+  private windowOpen(inflight: number, nowUs: number): boolean {
     if (this.outstanding >= inflight) return false;
     const matching = this.plan.matching;
     if (matching === 0) return true;
-    const delivered = Atomics.load(this.settings.delivered, this.plan.id);
-    const pending = (((this.seq * matching) % TWO_32) - delivered + TWO_32) % TWO_32;
-    return pending < inflight * matching;
+    const raw = Atomics.load(this.settings.delivered, this.plan.id);
+    if (raw !== this.lastRaw) {
+      this.delivered += (raw - this.lastRaw + TWO_32) % TWO_32;
+      this.lastRaw = raw;
+      this.lastProgressUs = nowUs;
+    }
+    const pending = this.seq * matching - this.delivered - this.writtenOff;
+    if (pending < inflight * matching) return true;
+    if (nowUs - this.lastProgressUs < STALL_US) return false;
+    this.writtenOff += pending;
+    this.lastProgressUs = nowUs;
+    this.stalls++;
+    return true;
   }
 
   private send(intendedUs: number): void {
