@@ -7,9 +7,10 @@ import { ExitCode } from './exit-codes.js';
 import type { Io } from './io.js';
 import { runCommand, runOptions } from './run-command.js';
 
+class UsageError extends Error {}
+
 export async function main(args: string[], io: Io): Promise<number> {
   let code: number = ExitCode.Pass;
-  let usageError: string | null = null;
   const cli = yargs(args)
     .scriptName('mqbench')
     .version(TOOL_VERSION)
@@ -56,12 +57,14 @@ export async function main(args: string[], io: Io): Promise<number> {
     .help()
     .wrap(Math.min(110, process.stdout.columns ?? 110))
     .fail((msg, err) => {
-      if (err) throw err;
-      usageError = msg;
+      // Throwing is what stops yargs here: a fail handler that returns lets the command run.
+      throw err ?? new UsageError(msg);
     });
-  await cli.parseAsync();
-  if (usageError !== null) {
-    io.stderr.write(`mqbench: ${usageError}\nRun 'mqbench --help' for the commands and 'mqbench run --help' for the options.\n`);
+  try {
+    await cli.parseAsync();
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    io.stderr.write(`mqbench: ${err.message}\nRun 'mqbench --help' for the commands and 'mqbench run --help' for the options.\n`);
     return ExitCode.BadInput;
   }
   return code;

@@ -57,6 +57,7 @@ export async function executeRun(config: RunConfig, hooks: RunHooks): Promise<{ 
       workers = spawnWorkers(Math.max(1, Math.min(config.workers, config.publishers + config.subscribers)));
       for (const spec of planPhases(config, runId)) {
         if (hooks.signal.aborted) break;
+        hooks.onNote?.(`phase ${spec.name}: connecting clients`);
         const result = await runPhase({ spec, config, target, workers, signal: hooks.signal, ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}) });
         phases.push(result);
         hooks.onPhase?.(result);

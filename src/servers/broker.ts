@@ -26,13 +26,19 @@ export interface RunningBroker {
 export async function startBroker(options: BrokerOptions): Promise<RunningBroker> {
   const aedes = await Aedes.createBroker({ concurrency: 0, drainTimeout: 30_000 });
   const server = net.createServer({ noDelay: true }, aedes.handle);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port, options.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (err) {
+    // aedes holds timers (heartbeat) that would keep the process alive after a failed listen.
+    await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    throw err;
+  }
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('broker: no TCP address after listen');
   return {

@@ -1,0 +1,76 @@
+/** Runs the built CLI as a real child process, the way a user runs it. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ResultDocument } from '../../src/result/schema.js';
+
+export const BIN = fileURLToPath(new URL('../../src/cli/bin.js', import.meta.url));
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CliOptions {
+  /** Hard limit for the child; it is killed (by its pid) and the test fails past it. */
+  timeoutMs?: number;
+  /** Called for each stderr chunk with the child, e.g. to send SIGINT at a given point. */
+  onStderr?: (soFar: string, child: ChildProcess) => void;
+  env?: NodeJS.ProcessEnv;
+}
+
+export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1', ...opts.env },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
+    opts.onStderr?.(stderr, child);
+  });
+  const limit = opts.timeoutMs ?? 60_000;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
+      reject(new Error(`mqbench ${args.join(' ')} did not finish in ${limit} ms; stderr:\n${stderr}`));
+    }, limit);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+export function tempDir(prefix = 'mqbench-test-'): Promise<string> {
+  return mkdtemp(join(tmpdir(), prefix));
+}
+
+/** The one result file a run wrote into dir, parsed. */
+export async function readOnlyResult(dir: string): Promise<{ file: string; doc: ResultDocument }> {
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.json'));
+  if (files.length !== 1) throw new Error(`expected one result file in ${dir}, found ${JSON.stringify(files)}`);
+  const file = join(dir, files[0]!);
+  return { file, doc: JSON.parse(await readFile(file, 'utf8')) as ResultDocument };
+}
+
+/** A loopback port that was free a moment ago and has nothing listening now. */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return address.port;
+}
