@@ -18,7 +18,7 @@ export function runOptions<T>(y: Argv<T>) {
     .option('rate', { type: 'string', describe: 'Open model: total publish rate over all publishers, messages/s (e.g. 5000 or 5k/s). Latency is measured from the intended send time' })
     .option('inflight', { type: 'string', describe: `Closed model (the default): messages in flight per publisher, until acknowledged and delivered [default: ${RUN_DEFAULTS.inflight}]` })
     .option('payload', { type: 'string', describe: 'Payload size in bytes including the 16-byte measurement header (16B, 512B, 1KiB, 1MiB)', default: RUN_DEFAULTS.payload })
-    .option('duration', { type: 'string', describe: 'Measured steady time per phase (500ms, 10s, 2m)', default: RUN_DEFAULTS.duration })
+    .option('duration', { type: 'string', describe: 'Measured steady time per phase, at least 1s (1s, 10s, 2m)', default: RUN_DEFAULTS.duration })
     .option('warmup', { type: 'string', describe: 'Warm-up before the steady window per phase: load runs, figures are excluded', default: RUN_DEFAULTS.warmup })
     .option('drain', { type: 'string', describe: 'Grace period after publishing stops, for in-flight messages and acknowledgements', default: RUN_DEFAULTS.drain })
     .option('topic', { type: 'string', describe: 'Publish topic template: {client} client id, {n} publisher number, {worker} worker, {run} run and phase id. Subscribers use it with + for templated levels', default: RUN_DEFAULTS.topic })

@@ -1,0 +1,84 @@
+/**
+ * Debian's mosquitto as a real external broker for tests and benchmarks: started on a free
+ * loopback port with its own config, stopped by the pid started here. Installed by
+ * scripts/install-mosquitto.sh (run by .ci/run and `npm run bench`).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { probeTcp } from '../../src/coordinator/probe.js';
+import { closedPort } from './cli.js';
+
+export interface Mosquitto {
+  url: string;
+  port: number;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+export function mosquittoBinary(): string | null {
+  for (const dir of (process.env['PATH'] ?? '').split(':').concat(['/usr/sbin', '/usr/local/sbin'])) {
+    const candidate = join(dir, 'mosquitto');
+    if (dir !== '' && existsSync(candidate)) return candidate;
+  }
+  return null;
+}
+
+/**
+ * mosquitto's defaults suit a small deployment, not a benchmark: 20 QoS 1/2 messages in flight
+ * per client (a 3.1.1 publisher with more unacknowledged QoS 2 messages is disconnected) and a
+ * 1000-message queue per subscriber (QoS 1 messages beyond it are dropped). Both are raised so
+ * the figures show mosquitto's speed, not its limits; Nagle is off as on mqbench's clients.
+ */
+export async function startMosquitto(): Promise<Mosquitto> {
+  const bin = mosquittoBinary();
+  if (bin === null) throw new Error('mosquitto is not installed; run scripts/install-mosquitto.sh');
+  const port = await closedPort();
+  const dir = await mkdtemp(join(tmpdir(), 'mqbench-mosquitto-'));
+  const conf = join(dir, 'mosquitto.conf');
+  await writeFile(
+    conf,
+    [
+      `listener ${port} 127.0.0.1`,
+      'allow_anonymous true',
+      'set_tcp_nodelay true',
+      'max_inflight_messages 1000',
+      'max_queued_messages 0',
+      'persistence false',
+      'log_dest stderr',
+      'log_type error',
+      'log_type warning',
+      '',
+    ].join('\n'),
+  );
+  const child = spawn(bin, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`mosquitto could not be started from ${bin}`);
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`mosquitto exited with code ${child.exitCode}: ${stderr}`);
+    if ((await probeTcp('127.0.0.1', port, 500)).ok) break;
+    if (Date.now() > deadline) {
+      await stopChild(child, pid);
+      throw new Error(`mosquitto did not listen on 127.0.0.1:${port} within 10 s: ${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { url: `mqtt://127.0.0.1:${port}`, port, pid, stop: () => stopChild(child, pid) };
+}
+
+function stopChild(child: ChildProcess, pid: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => process.kill(pid, 'SIGKILL'), 5000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    process.kill(pid, 'SIGTERM');
+  });
+}
