@@ -1,30 +1,81 @@
-/** `mqbench broker`: the bundled reference broker, standalone, until SIGINT or SIGTERM. */
+/**
+ * `mqbench broker`: the bundled reference broker, standalone on TCP, TLS, WS and WSS
+ * listeners, until SIGINT or SIGTERM. With no listener flag it serves TCP on 1883.
+ */
 import type { Argv } from 'yargs';
-import { startBroker } from '../servers/broker.js';
 import { errorMessage } from '../drivers/errors.js';
+import { BROKER_TRANSPORTS, startBroker, type BrokerTransport } from '../servers/broker.js';
+import type { TlsMaterial } from '../servers/tls-certs.js';
 import { ExitCode } from './exit-codes.js';
 import type { Io } from './io.js';
+import { listenFailure, portProblems, resolveTls, serverOptions, tlsFlagProblems, type ListenerFlag, type TlsFlags } from './server-flags.js';
+
+/** Port when no listener flag is given: the IANA port for MQTT over TCP. */
+const DEFAULT_TCP_PORT = 1883;
 
 export function brokerOptions<T>(y: Argv<T>) {
-  return y
-    .option('port', { type: 'number', describe: 'TCP port for MQTT (0 picks a free one)', default: 1883 })
-    .option('host', { type: 'string', describe: 'Address to listen on', default: '127.0.0.1' });
+  return serverOptions(y)
+    .option('tcp', { type: 'number', describe: `MQTT over TCP on this port (0 picks a free one). Default ${DEFAULT_TCP_PORT} when no listener flag is given` })
+    .option('port', { type: 'number', describe: 'Older name of --tcp' })
+    .option('tls', { type: 'number', describe: 'MQTT over TLS (mqtts://) on this port, e.g. 8883 (0 picks a free one)' })
+    .option('ws', { type: 'number', describe: 'MQTT over WebSocket (ws://host:port/mqtt) on this port, e.g. 8080 (0 picks a free one)' })
+    .option('wss', { type: 'number', describe: 'MQTT over secure WebSocket (wss://host:port/mqtt) on this port, e.g. 8081 (0 picks a free one)' });
 }
 
-export async function brokerCommand(flags: { port: number; host: string }, io: Io): Promise<number> {
-  if (!Number.isInteger(flags.port) || flags.port < 0 || flags.port > 65_535) {
-    io.stderr.write(`mqbench broker: --port '${flags.port}' must be a whole number from 0 to 65535\n`);
+export interface BrokerFlags extends TlsFlags {
+  tcp?: number | undefined;
+  /** Older name of tcp. */
+  port?: number | undefined;
+  tls?: number | undefined;
+  ws?: number | undefined;
+  wss?: number | undefined;
+  host: string;
+}
+
+export async function brokerCommand(flags: BrokerFlags, io: Io): Promise<number> {
+  const problems: string[] = [];
+  if (flags.tcp !== undefined && flags.port !== undefined) problems.push('--port is the older name of --tcp; give only one of them');
+  const listeners: Array<ListenerFlag<BrokerTransport>> = [];
+  const tcp = flags.tcp ?? flags.port;
+  if (tcp !== undefined) listeners.push({ transport: 'tcp', flag: flags.tcp !== undefined ? '--tcp' : '--port', port: tcp });
+  for (const transport of BROKER_TRANSPORTS.filter((t) => t !== 'tcp')) {
+    const port = flags[transport];
+    if (port !== undefined) listeners.push({ transport, flag: `--${transport}`, port });
+  }
+  if (listeners.length === 0) listeners.push({ transport: 'tcp', flag: '--tcp', port: DEFAULT_TCP_PORT });
+  const secure = listeners.some((l) => l.transport === 'tls' || l.transport === 'wss');
+  problems.push(...portProblems(listeners), ...tlsFlagProblems(flags, secure, '--tls 8883 or --wss 8081'));
+  if (problems.length > 0) {
+    for (const p of problems) io.stderr.write(`mqbench broker: ${p}\n`);
     return ExitCode.BadInput;
+  }
+
+  let material: TlsMaterial | undefined;
+  if (secure) {
+    try {
+      material = await resolveTls(flags, io);
+    } catch (err) {
+      io.stderr.write(`mqbench broker: ${errorMessage(err)}\n`);
+      return ExitCode.BadInput;
+    }
   }
   let broker;
   try {
-    broker = await startBroker({ port: flags.port, host: flags.host });
+    broker = await startBroker({
+      host: flags.host,
+      listeners: Object.fromEntries(listeners.map((l) => [l.transport, l.port])),
+      ...(material !== undefined ? { tls: material } : {}),
+    });
   } catch (err) {
-    io.stderr.write(`mqbench broker: cannot listen on ${flags.host}:${flags.port}: ${errorMessage(err)}. Pick another --port (0 for a free one).\n`);
+    io.stderr.write(`mqbench broker: ${listenFailure(err, listeners)}\n`);
     return ExitCode.BadInput;
   }
   broker.onClientError((id, err) => io.stderr.write(`client ${id}: ${err.message}\n`));
-  io.stdout.write(`mqbench broker (aedes) listening on mqtt://${broker.host}:${broker.port}\n`);
+  for (const transport of BROKER_TRANSPORTS) {
+    const url = broker.urls[transport];
+    if (url !== undefined) io.stdout.write(`mqbench broker (aedes) listening on ${url}\n`);
+  }
+  if (material !== undefined) io.stdout.write(`clients must trust ${material.caPath}\n`);
   const signal = await io.untilTerminated();
   io.stderr.write(`mqbench broker: ${signal}, closing\n`);
   await broker.close();

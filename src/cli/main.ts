@@ -3,6 +3,7 @@ import yargs from 'yargs';
 import type { RawRunFlags } from '../config/run-config.js';
 import { TOOL_VERSION } from '../result/document.js';
 import { brokerCommand, brokerOptions } from './broker-command.js';
+import { echoCommand, echoOptions } from './echo-command.js';
 import { ExitCode } from './exit-codes.js';
 import type { Io } from './io.js';
 import { runCommand, runOptions } from './run-command.js';
@@ -40,19 +41,37 @@ export async function main(args: string[], io: Io): Promise<number> {
           out: argv.out,
           json: argv.json,
           targetPid: argv['target-pid'],
+          transport: argv.transport,
+          protocol: argv.protocol,
+          role: argv.role,
+          ca: argv.ca,
+          insecure: argv.insecure,
+          localAddress: argv['local-address'],
+          connections: argv.connections,
         };
         code = await runCommand(flags, args, io);
       },
     )
     .command(
       'broker',
-      'Run the bundled reference MQTT broker (aedes) standalone until Ctrl-C',
+      'Run the bundled reference MQTT broker (aedes) standalone on TCP, TLS, WS and WSS until Ctrl-C',
       (y) => brokerOptions(y),
       async (argv) => {
-        code = await brokerCommand({ port: argv.port, host: argv.host }, io);
+        code = await brokerCommand(
+          { tcp: argv.tcp, port: argv.port, tls: argv.tls, ws: argv.ws, wss: argv.wss, host: argv.host, cert: argv.cert, key: argv.key, ca: argv.ca },
+          io,
+        );
       },
     )
-    .demandCommand(1, 'name a command: run or broker')
+    .command(
+      'echo',
+      'Run the bundled WebSocket echo and broadcast server standalone until Ctrl-C',
+      (y) => echoOptions(y),
+      async (argv) => {
+        code = await echoCommand({ ws: argv.ws, wss: argv.wss, host: argv.host, cert: argv.cert, key: argv.key, ca: argv.ca }, io);
+      },
+    )
+    .demandCommand(1, 'name a command: run, broker or echo')
     .strict()
     .help()
     .wrap(Math.min(110, process.stdout.columns ?? 110))

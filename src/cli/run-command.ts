@@ -1,6 +1,7 @@
 /** `mqbench run`: validate every flag, run, write the result, print, pick the exit code. */
 import type { Argv } from 'yargs';
 import { buildRunConfig, RUN_DEFAULTS, type RawRunFlags } from '../config/run-config.js';
+import { preflight } from '../coordinator/preflight.js';
 import { executeRun } from '../coordinator/run.js';
 import { errorMessage } from '../drivers/errors.js';
 import { writeResult } from '../result/document.js';
@@ -11,7 +12,14 @@ import { wantsColour, type Io } from './io.js';
 
 export function runOptions<T>(y: Argv<T>) {
   return y
-    .option('target', { type: 'string', describe: 'Broker to load, mqtt://host:port (MQTT over TCP). Default: start the bundled broker on a free loopback port' })
+    .option('target', { type: 'string', describe: 'Broker to load: mqtt://host:port (TCP), mqtts:// (TLS), ws://host:port/mqtt or wss:// (WebSocket). Default: start the bundled broker on a free loopback port' })
+    .option('protocol', { type: 'string', describe: 'mqtt, or ws: plain WebSocket against an echo/broadcast server (the bundled one when no --target); --qos does not apply to ws [default: mqtt]' })
+    .option('role', { type: 'string', describe: 'With --protocol ws: echo (each publisher measures the round trip of its own messages) or broadcast (publishers send, subscribers receive) [default: echo]' })
+    .option('transport', { type: 'string', describe: 'Transport to the bundled broker: tcp, tls, ws or wss (with --target, its scheme decides) [default: tcp]' })
+    .option('ca', { type: 'string', describe: 'PEM file of the CA that signed the broker certificate (tls, wss). The bundled broker\'s CA is trusted automatically' })
+    .option('insecure', { type: 'boolean', describe: 'Do not verify the broker certificate (tls, wss). Never the default', default: false })
+    .option('connections', { type: 'string', describe: 'Idle connect-only clients held through each phase (keepalive pings only), beside publishers and subscribers', default: '0' })
+    .option('local-address', { type: 'string', describe: 'Source IP addresses to spread connections over, comma-separated. Default: the OS picks; against 127.x targets, 127.0.0.x are added past 25,000 connections' })
     .option('publishers', { type: 'string', describe: 'Publishing clients per phase', default: String(RUN_DEFAULTS.publishers) })
     .option('subscribers', { type: 'string', describe: 'Subscribing clients per phase; each receives every publisher', default: String(RUN_DEFAULTS.subscribers) })
     .option('qos', { type: 'string', describe: 'QoS levels, comma-separated: one phase per level, run in order, reported side by side', default: RUN_DEFAULTS.qos })
@@ -41,6 +49,12 @@ export async function runCommand(flags: RawRunFlags, argv: string[], io: Io): Pr
     return ExitCode.BadInput;
   }
   const config = built.config;
+  const checked = preflight(config);
+  if (checked.issues.length > 0) {
+    io.stderr.write(`mqbench run: ${checked.issues.length} problem(s) on this machine, nothing was run:\n`);
+    for (const i of checked.issues) io.stderr.write(`  ${i.where}: ${i.message}\n`);
+    return ExitCode.BadInput;
+  }
   const human = config.json ? io.stderr : io.stdout;
   const colour = wantsColour(human, io.env);
   const progress = interactive ? new ProgressLine(io.stderr as NodeJS.WriteStream) : null;
@@ -60,6 +74,7 @@ export async function runCommand(flags: RawRunFlags, argv: string[], io: Io): Pr
   try {
     const { doc, outcome } = await executeRun(config, {
       signal: controller.signal,
+      sources: checked.sources,
       command: argv,
       ...(progress ? { onProgress: (p) => progress.update(p) } : {}),
       onNote: (line) => {

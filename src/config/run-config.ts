@@ -2,7 +2,10 @@
  * The validated, plain-data configuration of a run. Flags (and later scenario files)
  * are turned into this once; nothing downstream reads raw flags.
  */
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
+import type { Transport } from '../drivers/transports.js';
 import { parseDuration, parseQosList, parseRate, parseSize, type Qos } from './units.js';
 import { HEADER_BYTES } from '../metrics/payload.js';
 
@@ -11,15 +14,41 @@ export type { Qos } from './units.js';
 export interface Target {
   /** The URL as the user wrote it, for messages and the result. */
   url: string;
-  /** 'mqtt' is MQTT over TCP. */
-  scheme: 'mqtt';
+  /** From the scheme: mqtt:// tcp, mqtts:// tls, ws:// ws, wss:// wss. */
+  transport: Transport;
   host: string;
   port: number;
+  /** WebSocket path ('/mqtt' when the URL has none); '' on tcp and tls. */
+  path: string;
 }
+
+/** URL scheme per transport, and the port a URL without one means. */
+export const SCHEMES: Record<Transport, { scheme: string; port: number }> = {
+  tcp: { scheme: 'mqtt', port: 1883 },
+  tls: { scheme: 'mqtts', port: 8883 },
+  ws: { scheme: 'ws', port: 80 },
+  wss: { scheme: 'wss', port: 443 },
+};
 
 export interface RunConfig {
   /** null: start the bundled broker and aim at it. */
   target: Target | null;
+  /** mqtt, or plain WebSocket (ws) against an echo/broadcast server. Default mqtt. */
+  protocol: Protocol;
+  /** Plain WebSocket: echo (round trip per client) or broadcast (one sender, many receivers). Default echo. */
+  wsRole: WsRole;
+  /** From --target's scheme, else --transport. Default tcp for mqtt, ws for plain WebSocket. */
+  transport: Transport;
+  /** PEM certificate(s) to trust for tls/wss from --ca; null: the bundled CA or the system store. */
+  caPem: string | null;
+  /** --ca as given, for messages. */
+  caPath: string | null;
+  /** Skip server certificate verification (--insecure). Default false. */
+  insecure: boolean;
+  /** Source addresses connections are spread over (--local-address); empty: the OS picks. */
+  localAddresses: string[];
+  /** Idle connect-only clients held for the phase beside publishers and subscribers. Default 0. */
+  connections: number;
   /** Publishing clients per phase. Default 1. */
   publishers: number;
   /** Subscribing clients per phase; each receives every publisher's messages. Default 1. */
@@ -60,6 +89,9 @@ export interface RunConfig {
   interactive: boolean;
 }
 
+export type Protocol = 'mqtt' | 'ws';
+export type WsRole = 'echo' | 'broadcast';
+
 export interface ConfigIssue {
   /** Where the problem is: a flag name such as '--rate'. */
   where: string;
@@ -88,6 +120,13 @@ export interface RawRunFlags {
   out?: unknown;
   json?: unknown;
   targetPid?: unknown;
+  transport?: unknown;
+  ca?: unknown;
+  insecure?: unknown;
+  localAddress?: unknown;
+  connections?: unknown;
+  protocol?: unknown;
+  role?: unknown;
 }
 
 export const RUN_DEFAULTS = {
@@ -131,9 +170,21 @@ export function buildRunConfig(raw: RawRunFlags, interactive: boolean): { config
   };
 
   const target = raw.target === undefined || raw.target === '' ? null : parseTarget(raw.target, add);
+  const protocol = oneOf('--protocol', raw.protocol, ['mqtt', 'ws'] as const, 'mqtt', add);
+  const wsRole = oneOf('--role', raw.role, ['echo', 'broadcast'] as const, 'echo', add);
+  if (raw.role !== undefined && protocol !== 'ws') add('--role', 'applies to --protocol ws only (MQTT phases publish and subscribe)');
+  const transport = resolveTransport(raw.transport, target, protocol, add);
   const publishers = int('--publishers', raw.publishers, RUN_DEFAULTS.publishers, 0, 1_000_000);
   const subscribers = int('--subscribers', raw.subscribers, RUN_DEFAULTS.subscribers, 0, 1_000_000);
-  if (publishers === 0 && !issues.some((i) => i.where === '--publishers')) add('--publishers', 'at least one publisher is needed to measure anything; use --publishers 1 or more');
+  const connections = int('--connections', raw.connections, 0, 0, 10_000_000);
+  if (publishers === 0 && connections === 0 && !issues.some((i) => i.where === '--publishers')) {
+    add('--publishers', 'at least one publisher (or --connections N idle clients) is needed to measure anything; use --publishers 1 or more');
+  }
+  const insecure = Boolean(raw.insecure);
+  const caPath = raw.ca === undefined || raw.ca === '' ? null : String(raw.ca);
+  const caPem = caPath === null ? null : readCa(caPath, add);
+  if (caPath !== null && insecure) add('--ca/--insecure', 'choose one: --ca FILE verifies the broker against that CA, --insecure skips verification');
+  const localAddresses = parseLocalAddresses(raw.localAddress, add);
   const qos = unit('--qos', raw.qos, RUN_DEFAULTS.qos, parseQosList, [0] as Qos[]);
   const rate = raw.rate === undefined ? null : unit('--rate', raw.rate, 1, parseRate, 1);
   const inflight = int('--inflight', raw.inflight, RUN_DEFAULTS.inflight, 1, 65_000);
@@ -166,6 +217,14 @@ export function buildRunConfig(raw: RawRunFlags, interactive: boolean): { config
   return {
     config: {
       target,
+      protocol,
+      wsRole,
+      transport,
+      caPem,
+      caPath,
+      insecure,
+      localAddresses,
+      connections,
       publishers,
       subscribers,
       qos,
@@ -197,18 +256,76 @@ function parseTarget(input: string, add: (where: string, message: string) => voi
     add('--target', `'${input}' is not a URL; use mqtt://host:port, e.g. mqtt://127.0.0.1:1883`);
     return null;
   }
-  if (url.protocol !== 'mqtt:') {
-    add('--target', `'${url.protocol}//' is not supported yet; use mqtt://host:port (MQTT over TCP)`);
+  const scheme = url.protocol.slice(0, -1);
+  const transport = (Object.keys(SCHEMES) as Transport[]).find((t) => SCHEMES[t].scheme === scheme);
+  if (transport === undefined) {
+    add('--target', `'${url.protocol}//' is not an MQTT URL; use mqtt:// (TCP), mqtts:// (TLS), ws:// or wss:// (WebSocket, path /mqtt by default)`);
     return null;
   }
   if (url.hostname === '') {
-    add('--target', `'${input}' has no host; use mqtt://host:port`);
+    add('--target', `'${input}' has no host; use ${scheme}://host:port`);
     return null;
   }
-  const port = url.port === '' ? 1883 : Number(url.port);
+  const port = url.port === '' ? SCHEMES[transport].port : Number(url.port);
   // IPv6 literals come back bracketed from URL; net.connect wants them bare.
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-  return { url: input, scheme: 'mqtt', host, port };
+  const ws = transport === 'ws' || transport === 'wss';
+  // An empty path is filled in by the protocol: /mqtt, /echo or /broadcast.
+  const path = ws ? (url.pathname === '/' ? '' : url.pathname) + url.search : '';
+  return { url: input, transport, host, port, path };
+}
+
+function oneOf<T extends string>(where: string, raw: unknown, allowed: readonly T[], fallback: T, add: (where: string, message: string) => void): T {
+  if (raw === undefined || raw === '') return fallback;
+  const value = String(raw);
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  add(where, `'${value}' is not one of ${allowed.join(', ')}`);
+  return fallback;
+}
+
+function resolveTransport(raw: unknown, target: Target | null, protocol: Protocol, add: (where: string, message: string) => void): Transport {
+  const fallback: Transport = target?.transport ?? (protocol === 'ws' ? 'ws' : 'tcp');
+  if (protocol === 'ws' && (fallback === 'tcp' || fallback === 'tls')) {
+    add('--target', `plain WebSocket needs a ws:// or wss:// target, not ${target?.url ?? fallback}`);
+  }
+  if (raw === undefined || raw === '') return fallback;
+  const value = String(raw);
+  if (protocol === 'ws' && value !== 'ws' && value !== 'wss') {
+    add('--transport', `plain WebSocket runs over ws or wss, not ${value}`);
+    return 'ws';
+  }
+  if (!Object.hasOwn(SCHEMES, value)) {
+    add('--transport', `'${value}' is not a transport; use tcp, tls, ws or wss`);
+    return 'tcp';
+  }
+  const transport = value as Transport;
+  if (target !== null && target.transport !== transport) {
+    add('--transport', `--transport ${transport} contradicts --target ${target.url} (${target.transport}); the target's scheme decides, drop --transport or use ${SCHEMES[transport].scheme}://`);
+  }
+  return transport;
+}
+
+function readCa(path: string, add: (where: string, message: string) => void): string | null {
+  try {
+    const pem = readFileSync(path, 'utf8');
+    if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
+      add('--ca', `${path} holds no PEM certificate (-----BEGIN CERTIFICATE-----); give the CA certificate file in PEM form`);
+      return null;
+    }
+    return pem;
+  } catch (err) {
+    add('--ca', `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}; give a readable PEM file`);
+    return null;
+  }
+}
+
+function parseLocalAddresses(raw: unknown, add: (where: string, message: string) => void): string[] {
+  if (raw === undefined || raw === '') return [];
+  const list = (Array.isArray(raw) ? raw : [raw]).flatMap((v) => String(v).split(',')).map((s) => s.trim()).filter((s) => s !== '');
+  for (const a of list) {
+    if (isIP(a) === 0) add('--local-address', `'${a}' is not an IP address; give addresses of this machine, e.g. 127.0.0.2,127.0.0.3`);
+  }
+  return list;
 }
 
 const TEMPLATE_VARS = new Set(['client', 'n', 'worker', 'run']);

@@ -41,6 +41,8 @@ export interface TargetInfo {
   /** The broker's process id (started by mqbench, or given with --target-pid), so its CPU can be measured. */
   pid: number | null;
   bundled: boolean;
+  /** Source addresses connections are spread over (plan/sources.ts); empty: the OS picks. */
+  sources: string[];
 }
 
 export interface PhaseRun {
@@ -54,9 +56,9 @@ export interface PhaseRun {
 
 export async function runPhase(run: PhaseRun): Promise<PhaseResult> {
   const { spec, config, workers, signal } = run;
-  const plans = withConnectRates(planWorkers(spec, workers.length), config.connectRate);
+  const plans = withConnectRates(planWorkers(spec, workers.length, run.target.sources), config.connectRate);
   const window = new SharedArrayBuffer(4 * (spec.params.publishers + 1));
-  const clients = spec.params.publishers + spec.params.subscribers;
+  const clients = spec.params.publishers + spec.params.subscribers + spec.params.connections;
   // Pacing plus one connect timeout plus a margin for the subscriptions.
   const connectBudgetMs = (clients / config.connectRate) * 1000 + config.connectTimeoutMs + 10_000;
   const snapshots: IntervalSnapshot[] = [];
@@ -68,6 +70,7 @@ export async function runPhase(run: PhaseRun): Promise<PhaseResult> {
   let cpuSeconds = 0;
   let targetCpu: number | null = null;
 
+  const connectStartUs = nowMicros();
   const readies = await Promise.all(
     workers.map((w, i) => {
       const plan = plans[i];
@@ -79,6 +82,7 @@ export async function runPhase(run: PhaseRun): Promise<PhaseResult> {
       );
     }),
   );
+  const connectSeconds = (nowMicros() - connectStartUs) / 1e6;
   const failures = readies.flatMap((r) => r.failures);
   if (failures.length > 0) {
     status = 'failed';
@@ -145,7 +149,7 @@ export async function runPhase(run: PhaseRun): Promise<PhaseResult> {
 
   const finals = await Promise.all(workers.map((w) => w.request({ type: 'finish' }, 'final', 30_000)));
   const target: TargetUsage = { kind: run.target.bundled ? 'bundled' : 'external', url: run.target.url, cpuSeconds: targetCpu, cpuMicrosPerMessage: null };
-  const ctx = { status, steadySeconds, drainSeconds, drainComplete, cpuSeconds, target };
+  const ctx = { status, steadySeconds, connectSeconds, drainSeconds, drainComplete, cpuSeconds, target };
   return mergePhase(spec, finals.map((f) => f.report), snapshots, error === undefined ? ctx : { ...ctx, error });
 }
 

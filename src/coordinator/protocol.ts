@@ -5,11 +5,9 @@
 import type { PhaseSpec, WorkerPlan } from '../plan/plan.js';
 import type { PublisherDelivery, PublisherSent } from '../metrics/delivery.js';
 
-/** Connection settings a worker needs to reach the target. */
-export interface TargetEndpoint {
-  host: string;
-  port: number;
-}
+import type { TargetEndpoint } from '../drivers/transports.js';
+
+export type { TargetEndpoint } from '../drivers/transports.js';
 
 export interface ClientOptions {
   connectTimeoutMs: number;
@@ -66,6 +64,8 @@ export interface WorkerHealth {
   windowStalls: number;
 }
 
+export type HistogramName = 'e2e' | 'e2eUncorrected' | 'ack' | 'connect' | 'subscribe' | 'connectTcp' | 'connectTls' | 'connectWs';
+
 export interface WorkerPhaseReport {
   workerIndex: number;
   /** Messages and bytes in the steady window only (by send time), plus all-phase totals. */
@@ -74,9 +74,10 @@ export interface WorkerPhaseReport {
   connects: number;
   connectFailures: number;
   reconnects: number;
+  disconnects: number;
   errors: Record<string, number>;
   /** Encoded histograms, microseconds. */
-  histograms: { e2e: string; e2eUncorrected: string; ack: string; connect: string; subscribe: string };
+  histograms: Record<HistogramName, string>;
   sent: PublisherSent[];
   delivery: PublisherDelivery[];
   health: WorkerHealth;

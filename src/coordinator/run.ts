@@ -9,7 +9,8 @@ import { errorMessage } from '../drivers/errors.js';
 import { planPhases } from '../plan/plan.js';
 import { finalize, newDocument } from '../result/document.js';
 import type { PhaseResult, ResultDocument, RunStatus } from '../result/schema.js';
-import { startBundledBroker, type BundledBroker } from '../servers/bundled.js';
+import { startBundledBroker } from '../servers/bundled.js';
+import { startBundledEcho } from '../servers/bundled-echo.js';
 import { runPhase, type Progress, type TargetInfo } from './coordinator.js';
 import { probeTcp } from './probe.js';
 import { spawnWorkers, type WorkerHandle } from './worker-pool.js';
@@ -22,6 +23,8 @@ export type RunOutcome =
   | { kind: 'failed'; message: string };
 
 export interface RunHooks {
+  /** Source addresses from preflight(); empty: the OS picks. */
+  sources: string[];
   signal: AbortSignal;
   command: string[];
   onProgress?: (p: Progress) => void;
@@ -37,18 +40,44 @@ export async function executeRun(config: RunConfig, hooks: RunHooks): Promise<{ 
   const doc = newDocument(runId, config, hooks.command, new Date());
   const phases: PhaseResult[] = [];
   let outcome: RunOutcome = { kind: 'completed' };
-  let broker: BundledBroker | null = null;
+  let bundled: { stop(): Promise<Record<string, number>> } | null = null;
   let workers: WorkerHandle[] = [];
   let brokerErrors: Record<string, number> = {};
 
   try {
     let target: TargetInfo;
+    const transport = config.transport;
+    const secure = transport === 'tls' || transport === 'wss';
+    const mqtt = config.protocol === 'mqtt';
+    const defaultPath = mqtt ? '/mqtt' : `/${config.wsRole}`;
+    const subprotocol = mqtt ? 'mqtt' : null;
     if (config.target === null) {
-      broker = await startBundledBroker();
-      hooks.onNote?.(`bundled broker (aedes) listening on ${broker.url}, pid ${broker.pid}`);
-      target = { endpoint: { host: broker.host, port: broker.port }, url: broker.url, pid: broker.pid, bundled: true };
+      const server = mqtt
+        ? await startBundledBroker({ transports: [transport] })
+        : await startBundledEcho({ transports: [transport === 'wss' ? 'wss' : 'ws'] });
+      bundled = server;
+      const base = server.urls[transport];
+      const port = server.ports[transport];
+      if (base === undefined || port === undefined) throw new Error(`the bundled ${mqtt ? 'broker' : 'echo server'} did not open a ${transport} listener`);
+      const url = mqtt ? base : `${base}${defaultPath}`;
+      hooks.onNote?.(`bundled ${mqtt ? 'broker (aedes)' : 'WebSocket echo server'} listening on ${url}, pid ${server.pid}`);
+      target = {
+        endpoint: { transport, host: server.host, port, path: defaultPath, ca: config.caPem ?? (secure ? server.caPem : null), verify: !config.insecure, servername: server.host, subprotocol },
+        url,
+        pid: server.pid,
+        bundled: true,
+        sources: hooks.sources,
+      };
     } else {
-      target = { endpoint: { host: config.target.host, port: config.target.port }, url: config.target.url, pid: config.targetPid, bundled: false };
+      const t = config.target;
+      const path = t.path === '' ? defaultPath : t.path;
+      target = {
+        endpoint: { transport, host: t.host, port: t.port, path, ca: config.caPem, verify: !config.insecure, servername: t.host, subprotocol },
+        url: t.url,
+        pid: config.targetPid,
+        bundled: false,
+        sources: hooks.sources,
+      };
     }
     const probe = await probeTcp(target.endpoint.host, target.endpoint.port, PROBE_TIMEOUT_MS);
     if (!probe.ok) {
@@ -72,7 +101,7 @@ export async function executeRun(config: RunConfig, hooks: RunHooks): Promise<{ 
     outcome = hooks.signal.aborted ? { kind: 'interrupted' } : { kind: 'failed', message: errorMessage(err) };
   } finally {
     await Promise.all(workers.map((w) => w.shutdown()));
-    if (broker !== null) brokerErrors = await broker.stop();
+    if (bundled !== null) brokerErrors = await bundled.stop();
   }
   if (Object.keys(brokerErrors).length > 0) doc.targetErrors = brokerErrors;
   const status: RunStatus = outcome.kind === 'completed' ? 'completed' : outcome.kind === 'interrupted' ? 'interrupted' : 'failed';

@@ -1,13 +1,14 @@
 /**
  * The MQTT client driver on MQTT.js. The tool, not MQTT.js, decides about reconnects
  * (reconnectPeriod 0: MQTT.js' fixed 1 s retry would hide outages and skew counts), QoS 0
- * is never queued while offline, the TCP socket is built here so Nagle can be turned off
- * (MQTT.js' own TCP builder passes no socket options), and connect has a short timeout.
+ * is never queued while offline, the stream is built in transports.ts so every socket option
+ * reaches the socket (MQTT.js' own builders drop some), and connect has a short timeout.
  */
-import net from 'node:net';
 import { MqttClient, type IClientOptions } from 'mqtt';
-import type { ClientOptions, TargetEndpoint } from '../coordinator/protocol.js';
+import type { ClientOptions } from '../coordinator/protocol.js';
 import { classifyError, errorMessage, type ErrorKind } from './errors.js';
+import { buildStream, type ConnectStage, type TargetEndpoint } from './transports.js';
+import type { PublishSink } from './sink.js';
 
 export interface ConnectedClient {
   client: MqttClient;
@@ -38,13 +39,26 @@ export function mqttOptions(clientId: string, options: ClientOptions): IClientOp
   };
 }
 
-/** Connects one client; resolves on CONNACK, rejects with a classified error otherwise. */
-export function connectMqtt(target: TargetEndpoint, clientId: string, options: ClientOptions, now: () => number): Promise<ConnectedClient> {
+/**
+ * Connects one client; resolves on CONNACK, rejects with a classified error otherwise.
+ * Reconnects (client.reconnect()) build a new stream with the same source address.
+ */
+export function connectMqtt(
+  target: TargetEndpoint,
+  clientId: string,
+  options: ClientOptions,
+  now: () => number,
+  localAddress?: string,
+  onStage?: (stage: ConnectStage, micros: number) => void,
+): Promise<ConnectedClient> {
   const started = now();
-  const client = new MqttClient(
-    () => net.connect({ host: target.host, port: target.port, noDelay: options.noDelay }),
-    mqttOptions(clientId, options),
-  );
+  let first = true;
+  const client = new MqttClient(() => {
+    // Stages are recorded for the first connection only; reconnects are counted apart.
+    const stream = buildStream(target, { noDelay: options.noDelay, localAddress, onStage: first ? onStage : undefined, now });
+    first = false;
+    return stream;
+  }, mqttOptions(clientId, options));
   return new Promise((resolve, reject) => {
     let settled = false;
     const finish = (err: ConnectError | null): void => {
@@ -104,4 +118,18 @@ export function endMqtt(client: MqttClient, timeoutMs: number): Promise<void> {
       resolve();
     });
   });
+}
+
+/** A publisher's sink on an MQTT client: one topic, one QoS, the options object reused. */
+export function mqttSink(client: MqttClient, topic: string, qos: 0 | 1 | 2): PublishSink {
+  const options = { qos };
+  return {
+    get connected() {
+      return client.connected;
+    },
+    acknowledged: qos > 0,
+    publish(payload, done) {
+      client.publish(topic, payload, options, done);
+    },
+  };
 }

@@ -22,6 +22,8 @@ export interface PhaseContext {
   status: PhaseStatus;
   error?: string;
   steadySeconds: number;
+  /** From sending the plans until every worker had connected (and subscribed) its clients. */
+  connectSeconds: number;
   drainSeconds: number;
   /** Every acknowledgement and every expected delivery arrived before the grace period ended. */
   drainComplete: boolean;
@@ -52,6 +54,7 @@ export function mergePhase(spec: PhaseSpec, reports: ReadonlyArray<WorkerPhaseRe
     status: ctx.status,
     params: { ...spec.params, warmupSeconds: spec.warmupMs / 1000, drainSeconds: spec.drainMs / 1000 },
     durationSeconds: round3(ctx.steadySeconds),
+    connectSeconds: round3(ctx.connectSeconds),
     drain: { seconds: round3(ctx.drainSeconds), complete: ctx.drainComplete },
     counters: {
       sent: sum((r) => r.total.sent),
@@ -64,6 +67,7 @@ export function mergePhase(spec: PhaseSpec, reports: ReadonlyArray<WorkerPhaseRe
       connects: sum((r) => r.connects),
       connectFailures: sum((r) => r.connectFailures),
       reconnects: sum((r) => r.reconnects),
+      disconnects: sum((r) => r.disconnects),
       errors,
     },
     rates: {
@@ -78,6 +82,9 @@ export function mergePhase(spec: PhaseSpec, reports: ReadonlyArray<WorkerPhaseRe
       ack: hist('ack'),
       connect: hist('connect'),
       subscribe: hist('subscribe'),
+      connectTcp: hist('connectTcp'),
+      connectTls: hist('connectTls'),
+      connectWs: hist('connectWs'),
     },
     timeline: mergeTimeline(snapshots, spec.warmupMs / 1000),
     generator: {
@@ -95,10 +102,12 @@ export function mergePhase(spec: PhaseSpec, reports: ReadonlyArray<WorkerPhaseRe
 }
 
 /** QoS 0 loss and QoS 1 duplicates are reported; QoS 1/2 loss and QoS 2 duplicates fail. */
-export function deliveryFailures(qos: 0 | 1 | 2, lost: number, duplicated: number): string[] {
+/** QoS 1/2 loss and QoS 2 duplicates fail a phase; plain WebSocket (qos null) is reliable like TCP, so both fail it. */
+export function deliveryFailures(qos: 0 | 1 | 2 | null, lost: number, duplicated: number): string[] {
   const out: string[] = [];
-  if (qos > 0 && lost > 0) out.push(`${lost} QoS ${qos} message(s) lost`);
-  if (qos === 2 && duplicated > 0) out.push(`${duplicated} QoS 2 message(s) delivered more than once`);
+  const what = qos === null ? 'WebSocket' : `QoS ${qos}`;
+  if ((qos === null || qos > 0) && lost > 0) out.push(`${lost} ${what} message(s) lost`);
+  if ((qos === null || qos === 2) && duplicated > 0) out.push(`${duplicated} ${what} message(s) delivered more than once`);
   return out;
 }
 

@@ -19,6 +19,10 @@ export class Recorder {
   readonly ack = newHistogram();
   readonly connect = newHistogram();
   readonly subscribe = newHistogram();
+  /** Connect stages: TCP connected, TLS handshake done, WebSocket upgraded (from the start). */
+  readonly connectTcp = newHistogram();
+  readonly connectTls = newHistogram();
+  readonly connectWs = newHistogram();
   /** Open model: actual minus intended send time. */
   readonly sendLag = newHistogram();
   private intervalE2e: Histogram = newHistogram();
@@ -26,6 +30,8 @@ export class Recorder {
   connects = 0;
   connectFailures = 0;
   reconnects = 0;
+  /** Established connections the target (or the network) closed. */
+  disconnects = 0;
 
   /** Microseconds on the shared clock; Infinity until the run starts. */
   steadyStartUs = Number.POSITIVE_INFINITY;

@@ -3,20 +3,28 @@
  * becomes one plan per worker (which clients it owns, their ids, topics and rate shares).
  * No I/O here; table-driven tests pin the split.
  */
-import type { Qos, RunConfig } from '../config/run-config.js';
+import type { Protocol, Qos, RunConfig } from '../config/run-config.js';
+
+export type Role = 'pubsub' | 'echo' | 'broadcast' | 'connect';
+import type { Transport } from '../drivers/transports.js';
 import { topicMatches } from './topic-match.js';
 
 export type LoadModel = 'open' | 'closed';
 
 export interface PhaseParams {
-  protocol: 'mqtt';
-  transport: 'tcp';
+  protocol: Protocol;
+  transport: Transport;
+  /** pubsub (MQTT publishers and subscribers), echo or broadcast (plain WebSocket), connect (idle clients only). */
+  role: Role;
   /** MQTT protocol level: 4 is 3.1.1. */
   mqttVersion: 4;
-  qos: Qos;
+  /** MQTT QoS; null for plain WebSocket (reliable like TCP: any loss fails the phase). */
+  qos: Qos | null;
   payloadBytes: number;
   publishers: number;
   subscribers: number;
+  /** Idle connect-only clients held through the phase. */
+  connections: number;
   model: LoadModel;
   /** Open model: total messages per second; null in the closed model. */
   rate: number | null;
@@ -57,28 +65,47 @@ export interface SubscriberPlan {
   filter: string;
 }
 
+export interface IdlePlan {
+  clientId: string;
+}
+
 export interface WorkerPlan {
   workerIndex: number;
   publishers: PublisherPlan[];
   subscribers: SubscriberPlan[];
+  idle: IdlePlan[];
+  /** Source addresses for this worker's connections, used in turn; empty: the OS picks. */
+  localAddresses: string[];
   /** This worker's share of the connect rate, connections per second. */
   connectRate: number;
 }
 
-export function phaseName(params: Pick<PhaseParams, 'protocol' | 'transport' | 'qos'>): string {
-  return `${params.protocol}-${params.transport}-qos${params.qos}`;
+/** e.g. mqtt-tcp-qos1, mqtt-wss-qos0, mqtt-tcp-connect, ws-echo, wss-broadcast. */
+export function phaseName(params: Pick<PhaseParams, 'protocol' | 'transport' | 'qos' | 'role'>): string {
+  if (params.protocol === 'ws') return `${params.transport}-${params.role}`;
+  if (params.role === 'connect') return `mqtt-${params.transport}-connect`;
+  return `mqtt-${params.transport}-qos${params.qos}`;
 }
 
+/**
+ * MQTT: one phase per QoS; a run with no publishers (connections only) has one phase.
+ * Plain WebSocket: one phase (QoS does not apply).
+ */
 export function planPhases(config: RunConfig, runId: string): PhaseSpec[] {
-  return config.qos.map((qos, index) => {
+  const ws = config.protocol === 'ws';
+  const role: Role = ws ? config.wsRole : config.publishers === 0 ? 'connect' : 'pubsub';
+  const levels: Array<Qos | null> = ws ? [null] : role === 'connect' ? config.qos.slice(0, 1) : config.qos;
+  return levels.map((qos, index) => {
     const params: PhaseParams = {
-      protocol: 'mqtt',
-      transport: 'tcp',
+      protocol: config.protocol,
+      transport: config.transport,
+      role,
       mqttVersion: 4,
       qos,
       payloadBytes: config.payloadBytes,
       publishers: config.publishers,
-      subscribers: config.subscribers,
+      subscribers: ws && config.wsRole === 'echo' ? 0 : config.subscribers,
+      connections: config.connections,
       model: config.rate === null ? 'closed' : 'open',
       rate: config.rate,
       inflight: config.rate === null ? config.inflight : null,
@@ -120,12 +147,14 @@ export function filterForTemplate(template: string, run: string): string {
  * workers and both cores work. Rates are split evenly over publishers; start offsets
  * spread each publisher's first send over one interval so sends interleave.
  */
-export function planWorkers(phase: PhaseSpec, workers: number): WorkerPlan[] {
+export function planWorkers(phase: PhaseSpec, workers: number, localAddresses: readonly string[] = []): WorkerPlan[] {
   const { params, tag } = phase;
   const plans: WorkerPlan[] = Array.from({ length: workers }, (_, workerIndex) => ({
     workerIndex,
     publishers: [],
     subscribers: [],
+    idle: [],
+    localAddresses: [...localAddresses],
     connectRate: 0,
   }));
   const filter = filterForTemplate(params.topic, tag);
@@ -143,7 +172,7 @@ export function planWorkers(phase: PhaseSpec, workers: number): WorkerPlan[] {
       topic,
       ratePerSecond: perPublisherRate,
       startOffsetUs: Math.floor((intervalUs * i) / params.publishers),
-      matching: topicMatches(filter, topic) ? params.subscribers : 0,
+      matching: params.role === 'echo' ? 1 : params.role === 'broadcast' ? params.subscribers : topicMatches(filter, topic) ? params.subscribers : 0,
     });
   }
   for (let j = 0; j < params.subscribers; j++) {
@@ -151,11 +180,16 @@ export function planWorkers(phase: PhaseSpec, workers: number): WorkerPlan[] {
     if (plan === undefined) throw new Error('unreachable: worker index out of range');
     plan.subscribers.push({ id: j + 1, clientId: `mqb-${tag}-s${j + 1}`, filter });
   }
+  for (let k = 0; k < params.connections; k++) {
+    const plan = plans[(params.publishers + params.subscribers + k) % workers];
+    if (plan === undefined) throw new Error('unreachable: worker index out of range');
+    plan.idle.push({ clientId: `mqb-${tag}-c${k + 1}` });
+  }
   return plans;
 }
 
 /** Splits a total connect rate over the workers that have clients. */
 export function withConnectRates(plans: WorkerPlan[], totalRate: number): WorkerPlan[] {
-  const busy = plans.filter((p) => p.publishers.length + p.subscribers.length > 0).length;
+  const busy = plans.filter((p) => p.publishers.length + p.subscribers.length + p.idle.length > 0).length;
   return plans.map((p) => ({ ...p, connectRate: busy === 0 ? 0 : totalRate / busy }));
 }

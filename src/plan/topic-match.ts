@@ -1,5 +1,10 @@
-/** MQTT topic filter matching (+ one level, # the rest), for delivery expectations. */
+/**
+ * MQTT topic filter matching (+ one level, # the rest), for delivery expectations. As the
+ * spec says (MQTT 3.1.1 4.7.2), a filter starting with a wildcard does not match a topic
+ * starting with '$' ($SYS/...): brokers deliver those only to filters naming the '$' level.
+ */
 export function topicMatches(filter: string, topic: string): boolean {
+  if (topic.startsWith('$') && (filter.startsWith('+') || filter.startsWith('#'))) return false;
   const f = filter.split('/');
   const t = topic.split('/');
   for (let i = 0; i < f.length; i++) {

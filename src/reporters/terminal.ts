@@ -9,12 +9,14 @@ import type { PhaseResult, ResultDocument } from '../result/schema.js';
 export function renderSummary(doc: ResultDocument, resultFile: string | null, colour: boolean): string {
   const c = new Chalk({ level: colour ? 1 : 0 });
   const lines: string[] = [];
-  const s = doc.scenario as { publishers?: number; subscribers?: number; model?: string; rate?: number | null; inflight?: number | null; payloadBytes?: number; durationSeconds?: number; warmupSeconds?: number };
+  const s = doc.scenario as { connections?: number; publishers?: number; subscribers?: number; model?: string; rate?: number | null; inflight?: number | null; payloadBytes?: number; durationSeconds?: number; warmupSeconds?: number };
   const first = doc.phases[0];
-  const target = first === undefined ? String(doc.scenario['target'] ?? 'bundled broker') : `${first.target.url}${first.target.kind === 'bundled' ? ' (bundled aedes)' : ''}`;
+  const target = first === undefined ? String(doc.scenario['target'] ?? 'bundled broker') : `${first.target.url}${first.target.kind === 'bundled' ? (first.params.protocol === 'ws' ? ' (bundled echo server)' : ' (bundled aedes)') : ''}`;
   lines.push(c.bold(`mqbench ${doc.tool.version}`) + c.dim(` · run ${doc.runId} · ${target} · ${doc.sockets.workers} worker(s) · Nagle ${doc.sockets.noDelay ? 'off' : 'on'}`));
   const model = s.model === 'open' ? `open model, ${s.rate}/s total` : `closed model, ${s.inflight} in flight per publisher`;
-  lines.push(c.dim(`${model} · ${s.publishers} pub -> ${s.subscribers} sub · ${s.payloadBytes}B payload · ${s.durationSeconds}s steady after ${s.warmupSeconds}s warm-up`));
+  const idle = s.connections !== undefined && s.connections > 0 ? ` + ${s.connections} idle` : '';
+  const clients = first?.params.role === 'echo' ? `${first.params.publishers} echo client(s)` : `${s.publishers} pub -> ${s.subscribers} sub`;
+  lines.push(c.dim(`${model} · ${clients}${idle} · ${s.payloadBytes}B payload · ${s.durationSeconds}s steady after ${s.warmupSeconds}s warm-up`));
   lines.push('');
 
   const header = ['phase', 'sent/s', 'recv/s', 'e2e p50', 'p90', 'p99', 'p99.9', 'max', 'ack p99', 'lost', 'dup', 'ooo', 'errors'];
@@ -35,6 +37,7 @@ export function renderSummary(doc: ResultDocument, resultFile: string | null, co
     const tcpu = p.target.cpuMicrosPerMessage === null ? (p.target.kind === 'external' && p.target.cpuSeconds === null ? 'not measured (external; give --target-pid)' : 'n/a') : `${p.target.cpuMicrosPerMessage}us/msg`;
     const workers = g.workers.map((w) => `w${w.workerIndex} ${w.cpuPercent}% busy, loop p99 ${formatMicros(w.eventLoopDelayP99)}`).join('; ');
     lines.push(c.dim(`${p.name}: generator cpu ${cpu}, target cpu ${tcpu}, ${formatBytes(p.rates.bytesReceivedPerSecond)}/s received, drain ${p.drain.seconds}s${p.drain.complete ? '' : ' (incomplete)'} · ${workers}`));
+    lines.push(c.dim(`${p.name}: ${connectLine(p)}`));
     if (p.params.model === 'open') {
       lines.push(c.dim(`${p.name}: e2e p99 uncorrected ${formatMicros(p.latency.e2eUncorrected.p99)} (corrected for coordinated omission: ${formatMicros(p.latency.e2e.p99)})`));
     }
@@ -50,6 +53,22 @@ export function renderSummary(doc: ResultDocument, resultFile: string | null, co
   lines.push(`${verdict}${doc.verdict.failures.length > 0 ? `: ${doc.verdict.failures.join('; ')}` : ''}`);
   if (resultFile !== null) lines.push(c.dim(`result: ${resultFile}`));
   return `${lines.join('\n')}\n`;
+}
+
+function connectLine(p: PhaseResult): string {
+  const l = p.latency;
+  const stages = (
+    [
+      ['tcp', l.connectTcp],
+      ['tls', l.connectTls],
+      ['ws', l.connectWs],
+    ] as const
+  )
+    .filter(([, h]) => h !== undefined && h.count > 0)
+    .map(([name, h]) => `${name} p99 ${formatMicros(h.p99)}`);
+  const c = p.counters;
+  const conn = l.connect.count === 0 ? 'no connections' : `${c.connects} connected, connect p50 ${formatMicros(l.connect.p50)} p99 ${formatMicros(l.connect.p99)}`;
+  return `${conn}${stages.length > 0 ? ` (${stages.join(', ')})` : ''}, ${c.connectFailures} failed, ${c.disconnects ?? 0} dropped, ${c.reconnects} reconnects`;
 }
 
 function phaseRow(p: PhaseResult): string[] {

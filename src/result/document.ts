@@ -39,6 +39,13 @@ export function newDocument(runId: string, config: RunConfig, command: string[],
 function scenarioOf(c: RunConfig): Record<string, unknown> {
   return {
     target: c.target?.url ?? null,
+    protocol: c.protocol,
+    role: c.protocol === 'ws' ? c.wsRole : null,
+    transport: c.transport,
+    connections: c.connections,
+    localAddresses: c.localAddresses,
+    ca: c.caPath,
+    insecure: c.insecure,
     publishers: c.publishers,
     subscribers: c.subscribers,
     qos: c.qos,

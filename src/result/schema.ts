@@ -22,6 +22,8 @@ export interface PhaseCounters {
   connects: number;
   connectFailures: number;
   reconnects: number;
+  /** Established connections that were closed by the target or the network during the phase. */
+  disconnects: number;
   errors: Record<string, number>;
 }
 
@@ -73,6 +75,8 @@ export interface PhaseResult {
   params: PhaseParams & { warmupSeconds: number; drainSeconds: number };
   /** The steady window actually measured, seconds. */
   durationSeconds: number;
+  /** Time to connect (and subscribe) every client of the phase at the paced connect rate, seconds. */
+  connectSeconds: number;
   /** How long the drain took, seconds, and whether every expected message arrived in it. */
   drain: { seconds: number; complete: boolean };
   counters: PhaseCounters;
@@ -83,6 +87,10 @@ export interface PhaseResult {
     ack: LatencySummary;
     connect: LatencySummary;
     subscribe: LatencySummary;
+    /** Connect stages from the start of each connection: TCP connected, TLS handshake done, WebSocket open. */
+    connectTcp: LatencySummary;
+    connectTls: LatencySummary;
+    connectWs: LatencySummary;
   };
   timeline: TimelinePoint[];
   generator: GeneratorHealth;

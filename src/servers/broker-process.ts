@@ -1,19 +1,51 @@
 /**
  * Entry of the bundled broker's own process (forked by bundled.ts), so the broker never
  * shares an event loop with the coordinator or a load worker and its CPU is measured apart.
- * Protocol over the IPC channel: -> { type: 'listening', port }, <- { type: 'close' },
- * -> { type: 'closed', clientErrors } then exit.
+ * Options arrive as JSON in MQBENCH_BROKER_OPTIONS ({ host, transports }); TLS material
+ * comes from the shared certificate cache when tls or wss is asked for.
+ * Protocol over the IPC channel: -> { type: 'listening', host, ports, urls, caPem } or
+ * { type: 'failed', message }, <- { type: 'close' }, -> { type: 'closed', clientErrors } then exit.
  */
-import { startBroker } from './broker.js';
+import { BROKER_TRANSPORTS, startBroker, type BrokerTransport } from './broker.js';
+import { bundledTlsMaterial } from './tls-certs.js';
 
-const send = (msg: unknown): void => {
-  if (process.send !== undefined) process.send(msg);
-};
+const send = (msg: unknown): Promise<void> =>
+  new Promise((resolve) => {
+    // A failed send means the parent is gone: there is no one left to tell.
+    if (process.send === undefined) resolve();
+    else process.send(msg, () => resolve());
+  });
 
-const host = process.env['MQBENCH_BROKER_HOST'] ?? '127.0.0.1';
-const broker = await startBroker({ port: 0, host });
+/** Reads and checks the options the parent passed; throws on anything unexpected. */
+function readOptions(): { host: string; transports: BrokerTransport[] } {
+  const raw = JSON.parse(process.env['MQBENCH_BROKER_OPTIONS'] ?? '{}') as { host?: unknown; transports?: unknown };
+  const host = typeof raw.host === 'string' ? raw.host : '127.0.0.1';
+  const list = Array.isArray(raw.transports) ? (raw.transports as unknown[]) : ['tcp'];
+  const transports = BROKER_TRANSPORTS.filter((t) => list.includes(t));
+  if (transports.length === 0 || transports.length !== new Set(list).size) throw new Error(`bad transports ${JSON.stringify(raw.transports)}; expected some of ${BROKER_TRANSPORTS.join(', ')}`);
+  return { host, transports };
+}
+
+let broker;
+let caPem: string | null = null;
+try {
+  const options = readOptions();
+  const secure = options.transports.includes('tls') || options.transports.includes('wss');
+  const material = secure ? await bundledTlsMaterial() : undefined;
+  caPem = material?.ca ?? null;
+  broker = await startBroker({
+    host: options.host,
+    listeners: Object.fromEntries(options.transports.map((t) => [t, 0])),
+    ...(material !== undefined ? { tls: material } : {}),
+  });
+} catch (err) {
+  await send({ type: 'failed', message: err instanceof Error ? err.message : String(err) });
+  process.exit(1);
+}
+const running = broker;
+
 const clientErrors: Record<string, number> = {};
-broker.onClientError((_id, err) => {
+running.onClientError((_id, err) => {
   clientErrors[err.message] = (clientErrors[err.message] ?? 0) + 1;
 });
 
@@ -21,8 +53,8 @@ let closing = false;
 const close = async (): Promise<void> => {
   if (closing) return;
   closing = true;
-  await broker.close();
-  send({ type: 'closed', clientErrors });
+  await running.close();
+  await send({ type: 'closed', clientErrors });
   process.disconnect?.();
   process.exit(0);
 };
@@ -36,4 +68,4 @@ process.on('SIGTERM', () => void close());
 // Ctrl-C reaches the whole process group; the parent decides when the broker stops.
 process.on('SIGINT', () => undefined);
 
-send({ type: 'listening', port: broker.port, host: broker.host });
+await send({ type: 'listening', host: running.host, ports: running.ports, urls: running.urls, caPem });

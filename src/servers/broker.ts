@@ -1,59 +1,133 @@
 /**
- * The bundled reference MQTT broker: aedes 1.x on TCP with Nagle off. aedes' default
- * `concurrency` (100) makes mqemitter queue deliveries and drain that queue recursively,
- * which overflows the stack under a QoS 0 flood (moscajs/aedes#193, mcollina/mqemitter#204);
- * concurrency 0 delivers without that queue, and TCP backpressure (aedes waits for 'drain'
- * on slow subscribers before reading more) still bounds memory.
+ * The bundled reference MQTT broker: aedes 1.x on TCP, TLS, WebSocket and secure WebSocket
+ * listeners, all with Nagle off. aedes' default `concurrency` (100) makes mqemitter queue
+ * deliveries and drain that queue recursively, which overflows the stack under a QoS 0
+ * flood (moscajs/aedes#193, mcollina/mqemitter#204); concurrency 0 delivers without that
+ * queue, and TCP backpressure (aedes waits for 'drain' on slow subscribers before reading
+ * more) still bounds memory.
  */
+import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
+import tls from 'node:tls';
 import { Aedes } from 'aedes';
+import { createWebSocketStream, WebSocketServer } from 'ws';
+import type { Duplex } from 'node:stream';
+import { closeServer, hostForUrl, listen, rejectUpgrade, requestTarget, type SocketServer } from './listen.js';
+import type { TlsMaterial } from './tls-certs.js';
+
+export type BrokerTransport = 'tcp' | 'tls' | 'ws' | 'wss';
+export const BROKER_TRANSPORTS: readonly BrokerTransport[] = ['tcp', 'tls', 'ws', 'wss'];
+
+/** WebSocket request path MQTT is served on (the MQTT.js and mosquitto convention). */
+export const MQTT_WS_PATH = '/mqtt';
 
 export interface BrokerOptions {
-  /** TCP port; 0 picks a free one. */
-  port: number;
-  /** Address to listen on. Default 127.0.0.1. */
+  /** Address to listen on; callers default it to 127.0.0.1 (loopback only). */
   host: string;
+  /** One entry per listener to start, with its port; 0 picks a free one. Absent: not started. */
+  listeners: Partial<Record<BrokerTransport, number>>;
+  /** Certificate and key for the tls and wss listeners; required when either is asked for. */
+  tls?: TlsMaterial;
 }
 
 export interface RunningBroker {
   host: string;
-  port: number;
+  /** Bound port per started listener. */
+  ports: Partial<Record<BrokerTransport, number>>;
+  /** mqtt://h:p, mqtts://h:p, ws://h:p/mqtt, wss://h:p/mqtt per started listener. */
+  urls: Partial<Record<BrokerTransport, string>>;
   close(): Promise<void>;
-  /** Errors seen on client connections, by message, for the standalone log. */
+  /** Errors seen on client connections (MQTT, TLS handshake, HTTP upgrade), for counting and the log. */
   onClientError(listener: (clientId: string, err: Error) => void): void;
 }
 
+const SCHEME: Record<BrokerTransport, string> = { tcp: 'mqtt', tls: 'mqtts', ws: 'ws', wss: 'wss' };
+
 export async function startBroker(options: BrokerOptions): Promise<RunningBroker> {
+  const wanted = BROKER_TRANSPORTS.filter((t) => options.listeners[t] !== undefined);
+  const material = options.tls;
+  if (material === undefined && wanted.some((t) => t === 'tls' || t === 'wss')) throw new Error('broker: the tls and wss listeners need TLS material (options.tls)');
+
+  const errorListeners: Array<(clientId: string, err: Error) => void> = [];
+  const report = (clientId: string, err: Error): void => {
+    for (const listener of errorListeners) listener(clientId, err);
+  };
   const aedes = await Aedes.createBroker({ concurrency: 0, drainTimeout: 30_000 });
-  const server = net.createServer({ noDelay: true }, aedes.handle);
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port, options.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-  } catch (err) {
-    // aedes holds timers (heartbeat) that would keep the process alive after a failed listen.
+  aedes.on('clientError', (client, err) => report(client.id, err));
+  aedes.on('connectionError', (client, err) => report(client.id ?? '(connecting)', err));
+
+  const wsServer = new WebSocketServer({
+    noServer: true,
+    perMessageDeflate: false,
+    handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : protocols.has('mqttv3.1') ? 'mqttv3.1' : false),
+  });
+  wsServer.on('connection', (socket, req) => {
+    aedes.handle(createWebSocketStream(socket), req);
+  });
+  const socketError = (err: Error): void => report('(http socket)', err);
+  // With a listener here ws leaves the answer to us (it would otherwise answer 400 silently).
+  wsServer.on('wsClientError', (err, socket) => {
+    report('(websocket handshake)', err);
+    rejectUpgrade(socket, 400, 'Bad Request', socketError);
+  });
+
+  const upgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
+    if (requestTarget(req).path !== MQTT_WS_PATH) {
+      rejectUpgrade(socket, 404, 'Not Found', socketError);
+      return;
+    }
+    wsServer.handleUpgrade(req, socket, head, (ws) => wsServer.emit('connection', ws, req));
+  };
+  const plainHttp = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    const found = requestTarget(req).path === MQTT_WS_PATH;
+    res.writeHead(found ? 426 : 404, { 'content-type': 'text/plain', connection: 'close' });
+    res.end(found ? 'MQTT over WebSocket: send an Upgrade request\n' : 'Not Found\n');
+  };
+
+  const build: Record<BrokerTransport, () => SocketServer> = {
+    tcp: () => net.createServer({ noDelay: true }, aedes.handle),
+    tls: () => tls.createServer({ cert: material?.cert, key: material?.key }, (socket) => aedes.handle(socket)),
+    ws: () => http.createServer(plainHttp).on('upgrade', upgrade),
+    wss: () => https.createServer({ cert: material?.cert, key: material?.key }, plainHttp).on('upgrade', upgrade),
+  };
+
+  const servers: SocketServer[] = [];
+  const ports: Partial<Record<BrokerTransport, number>> = {};
+  const urls: Partial<Record<BrokerTransport, string>> = {};
+  const closeAll = async (): Promise<void> => {
+    const closing = servers.map(closeServer);
+    // Client sockets keep the servers open; aedes.close() ends them (and its timers).
     await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    for (const ws of wsServer.clients) ws.terminate();
+    await Promise.all(closing);
+  };
+  try {
+    for (const transport of wanted) {
+      const server = build[transport]();
+      servers.push(server);
+      // Nagle off on the accepted socket itself, under TLS and HTTP too.
+      server.on('connection', (socket: net.Socket) => socket.setNoDelay(true));
+      server.on('tlsClientError', (err: Error) => report(`(${transport} handshake)`, err));
+      server.on('clientError', (err: Error, socket: Duplex) => {
+        report(`(${transport} http)`, err);
+        rejectUpgrade(socket, 400, 'Bad Request', socketError);
+      });
+      const port = await listen(server, transport, options.listeners[transport] ?? 0, options.host);
+      ports[transport] = port;
+      urls[transport] = `${SCHEME[transport]}://${hostForUrl(options.host)}:${port}${transport === 'ws' || transport === 'wss' ? MQTT_WS_PATH : ''}`;
+    }
+  } catch (err) {
+    await closeAll();
     throw err;
   }
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('broker: no TCP address after listen');
   return {
     host: options.host,
-    port: address.port,
+    ports,
+    urls,
     onClientError(listener) {
-      aedes.on('clientError', (client, err) => listener(client.id, err));
-      aedes.on('connectionError', (client, err) => listener(client.id ?? '(connecting)', err));
+      errorListeners.push(listener);
     },
-    async close() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        // Existing client sockets keep the server open; aedes.close() ends them.
-        aedes.close(() => undefined);
-      });
-    },
+    close: closeAll,
   };
 }

@@ -5,11 +5,15 @@
 import type { MqttClient } from 'mqtt';
 import type { ClientOptions, ConnectFailure, TargetEndpoint, WorkerPhaseReport } from '../coordinator/protocol.js';
 import { classifyError, errorMessage } from '../drivers/errors.js';
-import { ConnectError, connectMqtt, endMqtt, subscribeMqtt } from '../drivers/mqtt-driver.js';
+import { IdleClient } from '../drivers/mqtt-idle.js';
+import { ConnectError, connectMqtt, endMqtt, mqttSink, subscribeMqtt } from '../drivers/mqtt-driver.js';
+import type { ConnectStage } from '../drivers/transports.js';
+import { connectWs, endWs, wsSink } from '../drivers/ws-driver.js';
+import type WebSocket from 'ws';
 import { nowMicros } from '../metrics/clock.js';
 import { makeFiller } from '../metrics/payload.js';
 import { Recorder, encodeOrEmpty } from '../metrics/recorder.js';
-import type { PhaseSpec, WorkerPlan } from '../plan/plan.js';
+import type { PhaseSpec, PublisherPlan, SubscriberPlan, WorkerPlan } from '../plan/plan.js';
 import { HealthMonitor } from './health.js';
 import { Publisher } from './publisher.js';
 import { Subscriber, deliveryByPublisher } from './subscriber.js';
@@ -25,6 +29,9 @@ export class PhaseRunner {
   private readonly publishers: Publisher[] = [];
   private readonly subscribers: Subscriber[] = [];
   private readonly clients: MqttClient[] = [];
+  private readonly idle: IdleClient[] = [];
+  private readonly sockets: WebSocket[] = [];
+  private pingTimer: NodeJS.Timeout | null = null;
   private readonly delivered: Uint32Array;
   private connections = 0;
   private closing = false;
@@ -52,7 +59,10 @@ export class PhaseRunner {
     const all = [
       ...this.plan.subscribers.map((s) => ({ kind: 'sub' as const, s })),
       ...this.plan.publishers.map((p) => ({ kind: 'pub' as const, p })),
+      ...this.plan.idle.map((c) => ({ kind: 'idle' as const, c })),
     ];
+    const sources = this.plan.localAddresses;
+    const onStage = (stage: ConnectStage, micros: number): void => this.recordStage(stage, micros);
     const begin = Date.now();
     for (let i = 0; i < all.length; i++) {
       const item = all[i];
@@ -60,11 +70,30 @@ export class PhaseRunner {
       const wait = begin + i * gapMs - Date.now();
       if (wait > 1) await sleep(wait);
       if (this.closing) break;
-      const clientId = item.kind === 'sub' ? item.s.clientId : item.p.clientId;
+      const clientId = item.kind === 'sub' ? item.s.clientId : item.kind === 'pub' ? item.p.clientId : item.c.clientId;
+      const localAddress = sources.length === 0 ? undefined : sources[i % sources.length];
       jobs.push(
         (async () => {
           try {
-            const { client, connectMicros } = await connectMqtt(this.target, clientId, this.options, nowMicros);
+            if (item.kind === 'idle') {
+              const { client, connectMicros } = await IdleClient.connect(
+                this.target,
+                clientId,
+                { ...this.options, localAddress, now: nowMicros, onStage },
+                { onDrop: () => this.dropped(), onError: (kind) => this.recorder.error(kind) },
+              );
+              this.recorder.connects++;
+              this.recorder.connect.recordValue(Math.max(1, connectMicros));
+              this.connections++;
+              this.idle.push(client);
+              return;
+            }
+            if (this.phase.params.protocol === 'ws') {
+              await this.connectWsClient(item, localAddress, onStage, filler);
+              return;
+            }
+            if (qos === null) throw new Error('an MQTT phase without a QoS');
+            const { client, connectMicros } = await connectMqtt(this.target, clientId, this.options, nowMicros, localAddress, onStage);
             this.recorder.connects++;
             this.recorder.connect.recordValue(Math.max(1, connectMicros));
             this.adopt(client);
@@ -76,7 +105,7 @@ export class PhaseRunner {
               this.subscribers.push(sub);
             } else {
               this.publishers.push(
-                new Publisher(item.p, client, { qos, filler, inflight: this.phase.params.inflight, delivered: this.delivered }, this.recorder),
+                new Publisher(item.p, mqttSink(client, item.p.topic, qos), { filler, inflight: this.phase.params.inflight, delivered: this.delivered }, this.recorder),
               );
             }
           } catch (err) {
@@ -89,7 +118,83 @@ export class PhaseRunner {
       );
     }
     await Promise.all(jobs);
+    this.startPings();
     return { connected: this.connections, failures };
+  }
+
+  /**
+   * Plain WebSocket. Echo: each client publishes and measures its own echoed messages (round
+   * trip). Broadcast: publishers send into the phase's room, subscribers receive. Dropped sockets
+   * are counted, not reconnected.
+   */
+  private async connectWsClient(
+    item: { kind: 'sub'; s: SubscriberPlan } | { kind: 'pub'; p: PublisherPlan },
+    localAddress: string | undefined,
+    onStage: (stage: ConnectStage, micros: number) => void,
+    filler: Buffer,
+  ): Promise<void> {
+    const role = this.phase.params.role;
+    const query = role === 'broadcast' ? `${this.target.path.includes('?') ? '&' : '?'}room=${encodeURIComponent(this.phase.tag)}` : '';
+    const { ws, connectMicros } = await connectWs(this.target, query, { ...this.options, localAddress, now: nowMicros, onStage });
+    this.recorder.connects++;
+    this.recorder.connect.recordValue(Math.max(1, connectMicros));
+    this.connections++;
+    this.sockets.push(ws);
+    ws.on('error', (err) => this.recorder.error(classifyError(err)));
+    ws.on('close', () => {
+      if (this.closing) return;
+      this.connections--;
+      this.recorder.disconnects++;
+      this.recorder.error('closed');
+    });
+    const inflight = this.phase.params.inflight;
+    const pub = item.kind === 'pub' ? new Publisher(item.p, wsSink(ws), { filler, inflight, delivered: this.delivered }, this.recorder) : null;
+    if (pub !== null) this.publishers.push(pub);
+    if (item.kind === 'sub' || role === 'echo') {
+      const sub = new Subscriber(this.recorder, this.delivered);
+      // Echo, closed model: the returning message frees a window slot; send the next one now
+      // rather than on the next scheduler pass, as a ping-pong client would.
+      const refill = pub !== null && inflight !== null ? pub : null;
+      ws.on('message', (data: Buffer) => {
+        sub.onMessage(data);
+        refill?.pump(nowMicros());
+      });
+      this.subscribers.push(sub);
+    }
+  }
+
+  private recordStage(stage: ConnectStage, micros: number): void {
+    const h = stage === 'tcp' ? this.recorder.connectTcp : stage === 'tls' ? this.recorder.connectTls : this.recorder.connectWs;
+    h.recordValue(Math.max(1, micros));
+  }
+
+  /** An idle connection the target closed: counted; idle clients are not reconnected (the drop is the finding). */
+  private dropped(): void {
+    if (this.closing) return;
+    this.connections--;
+    this.recorder.disconnects++;
+    this.recorder.error('closed');
+  }
+
+  /**
+   * One timer pings every idle client each keepalive/2, spread over that interval in slices so
+   * 19,000 pings never leave in one burst. A client with unanswered pings is counted once.
+   */
+  private startPings(): void {
+    const keepaliveMs = this.options.keepaliveSeconds * 1000;
+    if (this.idle.length === 0 || keepaliveMs === 0) return;
+    const periodMs = keepaliveMs / 2;
+    const slices = 10;
+    let slice = 0;
+    const tick = (): void => {
+      for (let i = slice; i < this.idle.length; i += slices) {
+        const c = this.idle[i];
+        if (c !== undefined && c.ping() === 3) this.recorder.error('timeout');
+      }
+      slice = (slice + 1) % slices;
+      this.pingTimer = setTimeout(tick, periodMs / slices);
+    };
+    this.pingTimer = setTimeout(tick, periodMs / slices);
   }
 
   /** Runtime handlers: errors counted by kind, drops counted and reconnected by the tool. */
@@ -100,6 +205,7 @@ export class PhaseRunner {
     client.on('close', () => {
       if (this.closing) return;
       this.connections--;
+      this.recorder.disconnects++;
       this.recorder.error('closed');
       const timer = setTimeout(() => {
         this.reconnectTimers.delete(timer);
@@ -157,6 +263,7 @@ export class PhaseRunner {
   async finish(): Promise<WorkerPhaseReport> {
     this.stop();
     this.closing = true;
+    if (this.pingTimer !== null) clearTimeout(this.pingTimer);
     for (const t of this.reconnectTimers) clearTimeout(t);
     this.reconnectTimers.clear();
     const r = this.recorder;
@@ -167,6 +274,7 @@ export class PhaseRunner {
       connects: r.connects,
       connectFailures: r.connectFailures,
       reconnects: r.reconnects,
+      disconnects: r.disconnects,
       errors: { ...r.errors },
       histograms: {
         e2e: encodeOrEmpty(r.e2e),
@@ -174,6 +282,9 @@ export class PhaseRunner {
         ack: encodeOrEmpty(r.ack),
         connect: encodeOrEmpty(r.connect),
         subscribe: encodeOrEmpty(r.subscribe),
+        connectTcp: encodeOrEmpty(r.connectTcp),
+        connectTls: encodeOrEmpty(r.connectTls),
+        connectWs: encodeOrEmpty(r.connectWs),
       },
       sent: this.publishers.map((p) => ({ publisher: p.plan.id, sent: p.seq, matching: p.plan.matching })),
       delivery: deliveryByPublisher(this.subscribers),
@@ -185,7 +296,7 @@ export class PhaseRunner {
         windowStalls: this.publishers.reduce((a, p) => a + p.stalls, 0),
       },
     };
-    await Promise.all(this.clients.map((c) => endMqtt(c, 2000)));
+    await Promise.all([...this.clients.map((c) => endMqtt(c, 2000)), ...this.idle.map((c) => c.end()), ...this.sockets.map((ws) => endWs(ws, 2000))]);
     return report;
   }
 }

@@ -4,8 +4,7 @@
  * omission corrected, as wrk2 does). Closed model: a fixed window of messages in flight,
  * each counted until acknowledged (QoS 1/2) and delivered to every matching subscriber.
  */
-import type { MqttClient } from 'mqtt';
-import type { Qos } from '../config/units.js';
+import type { PublishSink } from '../drivers/sink.js';
 import type { PublisherPlan } from '../plan/plan.js';
 import { nowMicros } from '../metrics/clock.js';
 import { encodePayload } from '../metrics/payload.js';
@@ -24,7 +23,6 @@ const TWO_32 = 0x1_0000_0000;
 const STALL_US = 1_000_000;
 
 export interface PublisherSettings {
-  qos: Qos;
   filler: Buffer;
   /** Closed model window, or null for the open model. */
   inflight: number | null;
@@ -39,7 +37,6 @@ export class Publisher {
   private readonly intervalUs: number;
   private running = false;
   private pumping = false;
-  private readonly publishOptions: { qos: Qos };
   /** Deliveries seen so far, unwrapped from the shared 32-bit counter. */
   private delivered = 0;
   private lastRaw = 0;
@@ -50,12 +47,11 @@ export class Publisher {
 
   constructor(
     readonly plan: PublisherPlan,
-    readonly client: MqttClient,
+    readonly sink: PublishSink,
     private readonly settings: PublisherSettings,
     private readonly recorder: Recorder,
   ) {
     this.intervalUs = plan.ratePerSecond === null ? 0 : 1_000_000 / plan.ratePerSecond;
-    this.publishOptions = { qos: settings.qos };
   }
 
   start(startUs: number): void {
@@ -70,7 +66,7 @@ export class Publisher {
 
   /** Sends whatever is due now. Called by the worker's scheduler loop and on acknowledgements. */
   pump(nowUs: number): void {
-    if (!this.running || this.pumping || !this.client.connected) return;
+    if (!this.running || this.pumping || !this.sink.connected) return;
     this.pumping = true;
     try {
       let burst = 0;
@@ -114,14 +110,13 @@ export class Publisher {
     this.seq++;
     this.outstanding++;
     this.recorder.sent(sentUs, payload.length, sentUs - intendedUs);
-    const qos = this.settings.qos;
-    this.client.publish(this.plan.topic, payload, this.publishOptions, (err) => {
+    this.sink.publish(payload, (err) => {
       this.outstanding--;
       if (err) {
         this.recorder.error('publish');
         return;
       }
-      if (qos === 0) return;
+      if (!this.sink.acknowledged) return;
       const ackUs = nowMicros();
       this.recorder.acked(ackUs, intendedUs, ackUs - sentUs);
       if (this.settings.inflight !== null) this.pump(ackUs);

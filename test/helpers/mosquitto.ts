@@ -12,8 +12,12 @@ import { probeTcp } from '../../src/coordinator/probe.js';
 import { closedPort } from './cli.js';
 
 export interface Mosquitto {
+  /** MQTT over TCP. */
   url: string;
   port: number;
+  /** MQTT over WebSocket (mosquitto serves any path). */
+  wsUrl: string;
+  wsPort: number;
   pid: number;
   stop(): Promise<void>;
 }
@@ -36,13 +40,17 @@ export async function startMosquitto(): Promise<Mosquitto> {
   const bin = mosquittoBinary();
   if (bin === null) throw new Error('mosquitto is not installed; run scripts/install-mosquitto.sh');
   const port = await closedPort();
+  const wsPort = await closedPort();
   const dir = await mkdtemp(join(tmpdir(), 'mqbench-mosquitto-'));
   const conf = join(dir, 'mosquitto.conf');
   await writeFile(
     conf,
     [
-      `listener ${port} 127.0.0.1`,
+      'per_listener_settings false',
       'allow_anonymous true',
+      `listener ${port} 127.0.0.1`,
+      `listener ${wsPort} 127.0.0.1`,
+      'protocol websockets',
       'set_tcp_nodelay true',
       'max_inflight_messages 1000',
       'max_queued_messages 0',
@@ -61,14 +69,14 @@ export async function startMosquitto(): Promise<Mosquitto> {
   const deadline = Date.now() + 10_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`mosquitto exited with code ${child.exitCode}: ${stderr}`);
-    if ((await probeTcp('127.0.0.1', port, 500)).ok) break;
+    if ((await probeTcp('127.0.0.1', port, 500)).ok && (await probeTcp('127.0.0.1', wsPort, 500)).ok) break;
     if (Date.now() > deadline) {
       await stopChild(child, pid);
       throw new Error(`mosquitto did not listen on 127.0.0.1:${port} within 10 s: ${stderr}`);
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  return { url: `mqtt://127.0.0.1:${port}`, port, pid, stop: () => stopChild(child, pid) };
+  return { url: `mqtt://127.0.0.1:${port}`, port, wsUrl: `ws://127.0.0.1:${wsPort}/mqtt`, wsPort, pid, stop: () => stopChild(child, pid) };
 }
 
 function stopChild(child: ChildProcess, pid: number): Promise<void> {

@@ -1,0 +1,74 @@
+/**
+ * `mqbench echo`: the bundled WebSocket echo and broadcast server, standalone on ws and/or
+ * wss, until SIGINT or SIGTERM. With no listener flag it serves ws on 8080.
+ */
+import type { Argv } from 'yargs';
+import { errorMessage } from '../drivers/errors.js';
+import { BROADCAST_PATH, ECHO_PATH, ECHO_TRANSPORTS, startEchoServer, type EchoTransport } from '../servers/echo.js';
+import type { TlsMaterial } from '../servers/tls-certs.js';
+import { ExitCode } from './exit-codes.js';
+import type { Io } from './io.js';
+import { listenFailure, portProblems, resolveTls, serverOptions, tlsFlagProblems, type ListenerFlag, type TlsFlags } from './server-flags.js';
+
+/** Port when no listener flag is given. */
+const DEFAULT_WS_PORT = 8080;
+
+export function echoOptions<T>(y: Argv<T>) {
+  return serverOptions(y)
+    .option('ws', { type: 'number', describe: `WebSocket (ws://) on this port (0 picks a free one). Default ${DEFAULT_WS_PORT} when no listener flag is given` })
+    .option('wss', { type: 'number', describe: 'Secure WebSocket (wss://) on this port, e.g. 8443 (0 picks a free one)' });
+}
+
+export interface EchoFlags extends TlsFlags {
+  ws?: number | undefined;
+  wss?: number | undefined;
+  host: string;
+}
+
+export async function echoCommand(flags: EchoFlags, io: Io): Promise<number> {
+  const listeners: Array<ListenerFlag<EchoTransport>> = [];
+  for (const transport of ECHO_TRANSPORTS) {
+    const port = flags[transport];
+    if (port !== undefined) listeners.push({ transport, flag: `--${transport}`, port });
+  }
+  if (listeners.length === 0) listeners.push({ transport: 'ws', flag: '--ws', port: DEFAULT_WS_PORT });
+  const secure = listeners.some((l) => l.transport === 'wss');
+  const problems = [...portProblems(listeners), ...tlsFlagProblems(flags, secure, '--wss 8443')];
+  if (problems.length > 0) {
+    for (const p of problems) io.stderr.write(`mqbench echo: ${p}\n`);
+    return ExitCode.BadInput;
+  }
+
+  let material: TlsMaterial | undefined;
+  if (secure) {
+    try {
+      material = await resolveTls(flags, io);
+    } catch (err) {
+      io.stderr.write(`mqbench echo: ${errorMessage(err)}\n`);
+      return ExitCode.BadInput;
+    }
+  }
+  let server;
+  try {
+    server = await startEchoServer({
+      host: flags.host,
+      listeners: Object.fromEntries(listeners.map((l) => [l.transport, l.port])),
+      ...(material !== undefined ? { tls: material } : {}),
+    });
+  } catch (err) {
+    io.stderr.write(`mqbench echo: ${listenFailure(err, listeners)}\n`);
+    return ExitCode.BadInput;
+  }
+  server.onError((kind, err) => io.stderr.write(`${kind}: ${err.message}\n`));
+  for (const transport of ECHO_TRANSPORTS) {
+    const base = server.urls[transport];
+    if (base === undefined) continue;
+    io.stdout.write(`mqbench echo listening on ${base}${ECHO_PATH}\n`);
+    io.stdout.write(`mqbench echo listening on ${base}${BROADCAST_PATH} (?room=<name> keeps runs apart)\n`);
+  }
+  if (material !== undefined) io.stdout.write(`clients must trust ${material.caPath}\n`);
+  const signal = await io.untilTerminated();
+  io.stderr.write(`mqbench echo: ${signal}, closing\n`);
+  await server.close();
+  return ExitCode.Pass;
+}

@@ -1,0 +1,88 @@
+/**
+ * Flags and checks shared by the standalone server commands (`mqbench broker`, `mqbench echo`):
+ * listener ports, --host, the TLS files, and turning a failed listen into the flag to change.
+ */
+import type { Argv } from 'yargs';
+import { ListenError } from '../servers/listen.js';
+import { bundledTlsMaterial, defaultCertDir, loadTlsMaterial, type TlsMaterial } from '../servers/tls-certs.js';
+import type { Io } from './io.js';
+
+/** --host, --cert, --key, --ca. */
+export function serverOptions<T>(y: Argv<T>) {
+  return y
+    .option('host', { type: 'string', describe: 'Address to listen on (loopback only by default)', default: '127.0.0.1' })
+    .option('cert', { type: 'string', describe: 'Server certificate (PEM) for the TLS listeners. Default: a certificate from the bundled local CA' })
+    .option('key', { type: 'string', describe: 'Private key (PEM) of --cert' })
+    .option('ca', { type: 'string', describe: 'CA certificate (PEM) clients must trust, printed at start. Default: --cert itself' });
+}
+
+/** The TLS file flags as given. */
+export interface TlsFlags {
+  cert?: string | undefined;
+  key?: string | undefined;
+  ca?: string | undefined;
+}
+
+/** A listener asked for on the command line: which transport, the flag that asked, the port. */
+export interface ListenerFlag<T extends string> {
+  transport: T;
+  flag: string;
+  port: number;
+}
+
+/** Every problem with the ports: range, and two listeners on one fixed port. */
+export function portProblems(listeners: ReadonlyArray<ListenerFlag<string>>): string[] {
+  const problems: string[] = [];
+  const seen = new Map<number, string>();
+  for (const { flag, port } of listeners) {
+    if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+      problems.push(`${flag} '${port}' must be a whole number from 0 to 65535 (0 picks a free port)`);
+      continue;
+    }
+    const other = seen.get(port);
+    if (port !== 0 && other !== undefined) problems.push(`${other} and ${flag} both ask for port ${port}; give each listener its own port`);
+    seen.set(port, flag);
+  }
+  return problems;
+}
+
+/**
+ * Problems with --cert/--key/--ca: they need a TLS listener (`tlsOn`; `hint` names the flags
+ * that start one), and --cert and --key go together.
+ */
+export function tlsFlagProblems(flags: TlsFlags, tlsOn: boolean, hint: string): string[] {
+  const given = (['cert', 'key', 'ca'] as const).filter((f) => flags[f] !== undefined).map((f) => `--${f}`);
+  if (given.length === 0) return [];
+  if (!tlsOn) return [`${given.join(', ')} ${given.length === 1 ? 'applies' : 'apply'} only to TLS listeners; add ${hint}, or drop ${given.length === 1 ? 'it' : 'them'}`];
+  if ((flags.cert === undefined) !== (flags.key === undefined)) return ['--cert and --key go together: give both, or neither for the bundled local CA'];
+  if (flags.cert === undefined) return ['--ca needs --cert and --key (without them the bundled local CA is used)'];
+  return [];
+}
+
+/** TLS material from --cert/--key/--ca, else the bundled local CA from the certificate cache. */
+export async function resolveTls(flags: TlsFlags, io: Io): Promise<TlsMaterial> {
+  if (flags.cert !== undefined && flags.key !== undefined) {
+    return loadTlsMaterial({ cert: flags.cert, key: flags.key, ...(flags.ca !== undefined ? { ca: flags.ca } : {}) });
+  }
+  return bundledTlsMaterial(defaultCertDir(io.env));
+}
+
+/** One line saying why a listen failed and which flag to change. */
+export function listenFailure(err: unknown, listeners: ReadonlyArray<ListenerFlag<string>>): string {
+  const text = err instanceof Error ? err.message : String(err);
+  if (!(err instanceof ListenError)) return text;
+  const flag = listeners.find((l) => l.transport === err.listener)?.flag ?? `--${err.listener}`;
+  switch (err.code) {
+    case 'EADDRINUSE':
+      return `${text}. Pick another ${flag} (0 for a free one), or stop what holds the port.`;
+    case 'EACCES':
+      return `${text}. Ports below 1024 need privileges: pick another ${flag} (0 for a free one).`;
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EAI_NONAME':
+      return `${text}. Pick another --host: an address of this machine, such as 127.0.0.1.`;
+    default:
+      return `${text}. Check --host and ${flag}.`;
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * Connect-only MQTT clients, for holding tens of thousands of idle connections: a socket,
+ * one CONNECT, CONNACK checked, PINGREQ on a timer shared by all idle clients of a worker.
+ * No MQTT.js client per connection (15-20 KiB each here): an idle connection costs its
+ * socket and this small object. The broker sends an idle 3.1.1 client only CONNACK and
+ * PINGRESP, so both are read as fixed bytes; anything else is counted as a protocol error.
+ */
+import type { Duplex } from 'node:stream';
+import mqttPacket from 'mqtt-packet';
+import { buildStream, type ConnectStage, type TargetEndpoint } from './transports.js';
+import { ConnectError } from './mqtt-driver.js';
+import { classifyError, errorMessage, type ErrorKind } from './errors.js';
+
+const PINGREQ = Buffer.from([0xc0, 0x00]);
+const CONNACK_RETURN_CODES: Record<number, string> = {
+  1: 'unacceptable protocol version',
+  2: 'identifier rejected',
+  3: 'server unavailable',
+  4: 'bad user name or password',
+  5: 'not authorized',
+};
+
+export interface IdleEvents {
+  /** The connection closed after CONNACK (not by us). */
+  onDrop(client: IdleClient): void;
+  onError(kind: ErrorKind): void;
+}
+
+export class IdleClient {
+  /** Set once CONNACK arrived. */
+  connected = false;
+  private closing = false;
+  private pending = 0;
+
+  private constructor(
+    readonly clientId: string,
+    private readonly stream: Duplex,
+  ) {}
+
+  /** Connects and resolves on CONNACK with the connect time in microseconds. */
+  static connect(
+    target: TargetEndpoint,
+    clientId: string,
+    opts: { keepaliveSeconds: number; connectTimeoutMs: number; noDelay: boolean; localAddress?: string | undefined; now: () => number; onStage?: (stage: ConnectStage, micros: number) => void },
+    events: IdleEvents,
+  ): Promise<{ client: IdleClient; connectMicros: number }> {
+    const started = opts.now();
+    const stream = buildStream(target, { noDelay: opts.noDelay, localAddress: opts.localAddress, onStage: opts.onStage, now: opts.now });
+    const client = new IdleClient(clientId, stream);
+    stream.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId, keepalive: opts.keepaliveSeconds }));
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const fail = (err: ConnectError): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        client.closing = true;
+        stream.destroy();
+        reject(err);
+      };
+      const timer = setTimeout(() => fail(new ConnectError('timeout', `no CONNACK within ${opts.connectTimeoutMs}ms`)), opts.connectTimeoutMs);
+      stream.on('error', (err: Error) => {
+        if (!settled) fail(new ConnectError(classifyError(err), errorMessage(err)));
+        else if (!client.closing) events.onError(classifyError(err));
+      });
+      stream.on('close', () => {
+        if (!settled) fail(new ConnectError('closed', 'connection closed before CONNACK'));
+        else if (!client.closing) {
+          client.connected = false;
+          events.onDrop(client);
+        }
+      });
+      stream.on('data', (chunk: Buffer) => {
+        if (!settled) {
+          // CONNACK: 0x20 0x02 <flags> <return code>
+          if (chunk.length < 4 || chunk[0] !== 0x20 || chunk[1] !== 0x02) {
+            fail(new ConnectError('protocol', `expected CONNACK, got 0x${chunk.subarray(0, 4).toString('hex')}`));
+            return;
+          }
+          const rc = chunk[3] ?? 0;
+          if (rc !== 0) {
+            fail(new ConnectError('rejected', `connection refused: ${CONNACK_RETURN_CODES[rc] ?? `return code ${rc}`}`));
+            return;
+          }
+          settled = true;
+          clearTimeout(timer);
+          client.connected = true;
+          resolve({ client, connectMicros: opts.now() - started });
+          client.read(chunk.subarray(4), events);
+          return;
+        }
+        client.read(chunk, events);
+      });
+    });
+  }
+
+  /** After CONNACK only PINGRESP (0xd0 0x00) is expected. */
+  private read(chunk: Buffer, events: IdleEvents): void {
+    for (let i = 0; i < chunk.length; i += 2) {
+      if (chunk[i] === 0xd0 && chunk[i + 1] === 0x00) this.pending = Math.max(0, this.pending - 1);
+      else {
+        events.onError('protocol');
+        return;
+      }
+    }
+  }
+
+  /** Sends PINGREQ; a client with two unanswered pings is reported by the caller. */
+  ping(): number {
+    if (!this.connected) return 0;
+    this.pending++;
+    this.stream.write(PINGREQ);
+    return this.pending;
+  }
+
+  /** Sends DISCONNECT and closes. */
+  end(): Promise<void> {
+    this.closing = true;
+    const stream = this.stream;
+    if (stream.destroyed) return Promise.resolve();
+    return new Promise((resolve) => {
+      stream.once('close', () => resolve());
+      stream.end(Buffer.from([0xe0, 0x00]));
+      setTimeout(() => stream.destroy(), 2000).unref();
+    });
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * The plain WebSocket driver (ws): connect with a timeout, send binary messages carrying the
+ * same 16-byte measurement header as MQTT payloads, close. Compression is off (openWebSocket),
+ * so a WebSocket phase measures framing and transport, comparable with MQTT over WebSocket.
+ */
+import WebSocket from 'ws';
+import { classifyError, errorMessage } from './errors.js';
+import { ConnectError } from './mqtt-driver.js';
+import type { PublishSink } from './sink.js';
+import { openWebSocket, type ConnectStage, type TargetEndpoint } from './transports.js';
+
+export interface ConnectedSocket {
+  ws: WebSocket;
+  /** TCP connect through WebSocket open, microseconds. */
+  connectMicros: number;
+}
+
+export function connectWs(
+  target: TargetEndpoint,
+  query: string,
+  opts: { connectTimeoutMs: number; noDelay: boolean; localAddress?: string | undefined; now: () => number; onStage?: (stage: ConnectStage, micros: number) => void },
+): Promise<ConnectedSocket> {
+  const started = opts.now();
+  const ws = openWebSocket(target, { noDelay: opts.noDelay, localAddress: opts.localAddress, onStage: opts.onStage, now: opts.now }, query);
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const fail = (err: ConnectError): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      ws.terminate();
+      reject(err);
+    };
+    const timer = setTimeout(() => fail(new ConnectError('timeout', `WebSocket not open within ${opts.connectTimeoutMs}ms`)), opts.connectTimeoutMs);
+    ws.once('unexpected-response', (_req, res) => fail(new ConnectError('rejected', `the server answered the upgrade with HTTP ${res.statusCode}`)));
+    ws.once('error', (err) => fail(new ConnectError(classifyError(err), errorMessage(err))));
+    ws.once('close', () => fail(new ConnectError('closed', 'connection closed before the WebSocket opened')));
+    ws.once('open', () => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      ws.removeAllListeners('error');
+      ws.removeAllListeners('close');
+      ws.removeAllListeners('unexpected-response');
+      resolve({ ws, connectMicros: opts.now() - started });
+    });
+  });
+}
+
+/**
+ * A publisher's sink on a WebSocket. `done` is called as soon as ws has taken the frame: the
+ * window of a WebSocket publisher is bounded by deliveries (echoes, broadcast copies), not by
+ * writes, and a per-message write callback costs a ping-pong client nothing it would pay.
+ * A failed write surfaces as the socket's 'error' event, counted by the caller.
+ */
+export function wsSink(ws: WebSocket): PublishSink {
+  const options = { binary: true };
+  return {
+    get connected() {
+      return ws.readyState === WebSocket.OPEN;
+    },
+    acknowledged: false,
+    publish(payload, done) {
+      ws.send(payload, options);
+      done();
+    },
+  };
+}
+
+/** Closes with 1000 (normal), terminating after `timeoutMs`. */
+export function endWs(ws: WebSocket, timeoutMs: number): Promise<void> {
+  if (ws.readyState === WebSocket.CLOSED) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => ws.terminate(), timeoutMs);
+    ws.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    ws.close(1000);
+  });
+}

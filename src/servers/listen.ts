@@ -1,0 +1,81 @@
+/**
+ * Socket-server plumbing shared by the bundled broker and echo server: listening with an
+ * error that names the listener, closing, answering a refused HTTP upgrade, URL pieces.
+ */
+import type http from 'node:http';
+import type net from 'node:net';
+import type { Duplex } from 'node:stream';
+
+/** net, tls, http and https servers alike. */
+export type SocketServer = net.Server;
+
+/** A listener could not bind; carries which one, so the CLI can name the flag to change. */
+export class ListenError extends Error {
+  readonly code: string | undefined;
+  constructor(
+    readonly listener: string,
+    readonly host: string,
+    readonly port: number,
+    cause: unknown,
+  ) {
+    const code = (cause as { code?: unknown } | null)?.code;
+    const text = cause instanceof Error ? cause.message : String(cause);
+    super(`cannot listen for ${listener} on ${hostForUrl(host)}:${port}: ${text}`, { cause });
+    this.name = 'ListenError';
+    this.code = typeof code === 'string' ? code : undefined;
+  }
+}
+
+/** Binds `server` and resolves with the bound port; a failure is a ListenError. */
+export function listen(server: SocketServer, listener: string, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const fail = (err: Error): void => reject(new ListenError(listener, host, port, err));
+    server.once('error', fail);
+    server.listen(port, host, () => {
+      server.off('error', fail);
+      const address = server.address();
+      if (address === null || typeof address === 'string') reject(new ListenError(listener, host, port, new Error('no TCP address after listen')));
+      else resolve(address.port);
+    });
+  });
+}
+
+/** Stops accepting and resolves once every connection of `server` has ended. */
+export function closeServer(server: SocketServer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (!server.listening) {
+      resolve();
+      return;
+    }
+    server.close((err) => (err === undefined ? resolve() : reject(err)));
+    // Idle keep-alive HTTP connections would hold an http(s) server open.
+    const httpServer = server as Partial<http.Server>;
+    httpServer.closeIdleConnections?.call(server);
+  });
+}
+
+/**
+ * Answers an HTTP request on a raw socket (a refused upgrade) and closes it. The socket
+ * has left the HTTP server's hands, so its errors go to `onError`.
+ */
+export function rejectUpgrade(socket: Duplex, status: number, reason: string, onError: (err: Error) => void): void {
+  if (socket.listenerCount('error') === 0) socket.on('error', onError);
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  socket.once('finish', () => socket.destroy());
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${reason.length + 1}\r\n\r\n${reason}\n`);
+}
+
+/** Path and query of a request, without throwing on odd request targets. */
+export function requestTarget(req: http.IncomingMessage): { path: string; query: URLSearchParams } {
+  const target = req.url ?? '/';
+  const q = target.indexOf('?');
+  return q === -1 ? { path: target, query: new URLSearchParams() } : { path: target.slice(0, q), query: new URLSearchParams(target.slice(q + 1)) };
+}
+
+/** An IPv6 literal in brackets, as URLs need it. */
+export function hostForUrl(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}
