@@ -6,28 +6,31 @@
  * CPU per delivered message, the broker's, and their ratio (below 1: the tool spends less
  * CPU than the broker it measures, so the broker is the limit).
  *
- * Env: BENCH_DURATION (default 5s), BENCH_WARMUP (1s), BENCH_TARGETS (bundled,mosquitto).
+ * Then the scale sections (scale.ts): connections held, connects per second per transport,
+ * WebSocket echo beside a minimal ping-pong client.
+ *
+ * Env: BENCH_SECTIONS (core,connections,connect-rate,ws-echo), BENCH_DURATION (default 5s),
+ * BENCH_WARMUP (1s), BENCH_TARGETS (bundled,mosquitto), BENCH_CONNECTIONS (19000).
  */
-import { spawn, spawnSync } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { ResultDocument } from '../src/result/schema.js';
-import { BIN, tempDir } from '../test/helpers/cli.js';
-import { mosquittoBinary, startMosquitto, type Mosquitto } from '../test/helpers/mosquitto.js';
+import { tempDir } from '../test/helpers/cli.js';
+import { startMosquitto, type Mosquitto } from '../test/helpers/mosquitto.js';
+import { ensureMosquitto, ROOT, runJson } from './cli-json.js';
+import { benchScale, SCALE_SECTIONS } from './scale.js';
 
 const DURATION = process.env['BENCH_DURATION'] ?? '5s';
 const WARMUP = process.env['BENCH_WARMUP'] ?? '1s';
 const TARGETS = (process.env['BENCH_TARGETS'] ?? 'bundled,mosquitto').split(',');
 const PAYLOADS = ['16B', '1KiB'];
 const TOPOLOGIES = [1, 10];
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const SECTIONS = (process.env['BENCH_SECTIONS'] ?? ['core', ...SCALE_SECTIONS].join(',')).split(',');
 
 interface Row {
   target: string;
   payload: string;
   clients: number;
-  qos: number;
+  qos: number | null;
   deliveredPerSecond: number;
   p50: number;
   p99: number;
@@ -40,37 +43,10 @@ interface Row {
   exitCode: number | null;
 }
 
-function runJson(args: string[]): Promise<{ code: number | null; doc: ResultDocument | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      let doc: ResultDocument | null = null;
-      try {
-        doc = JSON.parse(out) as ResultDocument;
-      } catch {
-        doc = null;
-      }
-      resolve({ code, doc, stderr: err });
-    });
-  });
-}
-
-function ensureMosquitto(): boolean {
-  if (mosquittoBinary() !== null) return true;
-  console.error('mosquitto is not installed; installing it with scripts/install-mosquitto.sh');
-  const r = spawnSync('bash', [join(ROOT, 'scripts/install-mosquitto.sh')], { stdio: 'inherit' });
-  return r.status === 0 && mosquittoBinary() !== null;
-}
-
 const us = (v: number | null) => (v === null ? '-' : v.toFixed(1));
 const ms = (v: number) => (v >= 1000 ? `${(v / 1000).toFixed(2)}ms` : `${Math.round(v)}us`);
 
-async function main() {
+async function benchCore(): Promise<Row[]> {
   const rows: Row[] = [];
   const out = await tempDir('mqbench-bench-');
   for (const target of TARGETS) {
@@ -137,11 +113,14 @@ async function main() {
     const verdict = r?.ratio == null ? 'not measured' : qos > 0 ? 'reported' : r.ratio < 1 ? 'target met' : 'target NOT met';
     console.log(`  QoS ${qos}: generator/mosquitto ${ratio} (${verdict}; a plain MQTT.js script measured about ${qos === 0 ? '1.06' : '1.2-1.4'})`);
   }
-  const resultsDir = join(ROOT, 'results');
-  await mkdir(resultsDir, { recursive: true });
-  const file = join(resultsDir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  await writeFile(file, `${JSON.stringify({ duration: DURATION, warmup: WARMUP, node: process.version, rows }, null, 2)}\n`);
-  console.log(`\nsaved ${file}`);
+  return rows;
 }
 
-await main();
+const saved: Record<string, unknown> = { duration: DURATION, warmup: WARMUP, node: process.version };
+if (SECTIONS.includes('core')) saved['core'] = await benchCore();
+saved['scale'] = await benchScale(SECTIONS);
+const resultsDir = join(ROOT, 'results');
+await mkdir(resultsDir, { recursive: true });
+const file = join(resultsDir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+await writeFile(file, `${JSON.stringify(saved, null, 2)}\n`);
+console.log(`\nsaved ${file}`);

@@ -129,6 +129,9 @@ export interface RawRunFlags {
   role?: unknown;
 }
 
+/** Most load worker threads; the default (one per core) is capped here too. */
+export const MAX_WORKERS = 256;
+
 export const RUN_DEFAULTS = {
   publishers: 1,
   subscribers: 1,
@@ -153,7 +156,8 @@ export function buildRunConfig(raw: RawRunFlags, interactive: boolean): { config
   };
 
   const int = (where: string, value: unknown, fallback: number, min: number, max: number): number => {
-    const v = value === undefined ? fallback : Number(value);
+    // Number('') and Number(' ') are 0: a blank value is an error, not zero.
+    const v = value === undefined ? fallback : typeof value === 'string' && value.trim() === '' ? Number.NaN : Number(value);
     if (!Number.isInteger(v) || v < min || v > max) {
       add(where, `'${String(value)}' must be a whole number from ${min} to ${max}`);
       return fallback;
@@ -203,7 +207,7 @@ export function buildRunConfig(raw: RawRunFlags, interactive: boolean): { config
   const drainMs = unit('--drain', raw.drain, RUN_DEFAULTS.drain, parseDuration, 5000);
   const topic = raw.topic === undefined ? RUN_DEFAULTS.topic : String(raw.topic);
   validateTopicTemplate(topic, add);
-  const workers = int('--workers', raw.workers, availableParallelism(), 1, 256);
+  const workers = int('--workers', raw.workers, Math.min(availableParallelism(), MAX_WORKERS), 1, MAX_WORKERS);
   const connectRate = unit('--connect-rate', raw.connectRate, RUN_DEFAULTS.connectRate, parseRate, 500);
   const connectTimeoutMs = unit('--connect-timeout', raw.connectTimeout, RUN_DEFAULTS.connectTimeout, parseDuration, 5000);
   if (connectTimeoutMs < 100 && !issues.some((i) => i.where === '--connect-timeout')) add('--connect-timeout', 'must be at least 100ms');
@@ -267,6 +271,10 @@ function parseTarget(input: string, add: (where: string, message: string) => voi
     return null;
   }
   const port = url.port === '' ? SCHEMES[transport].port : Number(url.port);
+  if (port === 0) {
+    add('--target', `'${input}' names port 0, which nothing listens on; give the broker's port`);
+    return null;
+  }
   // IPv6 literals come back bracketed from URL; net.connect wants them bare.
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
   const ws = transport === 'ws' || transport === 'wss';

@@ -89,8 +89,11 @@ export function parseQosList(input: string | number | ReadonlyArray<string | num
 /** Formats microseconds for people: 850us, 12.3ms, 1.20s. */
 export function formatMicros(us: number): string {
   if (!Number.isFinite(us)) return '-';
-  if (us < 1000) return `${Math.round(us)}us`;
-  if (us < 1_000_000) return `${(us / 1000).toFixed(us < 10_000 ? 2 : 1)}ms`;
+  // The unit is chosen by the value as it will be rounded, so 999.6us reads 1.00ms, not 1000us.
+  if (Math.round(us) < 1000) return `${Math.round(us)}us`;
+  const ms = us / 1000;
+  if (ms < 9.995) return `${ms.toFixed(2)}ms`;
+  if (ms < 999.95) return `${ms.toFixed(1)}ms`;
   return `${(us / 1_000_000).toFixed(2)}s`;
 }
 

@@ -4,6 +4,8 @@
  * No MQTT.js client per connection (15-20 KiB each here): an idle connection costs its
  * socket and this small object. The broker sends an idle 3.1.1 client only CONNACK and
  * PINGRESP, so both are read as fixed bytes; anything else is counted as a protocol error.
+ * Bytes may arrive split (over WebSocket aedes sends a packet's header and body as separate
+ * frames), so a packet is read across chunks.
  */
 import type { Duplex } from 'node:stream';
 import mqttPacket from 'mqtt-packet';
@@ -31,6 +33,8 @@ export class IdleClient {
   connected = false;
   private closing = false;
   private pending = 0;
+  /** Bytes of a packet started in an earlier chunk (at most 3 of CONNACK, 1 of PINGRESP). */
+  private partial: Buffer | null = null;
 
   private constructor(
     readonly clientId: string,
@@ -70,11 +74,17 @@ export class IdleClient {
           events.onDrop(client);
         }
       });
-      stream.on('data', (chunk: Buffer) => {
+      stream.on('data', (data: Buffer) => {
+        const chunk = client.partial === null ? data : Buffer.concat([client.partial, data]);
+        client.partial = null;
         if (!settled) {
           // CONNACK: 0x20 0x02 <flags> <return code>
-          if (chunk.length < 4 || chunk[0] !== 0x20 || chunk[1] !== 0x02) {
+          if (chunk[0] !== 0x20 || (chunk.length > 1 && chunk[1] !== 0x02)) {
             fail(new ConnectError('protocol', `expected CONNACK, got 0x${chunk.subarray(0, 4).toString('hex')}`));
+            return;
+          }
+          if (chunk.length < 4) {
+            client.partial = chunk;
             return;
           }
           const rc = chunk[3] ?? 0;
@@ -97,11 +107,15 @@ export class IdleClient {
   /** After CONNACK only PINGRESP (0xd0 0x00) is expected. */
   private read(chunk: Buffer, events: IdleEvents): void {
     for (let i = 0; i < chunk.length; i += 2) {
-      if (chunk[i] === 0xd0 && chunk[i + 1] === 0x00) this.pending = Math.max(0, this.pending - 1);
-      else {
+      if (chunk[i] !== 0xd0 || (i + 1 < chunk.length && chunk[i + 1] !== 0x00)) {
         events.onError('protocol');
         return;
       }
+      if (i + 1 === chunk.length) {
+        this.partial = chunk.subarray(i);
+        return;
+      }
+      this.pending = Math.max(0, this.pending - 1);
     }
   }
 

@@ -191,5 +191,5 @@ export function planWorkers(phase: PhaseSpec, workers: number, localAddresses: r
 /** Splits a total connect rate over the workers that have clients. */
 export function withConnectRates(plans: WorkerPlan[], totalRate: number): WorkerPlan[] {
   const busy = plans.filter((p) => p.publishers.length + p.subscribers.length + p.idle.length > 0).length;
-  return plans.map((p) => ({ ...p, connectRate: busy === 0 ? 0 : totalRate / busy }));
+  return plans.map((p) => ({ ...p, connectRate: busy === 0 || p.publishers.length + p.subscribers.length + p.idle.length === 0 ? 0 : totalRate / busy }));
 }

@@ -26,12 +26,18 @@ export class ListenError extends Error {
   }
 }
 
+/** Pending connections the kernel may queue per listener (capped by net.core.somaxconn). */
+export const LISTEN_BACKLOG = 4096;
+
 /** Binds `server` and resolves with the bound port; a failure is a ListenError. */
 export function listen(server: SocketServer, listener: string, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const fail = (err: Error): void => reject(new ListenError(listener, host, port, err));
     server.once('error', fail);
-    server.listen(port, host, () => {
+    // A deep accept queue: a connection storm (thousands of unpaced connects) otherwise overflows
+    // Node's default of 511 and clients wait out SYN retransmits (1 s, 3 s), which would be
+    // measured as the broker's connect latency. The kernel caps it at net.core.somaxconn.
+    server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
       server.off('error', fail);
       const address = server.address();
       if (address === null || typeof address === 'string') reject(new ListenError(listener, host, port, new Error('no TCP address after listen')));
