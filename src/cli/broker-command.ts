@@ -3,12 +3,10 @@
  * listeners, until SIGINT or SIGTERM. With no listener flag it serves TCP on 1883.
  */
 import type { Argv } from 'yargs';
-import { errorMessage } from '../drivers/errors.js';
 import { BROKER_TRANSPORTS, startBroker, type BrokerTransport } from '../servers/broker.js';
-import type { TlsMaterial } from '../servers/tls-certs.js';
 import { ExitCode } from './exit-codes.js';
 import type { Io } from './io.js';
-import { listenFailure, portProblems, resolveTls, serverOptions, tlsFlagProblems, type ListenerFlag, type TlsFlags } from './server-flags.js';
+import { serverOptions, startStandalone, type ListenerFlag, type TlsFlags } from './server-flags.js';
 
 /** Port when no listener flag is given: the IANA port for MQTT over TCP. */
 const DEFAULT_TCP_PORT = 1883;
@@ -43,33 +41,20 @@ export async function brokerCommand(flags: BrokerFlags, io: Io): Promise<number>
     if (port !== undefined) listeners.push({ transport, flag: `--${transport}`, port });
   }
   if (listeners.length === 0) listeners.push({ transport: 'tcp', flag: '--tcp', port: DEFAULT_TCP_PORT });
-  const secure = listeners.some((l) => l.transport === 'tls' || l.transport === 'wss');
-  problems.push(...portProblems(listeners), ...tlsFlagProblems(flags, secure, '--tls 8883 or --wss 8081'));
-  if (problems.length > 0) {
-    for (const p of problems) io.stderr.write(`mqbench broker: ${p}\n`);
-    return ExitCode.BadInput;
-  }
-
-  let material: TlsMaterial | undefined;
-  if (secure) {
-    try {
-      material = await resolveTls(flags, io);
-    } catch (err) {
-      io.stderr.write(`mqbench broker: ${errorMessage(err)}\n`);
-      return ExitCode.BadInput;
-    }
-  }
-  let broker;
-  try {
-    broker = await startBroker({
-      host: flags.host,
-      listeners: Object.fromEntries(listeners.map((l) => [l.transport, l.port])),
-      ...(material !== undefined ? { tls: material } : {}),
-    });
-  } catch (err) {
-    io.stderr.write(`mqbench broker: ${listenFailure(err, listeners)}\n`);
-    return ExitCode.BadInput;
-  }
+  const started = await startStandalone(
+    {
+      command: 'broker',
+      flags,
+      listeners,
+      problems,
+      secure: ['tls', 'wss'],
+      tlsHint: '--tls 8883 or --wss 8081',
+      start: (ports, tls) => startBroker({ host: flags.host, listeners: ports, ...(tls !== undefined ? { tls } : {}) }),
+    },
+    io,
+  );
+  if (typeof started === 'number') return started;
+  const { server: broker, tls: material } = started;
   broker.onClientError((id, err) => io.stderr.write(`client ${id}: ${err.message}\n`));
   for (const transport of BROKER_TRANSPORTS) {
     const url = broker.urls[transport];

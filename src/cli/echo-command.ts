@@ -3,12 +3,10 @@
  * wss, until SIGINT or SIGTERM. With no listener flag it serves ws on 8080.
  */
 import type { Argv } from 'yargs';
-import { errorMessage } from '../drivers/errors.js';
 import { BROADCAST_PATH, ECHO_PATH, ECHO_TRANSPORTS, startEchoServer, type EchoTransport } from '../servers/echo.js';
-import type { TlsMaterial } from '../servers/tls-certs.js';
 import { ExitCode } from './exit-codes.js';
 import type { Io } from './io.js';
-import { listenFailure, portProblems, resolveTls, serverOptions, tlsFlagProblems, type ListenerFlag, type TlsFlags } from './server-flags.js';
+import { serverOptions, startStandalone, type ListenerFlag, type TlsFlags } from './server-flags.js';
 
 /** Port when no listener flag is given. */
 const DEFAULT_WS_PORT = 8080;
@@ -32,33 +30,20 @@ export async function echoCommand(flags: EchoFlags, io: Io): Promise<number> {
     if (port !== undefined) listeners.push({ transport, flag: `--${transport}`, port });
   }
   if (listeners.length === 0) listeners.push({ transport: 'ws', flag: '--ws', port: DEFAULT_WS_PORT });
-  const secure = listeners.some((l) => l.transport === 'wss');
-  const problems = [...portProblems(listeners), ...tlsFlagProblems(flags, secure, '--wss 8443')];
-  if (problems.length > 0) {
-    for (const p of problems) io.stderr.write(`mqbench echo: ${p}\n`);
-    return ExitCode.BadInput;
-  }
-
-  let material: TlsMaterial | undefined;
-  if (secure) {
-    try {
-      material = await resolveTls(flags, io);
-    } catch (err) {
-      io.stderr.write(`mqbench echo: ${errorMessage(err)}\n`);
-      return ExitCode.BadInput;
-    }
-  }
-  let server;
-  try {
-    server = await startEchoServer({
-      host: flags.host,
-      listeners: Object.fromEntries(listeners.map((l) => [l.transport, l.port])),
-      ...(material !== undefined ? { tls: material } : {}),
-    });
-  } catch (err) {
-    io.stderr.write(`mqbench echo: ${listenFailure(err, listeners)}\n`);
-    return ExitCode.BadInput;
-  }
+  const started = await startStandalone(
+    {
+      command: 'echo',
+      flags,
+      listeners,
+      problems: [],
+      secure: ['wss'],
+      tlsHint: '--wss 8443',
+      start: (ports, tls) => startEchoServer({ host: flags.host, listeners: ports, ...(tls !== undefined ? { tls } : {}) }),
+    },
+    io,
+  );
+  if (typeof started === 'number') return started;
+  const { server, tls: material } = started;
   server.onError((kind, err) => io.stderr.write(`${kind}: ${err.message}\n`));
   for (const transport of ECHO_TRANSPORTS) {
     const base = server.urls[transport];

@@ -5,6 +5,8 @@
 import type { Argv } from 'yargs';
 import { ListenError } from '../servers/listen.js';
 import { bundledTlsMaterial, defaultCertDir, loadTlsMaterial, type TlsMaterial } from '../servers/tls-certs.js';
+import { errorMessage } from '../drivers/errors.js';
+import { ExitCode } from './exit-codes.js';
 import type { Io } from './io.js';
 
 /** --host, --cert, --key, --ca. */
@@ -84,5 +86,52 @@ export function listenFailure(err: unknown, listeners: ReadonlyArray<ListenerFla
       return `${text}. Pick another --host: an address of this machine, such as 127.0.0.1.`;
     default:
       return `${text}. Check --host and ${flag}.`;
+  }
+}
+
+/** A standalone server's start-up steps shared by `broker` and `echo`. */
+export interface StandaloneSpec<T extends string, S> {
+  /** 'broker' or 'echo', for messages. */
+  command: string;
+  flags: TlsFlags;
+  listeners: Array<ListenerFlag<T>>;
+  /** Problems found before this (e.g. conflicting flags). */
+  problems: string[];
+  /** Transports that need TLS material, and the flags to suggest when TLS flags come alone. */
+  secure: readonly T[];
+  tlsHint: string;
+  start(listeners: Partial<Record<T, number>>, tls: TlsMaterial | undefined): Promise<S>;
+}
+
+/**
+ * Validates the listener and TLS flags (all problems at once), loads or generates the TLS
+ * material, and starts the server. Returns the running server, or the exit code after
+ * writing why it could not start.
+ */
+export async function startStandalone<T extends string, S>(spec: StandaloneSpec<T, S>, io: Io): Promise<{ server: S; tls: TlsMaterial | undefined } | number> {
+  const say = (line: string): void => {
+    io.stderr.write(`mqbench ${spec.command}: ${line}\n`);
+  };
+  const secure = spec.listeners.some((l) => spec.secure.includes(l.transport));
+  const problems = [...spec.problems, ...portProblems(spec.listeners), ...tlsFlagProblems(spec.flags, secure, spec.tlsHint)];
+  if (problems.length > 0) {
+    for (const p of problems) say(p);
+    return ExitCode.BadInput;
+  }
+  let tls: TlsMaterial | undefined;
+  if (secure) {
+    try {
+      tls = await resolveTls(spec.flags, io);
+    } catch (err) {
+      say(errorMessage(err));
+      return ExitCode.BadInput;
+    }
+  }
+  try {
+    const server = await spec.start(Object.fromEntries(spec.listeners.map((l) => [l.transport, l.port])) as Partial<Record<T, number>>, tls);
+    return { server, tls };
+  } catch (err) {
+    say(listenFailure(err, spec.listeners));
+    return ExitCode.BadInput;
   }
 }

@@ -1,71 +1,14 @@
-/**
- * Entry of the bundled broker's own process (forked by bundled.ts), so the broker never
- * shares an event loop with the coordinator or a load worker and its CPU is measured apart.
- * Options arrive as JSON in MQBENCH_BROKER_OPTIONS ({ host, transports }); TLS material
- * comes from the shared certificate cache when tls or wss is asked for.
- * Protocol over the IPC channel: -> { type: 'listening', host, ports, urls, caPem } or
- * { type: 'failed', message }, <- { type: 'close' }, -> { type: 'closed', clientErrors } then exit.
- */
-import { BROKER_TRANSPORTS, startBroker, type BrokerTransport } from './broker.js';
-import { bundledTlsMaterial } from './tls-certs.js';
+/** Entry of the bundled broker's own process (forked by bundled.ts); see server-process.ts. */
+import { BROKER_TRANSPORTS, startBroker } from './broker.js';
+import { serveFromParent } from './server-process.js';
 
-const send = (msg: unknown): Promise<void> =>
-  new Promise((resolve) => {
-    // A failed send means the parent is gone: there is no one left to tell.
-    if (process.send === undefined) resolve();
-    else process.send(msg, () => resolve());
-  });
-
-/** Reads and checks the options the parent passed; throws on anything unexpected. */
-function readOptions(): { host: string; transports: BrokerTransport[] } {
-  const raw = JSON.parse(process.env['MQBENCH_BROKER_OPTIONS'] ?? '{}') as { host?: unknown; transports?: unknown };
-  const host = typeof raw.host === 'string' ? raw.host : '127.0.0.1';
-  const list = Array.isArray(raw.transports) ? (raw.transports as unknown[]) : ['tcp'];
-  const transports = BROKER_TRANSPORTS.filter((t) => list.includes(t));
-  if (transports.length === 0 || transports.length !== new Set(list).size) throw new Error(`bad transports ${JSON.stringify(raw.transports)}; expected some of ${BROKER_TRANSPORTS.join(', ')}`);
-  return { host, transports };
-}
-
-let broker;
-let caPem: string | null = null;
-try {
-  const options = readOptions();
-  const secure = options.transports.includes('tls') || options.transports.includes('wss');
-  const material = secure ? await bundledTlsMaterial() : undefined;
-  caPem = material?.ca ?? null;
-  broker = await startBroker({
-    host: options.host,
-    listeners: Object.fromEntries(options.transports.map((t) => [t, 0])),
-    ...(material !== undefined ? { tls: material } : {}),
-  });
-} catch (err) {
-  await send({ type: 'failed', message: err instanceof Error ? err.message : String(err) });
-  process.exit(1);
-}
-const running = broker;
-
-const clientErrors: Record<string, number> = {};
-running.onClientError((_id, err) => {
-  clientErrors[err.message] = (clientErrors[err.message] ?? 0) + 1;
+await serveFromParent({
+  optionsVar: 'MQBENCH_BROKER_OPTIONS',
+  transports: BROKER_TRANSPORTS,
+  fallback: 'tcp',
+  secure: ['tls', 'wss'],
+  start: (host, transports, tls) =>
+    startBroker({ host, listeners: Object.fromEntries(transports.map((t) => [t, 0])), ...(tls !== undefined ? { tls } : {}) }),
+  // Counted by message: aedes' errors say what went wrong but not in which stage.
+  onError: (server, count) => server.onClientError((_id, err) => count(err.message)),
 });
-
-let closing = false;
-const close = async (): Promise<void> => {
-  if (closing) return;
-  closing = true;
-  await running.close();
-  await send({ type: 'closed', clientErrors });
-  process.disconnect?.();
-  process.exit(0);
-};
-
-process.on('message', (msg: { type?: string }) => {
-  if (msg.type === 'close') void close();
-});
-// The parent went away without asking: do not linger.
-process.on('disconnect', () => void close());
-process.on('SIGTERM', () => void close());
-// Ctrl-C reaches the whole process group; the parent decides when the broker stops.
-process.on('SIGINT', () => undefined);
-
-await send({ type: 'listening', host: running.host, ports: running.ports, urls: running.urls, caPem });
