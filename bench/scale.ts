@@ -3,6 +3,7 @@
  * connection, connects per second per transport, and WebSocket echo beside a minimal
  * ws ping-pong client on the same echo server.
  */
+import { openFilesLimit } from '../src/coordinator/preflight.js';
 import type { PhaseResult } from '../src/result/schema.js';
 import { startBundledEcho } from '../src/servers/bundled-echo.js';
 import { tempDir } from '../test/helpers/cli.js';
@@ -11,7 +12,17 @@ import { ensureMosquitto, runJson } from './cli-json.js';
 import { pingPong } from './ws-pingpong.js';
 
 export const SCALE_SECTIONS = ['connections', 'connect-rate', 'ws-echo'];
-const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 19_000);
+/**
+ * As many as the open-files limit allows, less a margin: mqbench and mosquitto (which inherits
+ * the limit) each need one descriptor per connection. 19,000 on these machines (20,000 per
+ * process); more wherever the limit is higher, up to what sources and ports allow.
+ */
+function defaultConnections(): number {
+  const limit = openFilesLimit();
+  if (limit === null || !Number.isFinite(limit.soft)) return 19_000;
+  return Math.max(1000, Math.min(limit.soft - 1000, 200_000));
+}
+const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? defaultConnections());
 const HOLD = process.env['BENCH_HOLD'] ?? '30s';
 const BASELINE_CONNECTIONS = 1000;
 

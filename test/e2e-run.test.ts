@@ -154,12 +154,13 @@ test('unreachable target: exit 3 within seconds, the target named, a failed resu
 test('SIGINT mid-run: exit 130 and a valid result marked interrupted', { timeout: 90_000 }, async () => {
   const out = await tempDir();
   let sent = false;
-  const r = await runCli(['run', '--workers', '2', '--qos', '1,2', '--duration', '60s', '--warmup', '0s', '--out', out], {
+  const r = await runCli(['run', '--workers', '2', '--publishers', '2', '--subscribers', '2', '--qos', '1,2', '--duration', '60s', '--warmup', '0s', '--out', out], {
     timeoutMs: 60_000,
     onStderr: (soFar, child) => {
-      if (!sent && soFar.includes('phase mqtt-tcp-qos1: connecting clients')) {
+      // After the load started, so there is something to keep however slow the machine.
+      if (!sent && soFar.includes('phase mqtt-tcp-qos1: 4 client(s) connected')) {
         sent = true;
-        setTimeout(() => child.kill('SIGINT'), 1500);
+        setTimeout(() => child.kill('SIGINT'), 1000);
       }
     },
   });

@@ -52,6 +52,8 @@ export interface PhaseRun {
   workers: WorkerHandle[];
   signal: AbortSignal;
   onProgress?: (p: Progress) => void;
+  /** Human-readable milestones (clients connected, publishing started). */
+  onNote?: (line: string) => void;
 }
 
 export async function runPhase(run: PhaseRun): Promise<PhaseResult> {
@@ -95,6 +97,7 @@ export async function runPhase(run: PhaseRun): Promise<PhaseResult> {
     const steadyStartUs = startUs + spec.warmupMs * 1000;
     const endUs = steadyStartUs + spec.durationMs * 1000;
     for (const w of workers) w.post({ type: 'start', startUs, steadyStartUs });
+    run.onNote?.(`phase ${spec.name}: ${clients} client(s) connected in ${connectSeconds.toFixed(2)}s, load started`);
     let t = 0;
     const tick = async (stage: Progress['stage'], stageStartUs: number, stageLength: number): Promise<void> => {
       t++;

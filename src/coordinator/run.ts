@@ -87,7 +87,15 @@ export async function executeRun(config: RunConfig, hooks: RunHooks): Promise<{ 
       for (const spec of planPhases(config, runId)) {
         if (hooks.signal.aborted) break;
         hooks.onNote?.(`phase ${spec.name}: connecting clients`);
-        const result = await runPhase({ spec, config, target, workers, signal: hooks.signal, ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}) });
+        const result = await runPhase({
+          spec,
+          config,
+          target,
+          workers,
+          signal: hooks.signal,
+          ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
+          ...(hooks.onNote ? { onNote: hooks.onNote } : {}),
+        });
         phases.push(result);
         hooks.onPhase?.(result);
         if (result.status === 'failed') {
