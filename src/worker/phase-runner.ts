@@ -82,9 +82,7 @@ export class PhaseRunner {
                 { ...this.options, localAddress, now: nowMicros, onStage },
                 { onDrop: () => this.dropped(), onError: (kind) => this.recorder.error(kind) },
               );
-              this.recorder.connects++;
-              this.recorder.connect.recordValue(Math.max(1, connectMicros));
-              this.connections++;
+              this.connected(connectMicros);
               this.idle.push(client);
               return;
             }
@@ -94,8 +92,7 @@ export class PhaseRunner {
             }
             if (qos === null) throw new Error('an MQTT phase without a QoS');
             const { client, connectMicros } = await connectMqtt(this.target, clientId, this.options, nowMicros, localAddress, onStage);
-            this.recorder.connects++;
-            this.recorder.connect.recordValue(Math.max(1, connectMicros));
+            this.connected(connectMicros);
             this.adopt(client);
             if (item.kind === 'sub') {
               const sub = new Subscriber(this.recorder, this.delivered);
@@ -136,17 +133,10 @@ export class PhaseRunner {
     const role = this.phase.params.role;
     const query = role === 'broadcast' ? `${this.target.path.includes('?') ? '&' : '?'}room=${encodeURIComponent(this.phase.tag)}` : '';
     const { ws, connectMicros } = await connectWs(this.target, query, { ...this.options, localAddress, now: nowMicros, onStage });
-    this.recorder.connects++;
-    this.recorder.connect.recordValue(Math.max(1, connectMicros));
-    this.connections++;
+    this.connected(connectMicros);
     this.sockets.push(ws);
     ws.on('error', (err) => this.recorder.error(classifyError(err)));
-    ws.on('close', () => {
-      if (this.closing) return;
-      this.connections--;
-      this.recorder.disconnects++;
-      this.recorder.error('closed');
-    });
+    ws.on('close', () => this.dropped());
     const inflight = this.phase.params.inflight;
     const pub = item.kind === 'pub' ? new Publisher(item.p, wsSink(ws), { filler, inflight, delivered: this.delivered }, this.recorder) : null;
     if (pub !== null) this.publishers.push(pub);
@@ -168,7 +158,14 @@ export class PhaseRunner {
     h.recordValue(Math.max(1, micros));
   }
 
-  /** An idle connection the target closed: counted; idle clients are not reconnected (the drop is the finding). */
+  /** A connection established (CONNACK, or WebSocket open): counted and its connect time recorded. */
+  private connected(connectMicros: number): void {
+    this.recorder.connects++;
+    this.recorder.connect.recordValue(Math.max(1, connectMicros));
+    this.connections++;
+  }
+
+  /** An idle or WebSocket connection the target closed: counted, not reconnected (the drop is the finding). */
   private dropped(): void {
     if (this.closing) return;
     this.connections--;
@@ -200,7 +197,6 @@ export class PhaseRunner {
   /** Runtime handlers: errors counted by kind, drops counted and reconnected by the tool. */
   private adopt(client: MqttClient): void {
     this.clients.push(client);
-    this.connections++;
     client.on('error', (err) => this.recorder.error(classifyError(err)));
     client.on('close', () => {
       if (this.closing) return;
