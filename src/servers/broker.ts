@@ -13,7 +13,7 @@ import tls from 'node:tls';
 import { Aedes } from 'aedes';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import type { Duplex } from 'node:stream';
-import { closeServer, hostForUrl, listen, rejectUpgrade, requestTarget, type SocketServer } from './listen.js';
+import { closeServer, hostForUrl, listenAll, rejectUpgrade, requestTarget, type SocketServer } from './listen.js';
 import type { TlsMaterial } from './tls-certs.js';
 
 export type BrokerTransport = 'tcp' | 'tls' | 'ws' | 'wss';
@@ -93,8 +93,6 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   };
 
   const servers: SocketServer[] = [];
-  const ports: Partial<Record<BrokerTransport, number>> = {};
-  const urls: Partial<Record<BrokerTransport, string>> = {};
   const closeAll = async (): Promise<void> => {
     const closing = servers.map(closeServer);
     // Client sockets keep the servers open; aedes.close() ends them (and its timers).
@@ -102,25 +100,24 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     for (const ws of wsServer.clients) ws.terminate();
     await Promise.all(closing);
   };
+  let bound;
   try {
-    for (const transport of wanted) {
-      const server = build[transport]();
-      servers.push(server);
-      // Nagle off on the accepted socket itself, under TLS and HTTP too.
-      server.on('connection', (socket: net.Socket) => socket.setNoDelay(true));
-      server.on('tlsClientError', (err: Error) => report(`(${transport} handshake)`, err));
-      server.on('clientError', (err: Error, socket: Duplex) => {
-        report(`(${transport} http)`, err);
-        rejectUpgrade(socket, 400, 'Bad Request', socketError);
-      });
-      const port = await listen(server, transport, options.listeners[transport] ?? 0, options.host);
-      ports[transport] = port;
-      urls[transport] = `${SCHEME[transport]}://${hostForUrl(options.host)}:${port}${transport === 'ws' || transport === 'wss' ? MQTT_WS_PATH : ''}`;
-    }
+    bound = await listenAll({
+      wanted,
+      build,
+      ports: options.listeners,
+      host: options.host,
+      servers,
+      url: (t, port) => `${SCHEME[t]}://${hostForUrl(options.host)}:${port}${t === 'ws' || t === 'wss' ? MQTT_WS_PATH : ''}`,
+      onHandshakeError: (t, err) => report(`(${t} handshake)`, err),
+      onHttpError: (t, err) => report(`(${t} http)`, err),
+      onSocketError: socketError,
+    });
   } catch (err) {
     await closeAll();
     throw err;
   }
+  const { ports, urls } = bound;
   return {
     host: options.host,
     ports,

@@ -11,10 +11,9 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import type net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { closeServer, hostForUrl, listen, rejectUpgrade, requestTarget, type SocketServer } from './listen.js';
+import { closeServer, hostForUrl, listenAll, rejectUpgrade, requestTarget, type SocketServer } from './listen.js';
 import type { TlsMaterial } from './tls-certs.js';
 
 export type EchoTransport = 'ws' | 'wss';
@@ -114,38 +113,34 @@ export async function startEchoServer(options: EchoServerOptions): Promise<Runni
     res.end(known ? 'WebSocket endpoint: send an Upgrade request\n' : 'Not Found\n');
   };
   const build: Record<EchoTransport, () => SocketServer> = {
-    ws: () => http.createServer(plainHttp),
-    wss: () => https.createServer({ cert: material?.cert, key: material?.key }, plainHttp),
+    ws: () => http.createServer(plainHttp).on('upgrade', upgrade),
+    wss: () => https.createServer({ cert: material?.cert, key: material?.key }, plainHttp).on('upgrade', upgrade),
   };
 
   const servers: SocketServer[] = [];
-  const ports: Partial<Record<EchoTransport, number>> = {};
-  const urls: Partial<Record<EchoTransport, string>> = {};
   const closeAll = async (): Promise<void> => {
     const closing = servers.map(closeServer);
     for (const ws of wsServer.clients) ws.terminate();
     await Promise.all(closing);
   };
+  let bound;
   try {
-    for (const transport of wanted) {
-      const server = build[transport]();
-      servers.push(server);
-      server.on('upgrade', upgrade);
-      // Nagle off on the accepted socket itself, under TLS too.
-      server.on('connection', (socket: net.Socket) => socket.setNoDelay(true));
-      server.on('tlsClientError', (err: Error) => report('handshake', err));
-      server.on('clientError', (err: Error, socket: Duplex) => {
-        report('http', err);
-        rejectUpgrade(socket, 400, 'Bad Request', socketError);
-      });
-      const port = await listen(server, transport, options.listeners[transport] ?? 0, options.host);
-      ports[transport] = port;
-      urls[transport] = `${transport}://${hostForUrl(options.host)}:${port}`;
-    }
+    bound = await listenAll({
+      wanted,
+      build,
+      ports: options.listeners,
+      host: options.host,
+      servers,
+      url: (t, port) => `${t}://${hostForUrl(options.host)}:${port}`,
+      onHandshakeError: (_t, err) => report('handshake', err),
+      onHttpError: (_t, err) => report('http', err),
+      onSocketError: socketError,
+    });
   } catch (err) {
     await closeAll();
     throw err;
   }
+  const { ports, urls } = bound;
   return {
     host: options.host,
     ports,

@@ -85,3 +85,43 @@ export function requestTarget(req: http.IncomingMessage): { path: string; query:
 export function hostForUrl(host: string): string {
   return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }
+
+export interface ListenAllSpec<T extends string> {
+  /** Listeners to start, in order, each built by `build` and bound to `ports[t]` (0 or absent: a free port). */
+  wanted: readonly T[];
+  build: Record<T, () => SocketServer>;
+  ports: Partial<Record<T, number>>;
+  host: string;
+  /** Every server built is added here at once, so the caller can close them all when a later one fails. */
+  servers: SocketServer[];
+  url(transport: T, port: number): string;
+  /** A TLS handshake that failed, or an HTTP request that could not be parsed (answered 400). */
+  onHandshakeError(transport: T, err: Error): void;
+  onHttpError(transport: T, err: Error): void;
+  /** An error while answering a bad request. */
+  onSocketError(err: Error): void;
+}
+
+/**
+ * Builds and binds one server per wanted listener, with Nagle off on every accepted socket
+ * (under TLS and HTTP too) and handshake and HTTP errors reported. Rejects with the
+ * ListenError of the first listener that cannot bind.
+ */
+export async function listenAll<T extends string>(spec: ListenAllSpec<T>): Promise<{ ports: Partial<Record<T, number>>; urls: Partial<Record<T, string>> }> {
+  const ports: Partial<Record<T, number>> = {};
+  const urls: Partial<Record<T, string>> = {};
+  for (const transport of spec.wanted) {
+    const server = spec.build[transport]();
+    spec.servers.push(server);
+    server.on('connection', (socket: net.Socket) => socket.setNoDelay(true));
+    server.on('tlsClientError', (err: Error) => spec.onHandshakeError(transport, err));
+    server.on('clientError', (err: Error, socket: Duplex) => {
+      spec.onHttpError(transport, err);
+      rejectUpgrade(socket, 400, 'Bad Request', spec.onSocketError);
+    });
+    const port = await listen(server, transport, spec.ports[transport] ?? 0, spec.host);
+    ports[transport] = port;
+    urls[transport] = spec.url(transport, port);
+  }
+  return { ports, urls };
+}
