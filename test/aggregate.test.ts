@@ -4,10 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { HistogramName, IntervalSnapshot, WorkerHealth, WorkerPhaseReport } from '../src/coordinator/protocol.js';
+import type { GroupReport, HistogramName, IntervalSnapshot, WorkerHealth, WorkerPhaseReport } from '../src/coordinator/protocol.js';
+import type { Qos } from '../src/config/units.js';
 import {
   deliveryFailures,
   MIN_RATE_SHARE,
+  mergeGroups,
   mergePhase,
   mergeTimeline,
   SATURATED_CPU_PERCENT,
@@ -17,30 +19,20 @@ import {
   type PhaseContext,
 } from '../src/metrics/aggregate.js';
 import { encode, newHistogram, record, summarize } from '../src/metrics/histogram.js';
-import { phaseName, type PhaseParams, type PhaseSpec } from '../src/plan/plan.js';
+import type { PhaseSpec } from '../src/plan/plan.js';
+import type { GroupSpec, Stage } from '../src/scenario/model.js';
+import { group, openGroup, phase } from './helpers/fixtures.js';
 
-function spec(params: Partial<PhaseParams> = {}): PhaseSpec {
-  const full: PhaseParams = {
-    protocol: 'mqtt',
-    transport: 'tcp',
-    role: 'pubsub',
-    mqttVersion: 4,
-    qos: 1,
-    payloadBytes: 16,
-    publishers: 2,
-    subscribers: 1,
-    connections: 0,
-    model: 'closed',
-    rate: null,
-    inflight: 100,
-    topic: 'mqbench/{run}/{client}',
-    noDelay: true,
-    ...params,
-  };
-  return { index: 0, name: phaseName(full), tag: 'r-0', params: full, warmupMs: 2000, durationMs: 10_000, drainMs: 5000 };
+const LOAD = { stages: [] as Stage[], warmupMs: 2000, durationMs: 10_000, drainMs: 5000 };
+
+/** Two publishers (closed model, or open at `rate`) and one subscriber, all at `qos`. */
+function spec(fields: { qos?: Qos; rate?: number } = {}): PhaseSpec {
+  const qos = fields.qos ?? 1;
+  const pubs = fields.rate === undefined ? group('publishers', 'publish', { clients: 2, qos }) : openGroup('publishers', 'publish', fields.rate, { clients: 2, qos });
+  return phase([pubs, group('subscribers', 'subscribe', { qos })], { load: LOAD });
 }
 
-const openSpec = (rate: number): PhaseSpec => spec({ model: 'open', rate, inflight: null });
+const openSpec = (rate: number): PhaseSpec => spec({ rate });
 
 function health(workerIndex: number, h: Partial<WorkerHealth> = {}): WorkerHealth {
   return {
@@ -78,6 +70,8 @@ function report(workerIndex: number, r: Partial<WorkerPhaseReport> = {}): Worker
     histograms: { ...NO_HISTOGRAMS },
     sent: [],
     delivery: [],
+    groups: [],
+    willsDropped: [],
     health: health(workerIndex),
     ...r,
   };
@@ -174,7 +168,7 @@ describe('saturationReasons', () => {
 
 describe('mergeTimeline', () => {
   test('no snapshots, no points', () => {
-    assert.deepEqual(mergeTimeline([], 2), []);
+    assert.deepEqual(mergeTimeline([], 0, 2, 10), []);
   });
 
   test('snapshots of several workers are added per second, sorted, warm-up marked', () => {
@@ -186,10 +180,10 @@ describe('mergeTimeline', () => {
       snapshot(0, 3, { sent: 31, received: 30, bytesSent: 310, bytesReceived: 300, connections: 1, e2e: enc([700]) }),
       snapshot(1, 2, { sent: 21, received: 21, bytesSent: 210, bytesReceived: 210, connections: 2 }),
     ];
-    assert.deepEqual(mergeTimeline(snaps, 2), [
-      { t: 1, warmup: true, sent: 21, received: 19, bytesSent: 210, bytesReceived: 190, p50: 100, p99: 300, connections: 3 },
-      { t: 2, warmup: true, sent: 41, received: 41, bytesSent: 410, bytesReceived: 410, p50: 0, p99: 0, connections: 3 },
-      { t: 3, warmup: false, sent: 61, received: 59, bytesSent: 610, bytesReceived: 590, p50: 600, p99: 700, connections: 3 },
+    assert.deepEqual(mergeTimeline(snaps, 0, 2, 10), [
+      { t: 1, stage: 'warmup', warmup: true, sent: 21, received: 19, bytesSent: 210, bytesReceived: 190, p50: 100, p99: 300, connections: 3 },
+      { t: 2, stage: 'warmup', warmup: true, sent: 41, received: 41, bytesSent: 410, bytesReceived: 410, p50: 0, p99: 0, connections: 3 },
+      { t: 3, stage: 'steady', warmup: false, sent: 61, received: 59, bytesSent: 610, bytesReceived: 590, p50: 600, p99: 700, connections: 3 },
     ]);
   });
 
@@ -201,7 +195,7 @@ describe('mergeTimeline', () => {
   ];
   for (const [warmupSeconds, flags] of warmups) {
     test(`warm-up of ${warmupSeconds}s marks ${JSON.stringify(flags)}`, () => {
-      const points = mergeTimeline([snapshot(0, 2), snapshot(0, 1), snapshot(0, 3)], warmupSeconds);
+      const points = mergeTimeline([snapshot(0, 2), snapshot(0, 1), snapshot(0, 3)], 0, warmupSeconds, 10);
       assert.deepEqual(points.map((p) => p.t), [1, 2, 3]);
       assert.deepEqual(points.map((p) => p.warmup), flags);
     });
@@ -209,7 +203,7 @@ describe('mergeTimeline', () => {
 
   test('the order snapshots arrive in does not change the timeline', () => {
     const snaps = [snapshot(0, 1, { sent: 1, e2e: enc([10]) }), snapshot(1, 1, { sent: 2, e2e: enc([20, 30]) }), snapshot(0, 2, { sent: 4, e2e: enc([40]) })];
-    assert.deepEqual(mergeTimeline([...snaps].reverse(), 1), mergeTimeline(snaps, 1));
+    assert.deepEqual(mergeTimeline([...snaps].reverse(), 0, 1, 10), mergeTimeline(snaps, 0, 1, 10));
   });
 });
 
@@ -223,8 +217,8 @@ describe('mergePhase', () => {
     disconnects: 1,
     errors: { ECONNRESET: 2, timeout: 1 },
     histograms: { ...NO_HISTOGRAMS, e2e: enc([400]), ack: enc([50, 60]), connect: enc([1000]) },
-    sent: [{ publisher: 1, sent: 1000, matching: 1 }],
-    delivery: [{ publisher: 2, unique: 500, duplicates: 0, outOfOrder: 0 }],
+    sent: [{ publisher: 1, group: 0, sent: 1000, matching: 1, matchingByGroup: [0, 1] }],
+    delivery: [{ publisher: 2, group: 1, skipped: 0, unique: 500, duplicates: 0, outOfOrder: 0 }],
     health: health(0, { cpuPercent: 50 }),
   });
   const w1 = report(1, {
@@ -236,8 +230,8 @@ describe('mergePhase', () => {
     disconnects: 0,
     errors: { ECONNRESET: 1 },
     histograms: { ...NO_HISTOGRAMS, e2e: enc([100, 200, 300]), ack: enc([70]), connect: enc([2000]) },
-    sent: [{ publisher: 2, sent: 500, matching: 1 }],
-    delivery: [{ publisher: 1, unique: 990, duplicates: 3, outOfOrder: 2 }],
+    sent: [{ publisher: 2, group: 0, sent: 500, matching: 1, matchingByGroup: [0, 1] }],
+    delivery: [{ publisher: 1, group: 1, skipped: 0, unique: 990, duplicates: 3, outOfOrder: 2 }],
     health: health(1, { cpuPercent: 60 }),
   });
   const snaps = [snapshot(0, 1, { sent: 5, e2e: enc([100]) }), snapshot(1, 1, { sent: 6 }), snapshot(0, 3, { sent: 7 })];
@@ -266,7 +260,8 @@ describe('mergePhase', () => {
       disconnects: 1,
       errors: { ECONNRESET: 3, timeout: 1 },
     });
-    assert.deepEqual(r.deliveryFailures, ['10 QoS 1 message(s) lost']);
+    // The phase completed, so its one connect failure was a client joining during the load.
+    assert.deepEqual(r.deliveryFailures, ['10 QoS 1 message(s) lost', '1 client(s) that joined during the load could not connect']);
   });
 
   test('name, status, params and rounded durations', () => {
@@ -274,7 +269,7 @@ describe('mergePhase', () => {
     assert.equal(r.name, 'mqtt-tcp-qos1');
     assert.equal(r.status, 'completed');
     assert.equal('error' in r, false);
-    assert.deepEqual(r.params, { ...spec().params, warmupSeconds: 2, drainSeconds: 5 });
+    assert.deepEqual(r.params, { ...spec().params, rampSeconds: 0, warmupSeconds: 2, drainSeconds: 5 });
     assert.equal(r.durationSeconds, 10);
     assert.equal(r.connectSeconds, 1.235);
     assert.deepEqual(r.drain, { seconds: 0, complete: false });
@@ -317,7 +312,7 @@ describe('mergePhase', () => {
 
   test('timeline from the snapshots, warm-up marked from the spec', () => {
     const r = mergePhase(spec(), [w0, w1], snaps, context);
-    assert.deepEqual(r.timeline, mergeTimeline(snaps, 2));
+    assert.deepEqual(r.timeline, mergeTimeline(snaps, 0, 2, 10));
     assert.deepEqual(r.timeline.map((p) => [p.t, p.warmup, p.sent]), [[1, true, 11], [3, false, 7]]);
   });
 
@@ -384,8 +379,8 @@ describe('mergePhase', () => {
       const r = mergePhase(
         spec({ qos: c.qos }),
         [
-          report(0, { sent: [{ publisher: 1, sent: 20, matching: 1 }] }),
-          report(1, { delivery: [{ publisher: 1, unique: 20 - lost, duplicates: dup, outOfOrder: 0 }] }),
+          report(0, { sent: [{ publisher: 1, group: 0, sent: 20, matching: 1, matchingByGroup: [0, 1] }] }),
+          report(1, { delivery: [{ publisher: 1, group: 1, skipped: 0, unique: 20 - lost, duplicates: dup, outOfOrder: 0 }] }),
         ],
         [],
         ctx(),
@@ -395,4 +390,271 @@ describe('mergePhase', () => {
       assert.deepEqual(r.deliveryFailures, c.failures);
     });
   }
+});
+
+describe('mergeTimeline: the stage of each second', () => {
+  const cases: Array<{ name: string; ramp: number; warmup: number; steady: number; stages: string[] }> = [
+    { name: 'ramp, warm-up, steady, drain', ramp: 2, warmup: 1, steady: 3, stages: ['ramp', 'ramp', 'warmup', 'steady', 'steady', 'steady', 'drain', 'drain'] },
+    { name: 'no ramp', ramp: 0, warmup: 2, steady: 3, stages: ['warmup', 'warmup', 'steady', 'steady', 'steady', 'drain', 'drain', 'drain'] },
+    { name: 'no ramp, no warm-up', ramp: 0, warmup: 0, steady: 2, stages: ['steady', 'steady', 'drain', 'drain', 'drain', 'drain', 'drain', 'drain'] },
+    { name: 'fractional seconds: a second belongs to the part it ends in', ramp: 1.5, warmup: 1, steady: 2, stages: ['ramp', 'warmup', 'steady', 'steady', 'drain', 'drain', 'drain', 'drain'] },
+  ];
+  for (const c of cases) {
+    test(c.name, () => {
+      const points = mergeTimeline(Array.from({ length: 8 }, (_, i) => snapshot(0, i + 1)), c.ramp, c.warmup, c.steady);
+      assert.deepEqual(points.map((p) => p.stage), c.stages);
+      // Ramp and warm-up are measured but excluded from the figures.
+      assert.deepEqual(points.map((p) => p.warmup), c.stages.map((s) => s === 'ramp' || s === 'warmup'));
+    });
+  }
+
+  test('mergePhase marks the ramp from the spec', () => {
+    const stages: Stage[] = [{ durationMs: 2000, kind: 'rate', level: 1 }];
+    const s = phase([openGroup('pubs', 'publish', 100), group('subs', 'subscribe')], { load: { stages, warmupMs: 1000, durationMs: 2000, drainMs: 1000 } });
+    const r = mergePhase(s, [report(0)], [1, 2, 3, 4, 5, 6].map((t) => snapshot(0, t)), ctx());
+    assert.deepEqual(r.timeline.map((p) => p.stage), ['ramp', 'ramp', 'warmup', 'steady', 'steady', 'drain']);
+    assert.equal(r.params.rampSeconds, 2);
+  });
+});
+
+function groupReport(g: Partial<GroupReport> = {}): GroupReport {
+  return {
+    connects: 0,
+    connectFailures: 0,
+    disconnects: 0,
+    reconnects: 0,
+    sent: 0,
+    acked: 0,
+    receivingClients: 0,
+    minPerClient: 0,
+    maxPerClient: 0,
+    retained: 0,
+    willsReceived: 0,
+    sessionsResumed: 0,
+    backlog: 0,
+    backlogDrainUs: 0,
+    e2e: '',
+    connect: '',
+    will: '',
+    ...g,
+  };
+}
+
+describe('mergeGroups', () => {
+  const will = { topic: 'wills/{run}/{client}', qos: 1 as const, retain: false };
+  const s = phase([
+    group('pubs', 'publish', { clients: 2, qos: 1, will, drop: { atMs: 500 } }),
+    group('subs', 'subscribe', { clients: 3, qos: 1 }),
+    group('monitor', 'subscribe', { clients: 1, qos: 1, filters: ['wills/{run}/+'] }),
+    group('idle', 'connect-only', { clients: 2 }),
+  ]);
+  // Subscriber A (worker 0) joined late for publisher 2 (10 skipped); B and C (worker 1) saw everything but C lost 2.
+  const w0 = report(0, {
+    sent: [{ publisher: 1, group: 0, sent: 100, matching: 3, matchingByGroup: [0, 3, 0, 0] }],
+    delivery: [
+      { publisher: 1, group: 1, skipped: 0, unique: 100, duplicates: 0, outOfOrder: 0 },
+      { publisher: 2, group: 1, skipped: 10, unique: 85, duplicates: 2, outOfOrder: 1 },
+    ],
+    willsDropped: [{ willId: 1, byGroup: [0, 0, 1, 0] }],
+    groups: [
+      groupReport({ connects: 1, sent: 100, acked: 99, connect: enc([1000]) }),
+      groupReport({ connects: 1, receivingClients: 1, minPerClient: 185, maxPerClient: 185, retained: 1, sessionsResumed: 1, backlog: 5, backlogDrainUs: 2000, e2e: enc([100]) }),
+      groupReport(),
+      groupReport({ connects: 2 }),
+    ],
+  });
+  const w1 = report(1, {
+    sent: [{ publisher: 2, group: 0, sent: 100, matching: 3, matchingByGroup: [0, 3, 0, 0] }],
+    delivery: [
+      { publisher: 1, group: 1, skipped: 0, unique: 100, duplicates: 0, outOfOrder: 0 },
+      { publisher: 2, group: 1, skipped: 0, unique: 100, duplicates: 0, outOfOrder: 0 },
+      { publisher: 1, group: 1, skipped: 0, unique: 98, duplicates: 0, outOfOrder: 0 },
+      { publisher: 2, group: 1, skipped: 0, unique: 100, duplicates: 0, outOfOrder: 0 },
+    ],
+    willsDropped: [{ willId: 2, byGroup: [0, 0, 1, 0] }],
+    // No entry for the idle group: this worker has none of its clients.
+    groups: [
+      groupReport({ connects: 1, sent: 100, acked: 100, connect: enc([2000]) }),
+      groupReport({ connects: 2, disconnects: 1, reconnects: 1, receivingClients: 2, minPerClient: 198, maxPerClient: 200, sessionsResumed: 2, backlog: 3, backlogDrainUs: 12_345, e2e: enc([200, 300]) }),
+      groupReport({ connects: 1, receivingClients: 1, willsReceived: 1, will: enc([2000]) }),
+    ],
+  });
+
+  const cases: Array<{ name: string; figures: Record<string, unknown> }> = [
+    {
+      name: 'pubs',
+      figures: { role: 'publish', qos: 1, clients: 2, connects: 2, sent: 200, acked: 199, expected: 0, received: 0, lost: 0, receivedPerClient: { min: 0, max: 0 }, wills: { expected: 0, received: 0 } },
+    },
+    {
+      name: 'subs',
+      figures: {
+        role: 'subscribe',
+        clients: 3,
+        connects: 3,
+        disconnects: 1,
+        reconnects: 1,
+        sent: 0,
+        // 2 publishers x 100 x 3 subscribers, less the 10 the late one skipped.
+        expected: 590,
+        received: 585,
+        lost: 7,
+        duplicated: 2,
+        outOfOrder: 1,
+        receivedPerClient: { min: 185, max: 200 },
+        retained: 1,
+        sessionsResumed: 3,
+        backlog: { messages: 8, drainMs: 12.3 },
+        wills: { expected: 0, received: 0 },
+      },
+    },
+    { name: 'monitor', figures: { connects: 1, expected: 0, received: 0, lost: 0, receivedPerClient: { min: 0, max: 0 }, wills: { expected: 2, received: 1 } } },
+    { name: 'idle', figures: { role: 'connect-only', connects: 2, expected: 0, receivedPerClient: { min: 0, max: 0 }, backlog: { messages: 0, drainMs: 0 } } },
+  ];
+  for (const c of cases) {
+    test(`group ${c.name}: figures added over the workers`, () => {
+      const r = mergeGroups(s, [w0, w1]).find((g) => g.name === c.name);
+      assert.ok(r);
+      for (const [k, v] of Object.entries(c.figures)) assert.deepEqual(r[k as keyof typeof r], v, k);
+      // The worker order does not matter.
+      assert.deepEqual(mergeGroups(s, [w1, w0]), mergeGroups(s, [w0, w1]));
+    });
+  }
+
+  test('one result per group, in the scenario order, with its spec fields', () => {
+    const r = mergeGroups(s, [w0, w1]);
+    assert.deepEqual(r.map((g) => [g.name, g.protocol, g.transport, g.mqttVersion, g.qos, g.clients]), [
+      ['pubs', 'mqtt', 'tcp', 4, 1, 2],
+      ['subs', 'mqtt', 'tcp', 4, 1, 3],
+      ['monitor', 'mqtt', 'tcp', 4, 1, 1],
+      ['idle', 'mqtt', 'tcp', 4, 0, 2],
+    ]);
+  });
+
+  test('latency per group: end to end at its receivers, connect, will', () => {
+    const [pubs, subs, monitor, idle] = mergeGroups(s, [w0, w1]);
+    assert.deepEqual([subs?.latency.e2e.count, subs?.latency.e2e.min, subs?.latency.e2e.max], [3, 100, 300]);
+    assert.deepEqual([pubs?.latency.connect.count, pubs?.latency.connect.max], [2, 2000]);
+    assert.deepEqual([monitor?.latency.will.count, monitor?.latency.will.max], [1, 2000]);
+    assert.equal(idle?.latency.e2e.count, 0);
+    assert.equal(idle?.latency.e2e.histogram, '');
+  });
+
+  test('plain WebSocket groups have no QoS', () => {
+    const ws = phase([group('pubs', 'publish', { protocol: 'ws', transport: 'ws', qos: 1 }), group('subs', 'subscribe', { protocol: 'ws', transport: 'ws' })]);
+    assert.deepEqual(mergeGroups(ws, []).map((g) => g.qos), [null, null]);
+  });
+
+  test('the phase carries the groups and the failures they found', () => {
+    const r = mergePhase(s, [w0, w1], [], ctx());
+    assert.deepEqual(r.groups, mergeGroups(s, [w0, w1]));
+    assert.deepEqual(r.deliveryFailures, ['group subs: 7 QoS 1 message(s) lost', 'group monitor: 1 will(s) of dropped clients never arrived']);
+    // The phase's own delivery counters agree with the groups'.
+    assert.equal(r.counters.expected, 590);
+    assert.equal(r.counters.lost, 7);
+  });
+});
+
+describe('mergePhase: delivery failures per receiving group', () => {
+  const pub = (name: string, qos: Qos, f: Partial<GroupSpec> = {}): GroupSpec => group(name, 'publish', { qos, ...f });
+  const sub = (name: string, qos: Qos, f: Partial<GroupSpec> = {}): GroupSpec => group(name, 'subscribe', { qos, ...f });
+  const ws = (name: string, role: GroupSpec['role']): GroupSpec => group(name, role, { protocol: 'ws', transport: 'ws' });
+  /** Publisher 1 (of group 0 unless given) sends 10 to group 1 (or as given); each entry of `got` is what one receiving group got of it. */
+  const one = (got: Array<{ group: number; unique: number; duplicates?: number; publisher?: number }>): Partial<WorkerPhaseReport> => ({
+    delivery: got.map((g) => ({ publisher: g.publisher ?? 1, group: g.group, skipped: 0, unique: g.unique, duplicates: g.duplicates ?? 0, outOfOrder: 0 })),
+  });
+  const sent = (publisher: number, byGroup: number[], group = 0): WorkerPhaseReport['sent'][number] => ({ publisher, group, sent: 10, matching: byGroup.reduce((a, b) => a + b, 0), matchingByGroup: byGroup });
+  const will = (qos: Qos): GroupSpec['will'] => ({ topic: 'wills/{run}/{client}', qos, retain: false });
+
+  const cases: Array<{ name: string; groups: GroupSpec[]; report: Partial<WorkerPhaseReport>; failures: string[] }> = [
+    { name: 'QoS 0 loss is not a failure', groups: [pub('p', 0), sub('s', 0)], report: { sent: [sent(1, [0, 1])], ...one([{ group: 1, unique: 5 }]) }, failures: [] },
+    { name: 'QoS 1 loss is', groups: [pub('p', 1), sub('s', 1)], report: { sent: [sent(1, [0, 1])], ...one([{ group: 1, unique: 5 }]) }, failures: ['5 QoS 1 message(s) lost'] },
+    { name: 'QoS 1 duplicates are not', groups: [pub('p', 1), sub('s', 1)], report: { sent: [sent(1, [0, 1])], ...one([{ group: 1, unique: 10, duplicates: 3 }]) }, failures: [] },
+    {
+      name: 'QoS 2 loss and duplicates are',
+      groups: [pub('p', 2), sub('s', 2)],
+      report: { sent: [sent(1, [0, 1])], ...one([{ group: 1, unique: 5, duplicates: 2 }]) },
+      failures: ['5 QoS 2 message(s) lost', '2 QoS 2 message(s) delivered more than once'],
+    },
+    { name: 'publisher QoS 0, subscriber QoS 1: travelled at QoS 0', groups: [pub('p', 0), sub('s', 1)], report: { sent: [sent(1, [0, 1])], ...one([{ group: 1, unique: 5 }]) }, failures: [] },
+    { name: 'publisher QoS 1, subscriber QoS 0: travelled at QoS 0', groups: [pub('p', 1), sub('s', 0)], report: { sent: [sent(1, [0, 1])], ...one([{ group: 1, unique: 5 }]) }, failures: [] },
+    { name: 'publisher QoS 2, subscriber QoS 1: duplicates allowed', groups: [pub('p', 2), sub('s', 1)], report: { sent: [sent(1, [0, 1])], ...one([{ group: 1, unique: 10, duplicates: 2 }]) }, failures: [] },
+    { name: 'publisher QoS 2, subscriber QoS 1: loss fails at QoS 1', groups: [pub('p', 2), sub('s', 1)], report: { sent: [sent(1, [0, 1])], ...one([{ group: 1, unique: 7 }]) }, failures: ['3 QoS 1 message(s) lost'] },
+    { name: 'plain WebSocket loss fails', groups: [ws('p', 'publish'), ws('s', 'subscribe')], report: { sent: [sent(1, [0, 1])], ...one([{ group: 1, unique: 5 }]) }, failures: ['5 WebSocket message(s) lost'] },
+    {
+      name: 'several receiving groups: each judged at its own QoS, named',
+      groups: [pub('p', 1), sub('subs', 1), sub('audit', 0)],
+      report: { sent: [sent(1, [0, 1, 1])], ...one([{ group: 1, unique: 7 }, { group: 2, unique: 6 }]) },
+      failures: ['group subs: 3 QoS 1 message(s) lost'],
+    },
+    {
+      // Each receiving group hears only its own publishers: b-subs' messages all travelled at QoS 1.
+      name: 'a QoS 0 publishing group elsewhere does not excuse QoS 1 loss',
+      groups: [pub('a-pubs', 0, { topic: 'a/{run}/{n}' }), sub('a-subs', 0, { filters: ['a/{run}/+'] }), pub('b-pubs', 1, { topic: 'b/{run}/{n}' }), sub('b-subs', 1, { filters: ['b/{run}/+'] })],
+      report: { sent: [sent(1, [0, 1, 0, 0]), sent(2, [0, 0, 0, 1], 2)], ...one([{ group: 1, unique: 4 }, { group: 3, unique: 5, publisher: 2 }]) },
+      failures: ['group b-subs: 5 QoS 1 message(s) lost'],
+    },
+    {
+      // One receiving group fed by two publishing groups: each feed judged at its own QoS.
+      name: 'fed by QoS 0 and QoS 1 publishing groups: only the QoS 1 feed\'s loss fails',
+      groups: [pub('a', 0, { topic: 'a/{run}/{n}' }), pub('b', 1, { topic: 'b/{run}/{n}' }), sub('s', 1)],
+      report: { sent: [sent(1, [0, 0, 1], 0), sent(2, [0, 0, 1], 1)], ...one([{ group: 2, unique: 4 }, { group: 2, unique: 7, publisher: 2 }]) },
+      failures: ['3 QoS 1 message(s) lost'],
+    },
+    {
+      name: 'fed by QoS 1 and QoS 2 publishing groups into a QoS 2 group: loss and duplicates per feed',
+      groups: [pub('a', 1, { topic: 'a/{run}/{n}' }), pub('b', 2, { topic: 'b/{run}/{n}' }), sub('s', 2)],
+      report: { sent: [sent(1, [0, 0, 1], 0), sent(2, [0, 0, 1], 1)], ...one([{ group: 2, unique: 9, duplicates: 2 }, { group: 2, unique: 8, duplicates: 1, publisher: 2 }]) },
+      failures: ['1 QoS 1 message(s) lost', '2 QoS 2 message(s) lost', '1 QoS 2 message(s) delivered more than once'],
+    },
+    {
+      name: 'two publishing groups at the same QoS: their loss is added',
+      groups: [pub('a', 1, { topic: 'a/{run}/{n}' }), pub('b', 1, { topic: 'b/{run}/{n}' }), sub('s', 1)],
+      report: { sent: [sent(1, [0, 0, 1], 0), sent(2, [0, 0, 1], 1)], ...one([{ group: 2, unique: 8 }, { group: 2, unique: 7, publisher: 2 }]) },
+      failures: ['5 QoS 1 message(s) lost'],
+    },
+    {
+      name: 'a late receiver\'s skipped messages are not lost',
+      groups: [pub('p', 1), sub('s', 1, { startMs: 500 })],
+      report: { sent: [sent(1, [0, 1])], delivery: [{ publisher: 1, group: 1, skipped: 4, unique: 6, duplicates: 0, outOfOrder: 0 }] },
+      failures: [],
+    },
+    {
+      name: 'a late receiver that missed messages after its join',
+      groups: [pub('p', 1), sub('s', 1, { startMs: 500 })],
+      report: { sent: [sent(1, [0, 1])], delivery: [{ publisher: 1, group: 1, skipped: 4, unique: 0, duplicates: 0, outOfOrder: 0 }] },
+      failures: ['6 QoS 1 message(s) lost'],
+    },
+    {
+      name: 'missing QoS 1 wills fail',
+      groups: [pub('devices', 1, { will: will(1), drop: { atMs: 100 } }), sub('monitor', 1, { filters: ['wills/{run}/+'] })],
+      report: { willsDropped: [{ willId: 1, byGroup: [0, 1] }, { willId: 2, byGroup: [0, 1] }], groups: [groupReport(), groupReport({ willsReceived: 1 })] },
+      failures: ['1 will(s) of dropped clients never arrived'],
+    },
+    {
+      name: 'missing QoS 0 wills do not',
+      groups: [pub('devices', 0, { will: will(0), drop: { atMs: 100 } }), sub('monitor', 0, { filters: ['wills/{run}/+'] })],
+      report: { willsDropped: [{ willId: 1, byGroup: [0, 1] }], groups: [groupReport(), groupReport()] },
+      failures: [],
+    },
+    {
+      name: 'every will arrived',
+      groups: [pub('devices', 1, { will: will(1), drop: { atMs: 100 } }), sub('monitor', 1, { filters: ['wills/{run}/+'] })],
+      report: { willsDropped: [{ willId: 1, byGroup: [0, 1] }], groups: [groupReport(), groupReport({ willsReceived: 1 })] },
+      failures: [],
+    },
+  ];
+  for (const c of cases) {
+    test(c.name, () => {
+      const r = mergePhase(phase(c.groups), [report(0, c.report)], [], ctx());
+      assert.deepEqual(r.deliveryFailures, c.failures);
+    });
+  }
+
+  test('clients that could not join during the load fail a completed phase', () => {
+    const s = spec();
+    const late = [report(0, { connectFailures: 2 }), report(1, { connectFailures: 1 })];
+    assert.deepEqual(mergePhase(s, late, [], ctx()).deliveryFailures, ['3 client(s) that joined during the load could not connect']);
+    // A phase that failed (its clients could not connect before the start) says so in its error instead.
+    assert.deepEqual(mergePhase(s, late, [], ctx({ status: 'failed', error: 'x' })).deliveryFailures, []);
+  });
 });

@@ -8,8 +8,8 @@ import { deliveryTotals, SequenceTracker, type DeliveryTotals, type Observation,
 
 const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
-function track(seqs: readonly number[]): { tracker: SequenceTracker; seen: Observation[] } {
-  const tracker = new SequenceTracker();
+function track(seqs: readonly number[], baseline?: number): { tracker: SequenceTracker; seen: Observation[] } {
+  const tracker = baseline === undefined ? new SequenceTracker() : new SequenceTracker(baseline);
   const seen = seqs.map((s) => tracker.observe(s));
   return { tracker, seen };
 }
@@ -73,6 +73,53 @@ describe('SequenceTracker', () => {
   });
 });
 
+describe('SequenceTracker with a baseline (a receiver that joined late)', () => {
+  // `baseline`: what the publisher had sent when the receiver had subscribed. Nothing below it is
+  // expected, no gaps are opened below it, and an arrival below it (a retained value, a message in
+  // flight at the join) counts as unique once, any repeat of it as a duplicate.
+  const cases: Array<{ name: string; baseline: number; seqs: number[]; seen: Observation[]; unique: number; duplicates: number; outOfOrder: number }> = [
+    { name: 'baseline 0: in order, as without one', baseline: 0, seqs: [0, 1, 2], seen: ['new', 'new', 'new'], unique: 3, duplicates: 0, outOfOrder: 0 },
+    { name: 'baseline 0: a first delivery of 5 opens gaps 0..4', baseline: 0, seqs: [5, 2, 2], seen: ['new', 'out-of-order', 'duplicate'], unique: 2, duplicates: 1, outOfOrder: 1 },
+    { name: 'baseline 0: swap, duplicate', baseline: 0, seqs: [0, 2, 1, 1], seen: ['new', 'new', 'out-of-order', 'duplicate'], unique: 3, duplicates: 1, outOfOrder: 1 },
+    { name: 'baseline 5: nothing yet', baseline: 5, seqs: [], seen: [], unique: 0, duplicates: 0, outOfOrder: 0 },
+    { name: 'baseline 5: in order from the baseline', baseline: 5, seqs: [5, 6, 7], seen: ['new', 'new', 'new'], unique: 3, duplicates: 0, outOfOrder: 0 },
+    { name: 'baseline 5: 5, 6, 8, 7 is one out of order', baseline: 5, seqs: [5, 6, 8, 7], seen: ['new', 'new', 'new', 'out-of-order'], unique: 4, duplicates: 0, outOfOrder: 1 },
+    { name: 'baseline 5: a first delivery above it opens gaps from the baseline only', baseline: 5, seqs: [7, 5, 6], seen: ['new', 'out-of-order', 'out-of-order'], unique: 3, duplicates: 0, outOfOrder: 2 },
+    { name: 'baseline 5: a gap never filled (lost)', baseline: 5, seqs: [6, 7], seen: ['new', 'new'], unique: 2, duplicates: 0, outOfOrder: 0 },
+    { name: 'baseline 5: duplicates above it', baseline: 5, seqs: [5, 6, 6, 5], seen: ['new', 'new', 'duplicate', 'duplicate'], unique: 2, duplicates: 2, outOfOrder: 0 },
+    { name: 'baseline 5: a retained 4 counts once, again is a duplicate', baseline: 5, seqs: [4, 5, 4], seen: ['new', 'new', 'duplicate'], unique: 2, duplicates: 1, outOfOrder: 0 },
+    { name: 'baseline 5: a retained 4 alone', baseline: 5, seqs: [4, 4, 4], seen: ['new', 'duplicate', 'duplicate'], unique: 1, duplicates: 2, outOfOrder: 0 },
+    { name: 'baseline 5: arrivals below it are never out of order', baseline: 5, seqs: [6, 3, 1, 4], seen: ['new', 'new', 'new', 'new'], unique: 4, duplicates: 0, outOfOrder: 0 },
+    { name: 'baseline 5: below-baseline arrivals after the stream moved on', baseline: 5, seqs: [5, 9, 3, 7, 3], seen: ['new', 'new', 'new', 'out-of-order', 'duplicate'], unique: 4, duplicates: 1, outOfOrder: 1 },
+  ];
+  for (const c of cases) {
+    test(c.name, () => {
+      const { tracker, seen } = track(c.seqs, c.baseline);
+      assert.equal(tracker.baseline, c.baseline);
+      assert.deepEqual(seen, c.seen);
+      assert.equal(tracker.unique, c.unique, 'unique');
+      assert.equal(tracker.duplicates, c.duplicates, 'duplicates');
+      assert.equal(tracker.outOfOrder, c.outOfOrder, 'outOfOrder');
+      assert.equal(tracker.unique + tracker.duplicates, c.seqs.length);
+    });
+  }
+
+  test('the default baseline is 0', () => {
+    assert.equal(new SequenceTracker().baseline, 0);
+    assert.deepEqual(track([5, 2, 2]).seen, track([5, 2, 2], 0).seen);
+  });
+
+  test('a baseline far into a stream opens no gaps below it', () => {
+    // Without the baseline, 200 000 first would open 100 000 gaps and 50 would be a late delivery.
+    const { tracker, seen } = track([200_000, 200_002, ...range(200_003, 250_000), 200_001, 50, 50], 200_000);
+    assert.deepEqual(seen.slice(-3), ['out-of-order', 'new', 'duplicate']);
+    assert.equal(tracker.unique, 50_002);
+    assert.equal(tracker.duplicates, 1);
+    assert.equal(tracker.outOfOrder, 1);
+    assert.deepEqual(track([200_000, 50], 0).seen, ['new', 'out-of-order']);
+  });
+});
+
 describe('deliveryTotals', () => {
   const cases: Array<{ name: string; sent: PublisherSent[]; seen: PublisherDelivery[]; expect: DeliveryTotals }> = [
     {
@@ -83,59 +130,62 @@ describe('deliveryTotals', () => {
     },
     {
       name: 'one publisher, one subscriber, all delivered',
-      sent: [{ publisher: 1, sent: 100, matching: 1 }],
-      seen: [{ publisher: 1, unique: 100, duplicates: 0, outOfOrder: 0 }],
+      sent: [{ publisher: 1, group: 0, sent: 100, matching: 1, matchingByGroup: [0, 1] }],
+      seen: [{ publisher: 1, group: 1, skipped: 0, unique: 100, duplicates: 0, outOfOrder: 0 }],
       expect: { expected: 100, received: 100, unique: 100, lost: 0, duplicated: 0, outOfOrder: 0 },
     },
     {
       name: 'fan-out: every matching subscriber expects every message',
-      sent: [{ publisher: 1, sent: 10, matching: 3 }],
+      sent: [{ publisher: 1, group: 0, sent: 10, matching: 3, matchingByGroup: [0, 3] }],
       seen: [
-        { publisher: 1, unique: 10, duplicates: 0, outOfOrder: 0 },
-        { publisher: 1, unique: 10, duplicates: 0, outOfOrder: 0 },
-        { publisher: 1, unique: 8, duplicates: 0, outOfOrder: 0 },
+        { publisher: 1, group: 1, skipped: 0, unique: 10, duplicates: 0, outOfOrder: 0 },
+        { publisher: 1, group: 1, skipped: 0, unique: 10, duplicates: 0, outOfOrder: 0 },
+        { publisher: 1, group: 1, skipped: 0, unique: 8, duplicates: 0, outOfOrder: 0 },
       ],
       expect: { expected: 30, received: 28, unique: 28, lost: 2, duplicated: 0, outOfOrder: 0 },
     },
     {
       name: 'several publishers, loss, duplicates and reordering summed',
       sent: [
-        { publisher: 1, sent: 50, matching: 2 },
-        { publisher: 2, sent: 30, matching: 2 },
+        { publisher: 1, group: 0, sent: 50, matching: 2, matchingByGroup: [0, 2] },
+        { publisher: 2, group: 0, sent: 30, matching: 2, matchingByGroup: [0, 2] },
       ],
       seen: [
-        { publisher: 1, unique: 50, duplicates: 2, outOfOrder: 1 },
-        { publisher: 2, unique: 30, duplicates: 0, outOfOrder: 0 },
-        { publisher: 1, unique: 45, duplicates: 0, outOfOrder: 3 },
-        { publisher: 2, unique: 29, duplicates: 1, outOfOrder: 0 },
+        { publisher: 1, group: 1, skipped: 0, unique: 50, duplicates: 2, outOfOrder: 1 },
+        { publisher: 2, group: 1, skipped: 0, unique: 30, duplicates: 0, outOfOrder: 0 },
+        { publisher: 1, group: 1, skipped: 0, unique: 45, duplicates: 0, outOfOrder: 3 },
+        { publisher: 2, group: 1, skipped: 0, unique: 29, duplicates: 1, outOfOrder: 0 },
       ],
       expect: { expected: 160, received: 157, unique: 154, lost: 6, duplicated: 3, outOfOrder: 4 },
     },
     {
       name: 'publisher with no matching subscriber expects nothing',
       sent: [
-        { publisher: 1, sent: 100, matching: 0 },
-        { publisher: 2, sent: 5, matching: 1 },
+        { publisher: 1, group: 0, sent: 100, matching: 0, matchingByGroup: [0, 0] },
+        { publisher: 2, group: 0, sent: 5, matching: 1, matchingByGroup: [0, 1] },
       ],
-      seen: [{ publisher: 2, unique: 5, duplicates: 0, outOfOrder: 0 }],
+      seen: [{ publisher: 2, group: 1, skipped: 0, unique: 5, duplicates: 0, outOfOrder: 0 }],
       expect: { expected: 5, received: 5, unique: 5, lost: 0, duplicated: 0, outOfOrder: 0 },
     },
     {
       name: 'nothing received',
-      sent: [{ publisher: 1, sent: 7, matching: 2 }],
+      sent: [{ publisher: 1, group: 0, sent: 7, matching: 2, matchingByGroup: [0, 2] }],
       seen: [],
       expect: { expected: 14, received: 0, unique: 0, lost: 14, duplicated: 0, outOfOrder: 0 },
     },
     {
       name: 'more unique than expected never gives negative loss',
-      sent: [{ publisher: 1, sent: 3, matching: 1 }],
-      seen: [{ publisher: 1, unique: 5, duplicates: 0, outOfOrder: 0 }],
+      sent: [{ publisher: 1, group: 0, sent: 3, matching: 1, matchingByGroup: [0, 1] }],
+      seen: [{ publisher: 1, group: 1, skipped: 0, unique: 5, duplicates: 0, outOfOrder: 0 }],
       expect: { expected: 3, received: 5, unique: 5, lost: 0, duplicated: 0, outOfOrder: 0 },
     },
   ];
   for (const c of cases) {
     test(c.name, () => {
       assert.deepEqual(deliveryTotals(c.sent, c.seen), c.expect);
+      // Every receiver here is in group 1: its totals are the phase's, group 0 expects nothing.
+      assert.deepEqual(deliveryTotals(c.sent, c.seen, 1), c.expect);
+      assert.equal(deliveryTotals(c.sent, c.seen, 0).expected, 0);
     });
   }
 
@@ -150,15 +200,166 @@ describe('deliveryTotals', () => {
     const seen: PublisherDelivery[] = streams.map(({ publisher, seqs }) => {
       const t = new SequenceTracker();
       for (const s of seqs) t.observe(s);
-      return { publisher, unique: t.unique, duplicates: t.duplicates, outOfOrder: t.outOfOrder };
+      return { publisher, group: 1, skipped: 0, unique: t.unique, duplicates: t.duplicates, outOfOrder: t.outOfOrder };
     });
     const totals = deliveryTotals(
       [
-        { publisher: 1, sent: 10, matching: 2 },
-        { publisher: 2, sent: 5, matching: 2 },
+        { publisher: 1, group: 0, sent: 10, matching: 2, matchingByGroup: [0, 2] },
+        { publisher: 2, group: 0, sent: 5, matching: 2, matchingByGroup: [0, 2] },
       ],
       seen,
     );
     assert.deepEqual(totals, { expected: 30, received: 29, unique: 28, lost: 2, duplicated: 1, outOfOrder: 1 });
+  });
+});
+
+describe('deliveryTotals per receiving group, late receivers', () => {
+  const zero = { expected: 0, received: 0, unique: 0, lost: 0, duplicated: 0, outOfOrder: 0 };
+  const cases: Array<{ name: string; sent: PublisherSent[]; seen: PublisherDelivery[]; all: DeliveryTotals; byGroup: DeliveryTotals[] }> = [
+    {
+      name: 'two receiving groups: each expects its own share',
+      sent: [{ publisher: 1, group: 0, sent: 10, matching: 3, matchingByGroup: [0, 2, 1] }],
+      seen: [
+        { publisher: 1, group: 1, skipped: 0, unique: 10, duplicates: 1, outOfOrder: 0 },
+        { publisher: 1, group: 1, skipped: 0, unique: 9, duplicates: 0, outOfOrder: 2 },
+        { publisher: 1, group: 2, skipped: 0, unique: 10, duplicates: 0, outOfOrder: 0 },
+      ],
+      all: { expected: 30, received: 30, unique: 29, lost: 1, duplicated: 1, outOfOrder: 2 },
+      byGroup: [zero, { expected: 20, received: 20, unique: 19, lost: 1, duplicated: 1, outOfOrder: 2 }, { expected: 10, received: 10, unique: 10, lost: 0, duplicated: 0, outOfOrder: 0 }],
+    },
+    {
+      name: 'a late receiver expects nothing it skipped',
+      sent: [{ publisher: 1, group: 0, sent: 10, matching: 2, matchingByGroup: [0, 1, 1] }],
+      seen: [
+        { publisher: 1, group: 1, skipped: 0, unique: 10, duplicates: 0, outOfOrder: 0 },
+        { publisher: 1, group: 2, skipped: 4, unique: 6, duplicates: 0, outOfOrder: 0 },
+      ],
+      all: { expected: 16, received: 16, unique: 16, lost: 0, duplicated: 0, outOfOrder: 0 },
+      byGroup: [zero, { expected: 10, received: 10, unique: 10, lost: 0, duplicated: 0, outOfOrder: 0 }, { expected: 6, received: 6, unique: 6, lost: 0, duplicated: 0, outOfOrder: 0 }],
+    },
+    {
+      name: 'a late receiver that also lost some',
+      sent: [{ publisher: 7, group: 0, sent: 10, matching: 1, matchingByGroup: [0, 1] }],
+      seen: [{ publisher: 7, group: 1, skipped: 4, unique: 4, duplicates: 0, outOfOrder: 0 }],
+      all: { expected: 6, received: 4, unique: 4, lost: 2, duplicated: 0, outOfOrder: 0 },
+      byGroup: [zero, { expected: 6, received: 4, unique: 4, lost: 2, duplicated: 0, outOfOrder: 0 }],
+    },
+    {
+      name: 'two late receivers of one group on one worker: their baselines add up, each capped by its share',
+      sent: [{ publisher: 1, group: 0, sent: 10, matching: 2, matchingByGroup: [0, 2] }],
+      seen: [{ publisher: 1, group: 1, skipped: 12, unique: 8, duplicates: 0, outOfOrder: 0 }],
+      all: { expected: 8, received: 8, unique: 8, lost: 0, duplicated: 0, outOfOrder: 0 },
+      byGroup: [zero, { expected: 8, received: 8, unique: 8, lost: 0, duplicated: 0, outOfOrder: 0 }],
+    },
+    {
+      name: 'an early arrival in one pair does not hide loss in another',
+      sent: [
+        { publisher: 1, group: 0, sent: 8, matching: 1, matchingByGroup: [0, 1] },
+        { publisher: 2, group: 0, sent: 8, matching: 1, matchingByGroup: [0, 1] },
+      ],
+      seen: [
+        { publisher: 1, group: 1, skipped: 5, unique: 4, duplicates: 0, outOfOrder: 0 },
+        { publisher: 2, group: 1, skipped: 0, unique: 7, duplicates: 0, outOfOrder: 0 },
+      ],
+      all: { expected: 11, received: 11, unique: 11, lost: 1, duplicated: 0, outOfOrder: 0 },
+      byGroup: [zero, { expected: 11, received: 11, unique: 11, lost: 1, duplicated: 0, outOfOrder: 0 }],
+    },
+    {
+      name: 'skipped is capped at what the publisher sent',
+      sent: [
+        { publisher: 1, group: 0, sent: 3, matching: 1, matchingByGroup: [0, 1] },
+        { publisher: 2, group: 0, sent: 10, matching: 1, matchingByGroup: [0, 1] },
+      ],
+      seen: [{ publisher: 1, group: 1, skipped: 50, unique: 0, duplicates: 0, outOfOrder: 0 }],
+      all: { expected: 10, received: 0, unique: 0, lost: 10, duplicated: 0, outOfOrder: 0 },
+      byGroup: [zero, { expected: 10, received: 0, unique: 0, lost: 10, duplicated: 0, outOfOrder: 0 }],
+    },
+    {
+      name: 'a publisher that reported nothing sent: nothing to skip',
+      sent: [{ publisher: 1, group: 0, sent: 5, matching: 1, matchingByGroup: [0, 1] }],
+      seen: [
+        { publisher: 1, group: 1, skipped: 0, unique: 5, duplicates: 0, outOfOrder: 0 },
+        { publisher: 9, group: 1, skipped: 3, unique: 2, duplicates: 0, outOfOrder: 0 },
+      ],
+      all: { expected: 5, received: 7, unique: 7, lost: 0, duplicated: 0, outOfOrder: 0 },
+      byGroup: [zero, { expected: 5, received: 7, unique: 7, lost: 0, duplicated: 0, outOfOrder: 0 }],
+    },
+    {
+      name: 'skipped is subtracted per (group, publisher): a late group does not lower an on-time one',
+      sent: [{ publisher: 1, group: 0, sent: 10, matching: 2, matchingByGroup: [0, 1, 1] }],
+      seen: [
+        { publisher: 1, group: 1, skipped: 0, unique: 7, duplicates: 0, outOfOrder: 0 },
+        { publisher: 1, group: 2, skipped: 6, unique: 4, duplicates: 0, outOfOrder: 0 },
+      ],
+      all: { expected: 14, received: 11, unique: 11, lost: 3, duplicated: 0, outOfOrder: 0 },
+      byGroup: [zero, { expected: 10, received: 7, unique: 7, lost: 3, duplicated: 0, outOfOrder: 0 }, { expected: 4, received: 4, unique: 4, lost: 0, duplicated: 0, outOfOrder: 0 }],
+    },
+    {
+      name: 'each publisher\'s own skipped is subtracted from it',
+      sent: [
+        { publisher: 1, group: 0, sent: 10, matching: 1, matchingByGroup: [0, 1] },
+        { publisher: 2, group: 0, sent: 20, matching: 1, matchingByGroup: [0, 1] },
+      ],
+      seen: [
+        { publisher: 1, group: 1, skipped: 4, unique: 6, duplicates: 0, outOfOrder: 0 },
+        { publisher: 2, group: 1, skipped: 15, unique: 3, duplicates: 0, outOfOrder: 0 },
+      ],
+      all: { expected: 11, received: 9, unique: 9, lost: 2, duplicated: 0, outOfOrder: 0 },
+      byGroup: [zero, { expected: 11, received: 9, unique: 9, lost: 2, duplicated: 0, outOfOrder: 0 }],
+    },
+    {
+      // A publisher that went quiet before the late receiver joined: it delivered nothing, and nothing was expected.
+      name: 'an entry with no deliveries still subtracts its skipped',
+      sent: [
+        { publisher: 1, group: 0, sent: 10, matching: 1, matchingByGroup: [0, 1] },
+        { publisher: 2, group: 0, sent: 8, matching: 1, matchingByGroup: [0, 1] },
+      ],
+      seen: [
+        { publisher: 1, group: 1, skipped: 2, unique: 8, duplicates: 0, outOfOrder: 0 },
+        { publisher: 2, group: 1, skipped: 8, unique: 0, duplicates: 0, outOfOrder: 0 },
+      ],
+      all: { expected: 8, received: 8, unique: 8, lost: 0, duplicated: 0, outOfOrder: 0 },
+      byGroup: [zero, { expected: 8, received: 8, unique: 8, lost: 0, duplicated: 0, outOfOrder: 0 }],
+    },
+    {
+      name: 'an entry with no deliveries: what was sent after the join is lost',
+      sent: [{ publisher: 3, group: 0, sent: 8, matching: 1, matchingByGroup: [0, 1] }],
+      seen: [{ publisher: 3, group: 1, skipped: 5, unique: 0, duplicates: 0, outOfOrder: 0 }],
+      all: { expected: 3, received: 0, unique: 0, lost: 3, duplicated: 0, outOfOrder: 0 },
+      byGroup: [zero, { expected: 3, received: 0, unique: 0, lost: 3, duplicated: 0, outOfOrder: 0 }],
+    },
+    {
+      name: 'a group past the publisher\'s matchingByGroup expects nothing',
+      sent: [{ publisher: 1, group: 0, sent: 5, matching: 1, matchingByGroup: [0, 1] }],
+      seen: [{ publisher: 1, group: 1, skipped: 0, unique: 5, duplicates: 0, outOfOrder: 0 }],
+      all: { expected: 5, received: 5, unique: 5, lost: 0, duplicated: 0, outOfOrder: 0 },
+      byGroup: [zero, { expected: 5, received: 5, unique: 5, lost: 0, duplicated: 0, outOfOrder: 0 }, zero, zero],
+    },
+  ];
+  for (const c of cases) {
+    test(c.name, () => {
+      assert.deepEqual(deliveryTotals(c.sent, c.seen), c.all);
+      c.byGroup.forEach((expected, g) => assert.deepEqual(deliveryTotals(c.sent, c.seen, g), expected, `group ${g}`));
+    });
+  }
+
+  const feed = (baseline: number, seqs: number[], sent: number): DeliveryTotals => {
+    const t = new SequenceTracker(baseline);
+    for (const seq of seqs) t.observe(seq);
+    return deliveryTotals(
+      [{ publisher: 1, group: 0, sent, matching: 1, matchingByGroup: [0, 1] }],
+      [{ publisher: 1, group: 1, skipped: baseline, unique: t.unique, duplicates: t.duplicates, outOfOrder: t.outOfOrder }],
+      1,
+    );
+  };
+
+  test('a tracker with a baseline feeds deliveryTotals: only what was sent after the join is expected', () => {
+    // Publisher sent 0..9; the receiver joined after 0..2, and 6 never came.
+    assert.deepEqual(feed(3, [3, 4, 5, 7, 8, 9], 10), { expected: 7, received: 6, unique: 6, lost: 1, duplicated: 0, outOfOrder: 0 });
+  });
+
+  test('a retained value at the baseline is expected and counted once', () => {
+    // Publisher had sent 0..2 and retains: the baseline is 2, its retained value; then 3..9 live.
+    assert.deepEqual(feed(2, [2, ...range(3, 9), 2], 10), { expected: 8, received: 9, unique: 8, lost: 0, duplicated: 1, outOfOrder: 0 });
   });
 });

@@ -1,21 +1,15 @@
 /**
- * Pure planning (src/plan/plan.ts) and topic filter matching (src/plan/topic-match.ts).
+ * Pure planning, part one (src/plan/plan.ts): scenario -> phases, phase names, topic
+ * templates, ramp levels; and topic filter matching (src/plan/topic-match.ts).
+ * Splitting a phase over workers is in plan-workers.test.ts.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { buildRunConfig, type RawRunFlags, type RunConfig } from '../src/config/run-config.js';
-import {
-  filterForTemplate,
-  phaseName,
-  planPhases,
-  planWorkers,
-  renderTopic,
-  withConnectRates,
-  type PhaseParams,
-  type PhaseSpec,
-  type WorkerPlan,
-} from '../src/plan/plan.js';
+import { filterForTemplate, levelAt, phaseName, planPhases, rampJoinMs, renderTopic, type PhaseParams } from '../src/plan/plan.js';
 import { topicMatches } from '../src/plan/topic-match.js';
+import { applyCell, type GroupSpec, type MatrixCell, type Stage } from '../src/scenario/model.js';
+import { group, LOAD, openGroup, scenario } from './helpers/fixtures.js';
 
 function config(raw: RawRunFlags): RunConfig {
   const r = buildRunConfig({ workers: 2, ...raw }, false);
@@ -23,32 +17,7 @@ function config(raw: RawRunFlags): RunConfig {
   return r.config;
 }
 
-function spec(params: Partial<PhaseParams>, tag = 'run1-0'): PhaseSpec {
-  const full: PhaseParams = {
-    protocol: 'mqtt',
-    transport: 'tcp',
-    role: 'pubsub',
-    mqttVersion: 4,
-    qos: 1,
-    payloadBytes: 16,
-    publishers: 1,
-    subscribers: 1,
-    connections: 0,
-    model: 'closed',
-    rate: null,
-    inflight: 100,
-    topic: 'mqbench/{run}/{client}',
-    noDelay: true,
-    ...params,
-  };
-  return { index: 0, name: phaseName(full), tag, params: full, warmupMs: 1000, durationMs: 2000, drainMs: 500 };
-}
-
-const close = (a: number, b: number, what: string): void => {
-  assert.ok(Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b)), `${what}: ${a} != ${b}`);
-};
-
-describe('planPhases', () => {
+describe('planPhases: flags-only runs keep their phase names', () => {
   const cases: Array<{ name: string; raw: RawRunFlags; names: string[]; qos: Array<0 | 1 | 2 | null> }> = [
     { name: 'default QoS list, one phase per level in order', raw: {}, names: ['mqtt-tcp-qos0', 'mqtt-tcp-qos1', 'mqtt-tcp-qos2'], qos: [0, 1, 2] },
     { name: 'given order is kept', raw: { qos: '2,0' }, names: ['mqtt-tcp-qos2', 'mqtt-tcp-qos0'], qos: [2, 0] },
@@ -82,6 +51,9 @@ describe('planPhases', () => {
     assert.equal(p.durationMs, 3000);
     assert.equal(p.warmupMs, 1000);
     assert.equal(p.drainMs, 2000);
+    assert.equal(p.rampMs, 0);
+    // Flags alone describe no matrix: the payload is the groups', not a cell's, so no size suffix.
+    assert.equal(p.name, 'mqtt-tcp-qos1');
   });
 
   test('open model: rate set, inflight null', () => {
@@ -102,6 +74,187 @@ describe('planPhases', () => {
   });
 });
 
+const pubsub = (qos: 0 | 1 | 2 = 1): GroupSpec[] => [group('pubs', 'publish', { qos, clients: 2 }), group('subs', 'subscribe', { qos })];
+const echo = (fields: Partial<GroupSpec> = {}): GroupSpec[] => [openGroup('clients', 'echo', 100, { qos: 1, clients: 4, ...fields })];
+
+describe('planPhases: one phase per matrix cell', () => {
+  const cases: Array<{ name: string; groups: GroupSpec[]; cells: MatrixCell[]; names: string[] }> = [
+    { name: 'no matrix: one phase', groups: pubsub(), cells: [{}], names: ['mqtt-tcp-qos1'] },
+    { name: 'qos cells in order', groups: pubsub(), cells: [{ qos: 2 }, { qos: 0 }, { qos: 1 }], names: ['mqtt-tcp-qos2', 'mqtt-tcp-qos0', 'mqtt-tcp-qos1'] },
+    { name: 'transport cells', groups: pubsub(), cells: [{ transport: 'tcp' }, { transport: 'ws' }, { transport: 'tls' }], names: ['mqtt-tcp-qos1', 'mqtt-ws-qos1', 'mqtt-tls-qos1'] },
+    { name: 'payload cells add the size', groups: pubsub(), cells: [{ payload: 64 }, { payload: 1024 }], names: ['mqtt-tcp-qos1-64B', 'mqtt-tcp-qos1-1KiB'] },
+    { name: 'payload sizes in binary units', groups: pubsub(), cells: [{ payload: 16 }, { payload: 4096 }, { payload: 1024 * 1024 }], names: ['mqtt-tcp-qos1-16B', 'mqtt-tcp-qos1-4KiB', 'mqtt-tcp-qos1-1MiB'] },
+    {
+      name: 'protocol x transport x payload, ws/tcp excluded (protocol-comparison.yaml)',
+      groups: echo(),
+      cells: [
+        { protocol: 'mqtt', transport: 'tcp', payload: 64 },
+        { protocol: 'mqtt', transport: 'tcp', payload: 1024 },
+        { protocol: 'mqtt', transport: 'ws', payload: 64 },
+        { protocol: 'mqtt', transport: 'ws', payload: 1024 },
+        { protocol: 'ws', transport: 'ws', payload: 64 },
+        { protocol: 'ws', transport: 'ws', payload: 1024 },
+      ],
+      names: ['mqtt-tcp-qos1-64B', 'mqtt-tcp-qos1-1KiB', 'mqtt-ws-qos1-64B', 'mqtt-ws-qos1-1KiB', 'ws-echo-64B', 'ws-echo-1KiB'],
+    },
+    { name: 'ws protocol moves a tcp group to ws, a tls group to wss', groups: [...echo({ name: 'a' }), ...echo({ name: 'b', transport: 'tls' })], cells: [{ protocol: 'ws' }], names: ['mixed-echo'] },
+    { name: 'duplicate names get -2, -3', groups: pubsub(), cells: [{ qos: 1 }, { qos: 0 }, { qos: 1 }, { qos: 1 }], names: ['mqtt-tcp-qos1', 'mqtt-tcp-qos0', 'mqtt-tcp-qos1-2', 'mqtt-tcp-qos1-3'] },
+    { name: 'duplicates after the payload suffix', groups: pubsub(), cells: [{ payload: 1024 }, { payload: 1024 }], names: ['mqtt-tcp-qos1-1KiB', 'mqtt-tcp-qos1-1KiB-2'] },
+    { name: 'QoS differing between groups: qosmixed', groups: [group('pubs', 'publish', { qos: 1 }), group('subs', 'subscribe', { qos: 0 })], cells: [{}], names: ['mqtt-tcp-qosmixed'] },
+    { name: 'a qos cell makes mixed groups one QoS', groups: [group('pubs', 'publish', { qos: 1 }), group('subs', 'subscribe', { qos: 0 })], cells: [{ qos: 2 }], names: ['mqtt-tcp-qos2'] },
+    { name: 'idle groups do not make the QoS mixed', groups: [...pubsub(1), group('idle', 'connect-only', { qos: 2 })], cells: [{}], names: ['mqtt-tcp-qos1'] },
+    { name: 'transport differing between groups: mixed', groups: [group('pubs', 'publish', { qos: 1 }), group('subs', 'subscribe', { qos: 1, transport: 'ws' })], cells: [{}], names: ['mqtt-mixed-qos1'] },
+    { name: 'nobody publishes: connect', groups: [group('idle', 'connect-only', { clients: 100 })], cells: [{ qos: 0 }, { qos: 1 }], names: ['mqtt-tcp-connect', 'mqtt-tcp-connect-2'] },
+    { name: 'plain WebSocket echo', groups: echo({ protocol: 'ws', transport: 'ws' }), cells: [{}], names: ['ws-echo'] },
+    {
+      name: 'plain WebSocket broadcast over wss',
+      groups: [group('pubs', 'publish', { protocol: 'ws', transport: 'wss' }), group('subs', 'subscribe', { protocol: 'ws', transport: 'wss' })],
+      cells: [{}],
+      names: ['wss-broadcast'],
+    },
+  ];
+  for (const c of cases) {
+    test(c.name, () => {
+      const phases = planPhases(scenario(c.groups, { cells: c.cells }), 'run');
+      assert.deepEqual(phases.map((p) => p.name), c.names);
+      assert.deepEqual(phases.map((p) => p.cell), c.cells);
+      assert.deepEqual(phases.map((p) => p.index), c.cells.map((_, i) => i));
+      assert.deepEqual(phases.map((p) => p.tag), c.cells.map((_, i) => `run-${i}`));
+      for (const [i, p] of phases.entries()) assert.deepEqual(p.groups, applyCell(c.groups, c.cells[i] ?? {}), p.name);
+    });
+  }
+
+  test('the groups of a phase carry its cell; the scenario is not changed', () => {
+    const groups = pubsub(0);
+    const before = structuredClone(groups);
+    const [p] = planPhases(scenario(groups, { cells: [{ qos: 2, transport: 'wss', payload: 512 }] }), 'r');
+    assert.deepEqual(p?.groups.map((g) => [g.name, g.qos, g.transport, g.payload.bytes]), [
+      ['pubs', 2, 'wss', 512],
+      // Payload applies to publishing groups only.
+      ['subs', 2, 'wss', 16],
+    ]);
+    assert.equal(p?.params.qos, 2);
+    assert.equal(p?.params.transport, 'wss');
+    assert.equal(p?.params.payloadBytes, 512);
+    assert.deepEqual(groups, before);
+  });
+
+  test('load shape: rampMs is the sum of the stages, the rest copied', () => {
+    const stages: Stage[] = [
+      { durationMs: 1500, kind: 'rate', level: 0.5 },
+      { durationMs: 2500, kind: 'rate', level: 1 },
+    ];
+    const phases = planPhases(scenario(echo(), { load: { stages, warmupMs: 700, durationMs: 3000, drainMs: 900 }, connectRate: 250, cells: [{ qos: 0 }, { qos: 1 }] }), 'r');
+    for (const p of phases) {
+      assert.equal(p.rampMs, 4000);
+      assert.deepEqual(p.stages, stages);
+      assert.equal(p.warmupMs, 700);
+      assert.equal(p.durationMs, 3000);
+      assert.equal(p.drainMs, 900);
+      assert.equal(p.connectRate, 250);
+    }
+    assert.equal(planPhases(scenario(echo(), { load: LOAD }), 'r')[0]?.rampMs, 0);
+  });
+
+  test('params summarize the groups', () => {
+    const [p] = planPhases(
+      scenario([
+        group('subs', 'subscribe', { clients: 3, qos: 2 }),
+        openGroup('fast', 'publish', 300, { clients: 2, qos: 1, payload: { bytes: 200, template: null }, topic: 'f/{client}', mqttVersion: 5 }),
+        openGroup('slow', 'both', 50, { clients: 4, qos: 1 }),
+        group('idle', 'connect-only', { clients: 10, qos: 0 }),
+      ]),
+      'r',
+    );
+    const expected: PhaseParams = {
+      protocol: 'mqtt',
+      transport: 'tcp',
+      role: 'pubsub',
+      mqttVersion: 5,
+      qos: 1,
+      payloadBytes: 200,
+      publishers: 6,
+      subscribers: 7,
+      connections: 10,
+      model: 'open',
+      rate: 350,
+      inflight: null,
+      topic: 'f/{client}',
+      noDelay: true,
+    };
+    assert.deepEqual(p?.params, expected);
+  });
+});
+
+describe('applyCell', () => {
+  const base = [group('p', 'publish', { qos: 0, transport: 'tls', payload: { bytes: 64, template: '{"t":{time}}' } }), group('s', 'subscribe', { qos: 0, transport: 'tcp' })];
+  const cases: Array<{ cell: MatrixCell; fields: Array<Pick<GroupSpec, 'protocol' | 'transport' | 'qos'> & { bytes: number; template: string | null }> }> = [
+    {
+      cell: {},
+      fields: [
+        { protocol: 'mqtt', transport: 'tls', qos: 0, bytes: 64, template: '{"t":{time}}' },
+        { protocol: 'mqtt', transport: 'tcp', qos: 0, bytes: 16, template: null },
+      ],
+    },
+    {
+      cell: { qos: 1 },
+      fields: [
+        { protocol: 'mqtt', transport: 'tls', qos: 1, bytes: 64, template: '{"t":{time}}' },
+        { protocol: 'mqtt', transport: 'tcp', qos: 1, bytes: 16, template: null },
+      ],
+    },
+    {
+      cell: { transport: 'ws' },
+      fields: [
+        { protocol: 'mqtt', transport: 'ws', qos: 0, bytes: 64, template: '{"t":{time}}' },
+        { protocol: 'mqtt', transport: 'ws', qos: 0, bytes: 16, template: null },
+      ],
+    },
+    {
+      // A cell's payload is a plain size: the template goes.
+      cell: { payload: 2048 },
+      fields: [
+        { protocol: 'mqtt', transport: 'tls', qos: 0, bytes: 2048, template: null },
+        { protocol: 'mqtt', transport: 'tcp', qos: 0, bytes: 16, template: null },
+      ],
+    },
+    {
+      cell: { protocol: 'ws' },
+      fields: [
+        { protocol: 'ws', transport: 'wss', qos: 0, bytes: 64, template: '{"t":{time}}' },
+        { protocol: 'ws', transport: 'ws', qos: 0, bytes: 16, template: null },
+      ],
+    },
+    {
+      cell: { protocol: 'ws', transport: 'wss' },
+      fields: [
+        { protocol: 'ws', transport: 'wss', qos: 0, bytes: 64, template: '{"t":{time}}' },
+        { protocol: 'ws', transport: 'wss', qos: 0, bytes: 16, template: null },
+      ],
+    },
+    {
+      cell: { protocol: 'mqtt', transport: 'tcp', qos: 2, payload: 100 },
+      fields: [
+        { protocol: 'mqtt', transport: 'tcp', qos: 2, bytes: 100, template: null },
+        { protocol: 'mqtt', transport: 'tcp', qos: 2, bytes: 16, template: null },
+      ],
+    },
+  ];
+  for (const c of cases) {
+    test(JSON.stringify(c.cell), () => {
+      const out = applyCell(base, c.cell);
+      assert.deepEqual(
+        out.map((g) => ({ protocol: g.protocol, transport: g.transport, qos: g.qos, bytes: g.payload.bytes, template: g.payload.template })),
+        c.fields,
+      );
+      // Everything else is kept, and the input is not changed.
+      assert.deepEqual(out.map((g) => [g.name, g.role, g.clients, g.topic]), base.map((g) => [g.name, g.role, g.clients, g.topic]));
+      assert.equal(base[0]?.qos, 0);
+      assert.equal(base[0]?.transport, 'tls');
+    });
+  }
+});
+
 describe('phaseName', () => {
   const cases: Array<[Pick<PhaseParams, 'protocol' | 'transport' | 'qos' | 'role'>, string]> = [
     [{ protocol: 'mqtt', transport: 'tcp', qos: 0, role: 'pubsub' }, 'mqtt-tcp-qos0'],
@@ -116,9 +269,10 @@ describe('phaseName', () => {
 });
 
 describe('renderTopic and filterForTemplate', () => {
-  const vars = { client: 'mqb-r-0-p3', n: 3, worker: 1, run: 'r-0' };
+  const vars = { client: 'mqb-r-0-p3', n: 3, worker: 1, run: 'r-0', group: 'pubs' };
   const render: Array<[string, string]> = [
     ['mqbench/{run}/{client}', 'mqbench/r-0/mqb-r-0-p3'],
+    ['mqbench/{run}/{group}/{client}', 'mqbench/r-0/pubs/mqb-r-0-p3'],
     ['t/{worker}/{n}', 't/1/3'],
     ['{n}-{n}/{worker}{worker}', '3-3/11'],
     ['fixed/topic', 'fixed/topic'],
@@ -128,220 +282,84 @@ describe('renderTopic and filterForTemplate', () => {
     test(`renderTopic ${template}`, () => assert.equal(renderTopic(template, vars), topic));
   }
 
+  test('renderTopic without a group renders {group} empty', () => {
+    assert.equal(renderTopic('a/{group}/b', { client: 'c', n: 1, worker: 0, run: 'r' }), 'a//b');
+  });
+
   const filters: Array<[string, string]> = [
     ['mqbench/{run}/{client}', 'mqbench/r-0/+'],
+    ['mqbench/{run}/{group}/{client}', 'mqbench/r-0/pubs/+'],
     ['a/{run}-x/{n}', 'a/r-0-x/+'],
     ['{client}/data', '+/data'],
     ['t/{worker}/{n}/end', 't/+/+/end'],
     ['fixed/topic', 'fixed/topic'],
     ['run/{run}', 'run/r-0'],
     ['p{n}x/{run}', '+/r-0'],
+    ['{group}-{n}/x', '+/x'],
   ];
   for (const [template, filter] of filters) {
     test(`filterForTemplate ${template} -> ${filter}`, () => {
-      assert.equal(filterForTemplate(template, 'r-0'), filter);
+      assert.equal(filterForTemplate(template, 'r-0', 'pubs'), filter);
       // Whatever a publisher renders, the subscription filter must match it.
       assert.ok(topicMatches(filter, renderTopic(template, vars)), `${filter} should match ${renderTopic(template, vars)}`);
     });
   }
 
-  test('a filter from another run does not match', () => {
-    const topic = renderTopic('mqbench/{run}/{client}', vars);
-    assert.equal(topicMatches(filterForTemplate('mqbench/{run}/{client}', 'r-1'), topic), false);
+  test('a filter from another run or another group does not match', () => {
+    const topic = renderTopic('mqbench/{run}/{group}/{client}', vars);
+    assert.equal(topicMatches(filterForTemplate('mqbench/{run}/{group}/{client}', 'r-1', 'pubs'), topic), false);
+    assert.equal(topicMatches(filterForTemplate('mqbench/{run}/{group}/{client}', 'r-0', 'other'), topic), false);
   });
 });
 
-/** Checks invariants every split must hold, and returns the per-worker client counts. */
-function checkSplit(plans: WorkerPlan[], s: PhaseSpec, workers: number): number[] {
-  const { params } = s;
-  assert.equal(plans.length, workers);
-  assert.deepEqual(plans.map((p) => p.workerIndex), plans.map((_, i) => i));
+const rate = (durationMs: number, level: number): Stage => ({ durationMs, kind: 'rate', level });
+const clients = (durationMs: number, level: number): Stage => ({ durationMs, kind: 'clients', level });
 
-  const pubs = plans.flatMap((p) => p.publishers);
-  const subs = plans.flatMap((p) => p.subscribers);
-  const idle = plans.flatMap((p) => p.idle);
-  assert.equal(pubs.length, params.publishers, 'publishers preserved');
-  assert.equal(subs.length, params.subscribers, 'subscribers preserved');
-  assert.equal(idle.length, params.connections, 'idle connections preserved');
-
-  // Ids 1..N, each once.
-  assert.deepEqual(pubs.map((p) => p.id).sort((a, b) => a - b), Array.from({ length: params.publishers }, (_, i) => i + 1));
-  assert.deepEqual(subs.map((p) => p.id).sort((a, b) => a - b), Array.from({ length: params.subscribers }, (_, i) => i + 1));
-
-  // Client ids unique across all workers and kinds, and tagged with the phase.
-  const ids = [...pubs.map((p) => p.clientId), ...subs.map((p) => p.clientId), ...idle.map((p) => p.clientId)];
-  assert.equal(new Set(ids).size, ids.length, 'client ids unique');
-  for (const id of ids) assert.ok(id.startsWith(`mqb-${s.tag}-`), id);
-
-  // Round-robin: counts per worker differ by at most one overall.
-  const perWorker = plans.map((p) => p.publishers.length + p.subscribers.length + p.idle.length);
-  for (const n of perWorker) assert.ok(n >= 0);
-  const total = params.publishers + params.subscribers + params.connections;
-  assert.equal(perWorker.reduce((a, b) => a + b, 0), total);
-  if (total > 0) assert.ok(Math.max(...perWorker) - Math.min(...perWorker) <= 1, `uneven split ${JSON.stringify(perWorker)}`);
-
-  // Rates: every publisher the same share, shares add up to the total.
-  if (params.rate === null) {
-    for (const p of pubs) assert.equal(p.ratePerSecond, null);
-  } else if (params.publishers > 0) {
-    const rateSum = plans.reduce((a, w) => a + w.publishers.reduce((b, p) => b + (p.ratePerSecond ?? Number.NaN), 0), 0);
-    close(rateSum, params.rate, 'sum of publisher rates');
-    const intervalUs = 1_000_000 / (params.rate / params.publishers);
-    for (const p of pubs) {
-      close(p.ratePerSecond ?? Number.NaN, params.rate / params.publishers, 'per-publisher rate');
-      assert.ok(p.startOffsetUs >= 0 && p.startOffsetUs < Math.max(1, intervalUs), `offset ${p.startOffsetUs} outside one interval ${intervalUs}`);
-      assert.ok(Number.isInteger(p.startOffsetUs));
-    }
-    const byId = [...pubs].sort((a, b) => a.id - b.id).map((p) => p.startOffsetUs);
-    for (let i = 1; i < byId.length; i++) assert.ok((byId[i] ?? 0) >= (byId[i - 1] ?? 0), 'offsets rise with the publisher id');
-  }
-
-  for (const w of plans) {
-    for (const sub of w.subscribers) assert.equal(sub.filter, filterForTemplate(params.topic, s.tag));
-    for (const p of w.publishers) {
-      assert.equal(p.topic, renderTopic(params.topic, { client: p.clientId, n: p.id, worker: w.workerIndex, run: s.tag }));
-    }
-  }
-  return perWorker;
-}
-
-describe('planWorkers: split over workers', () => {
-  const combos: Array<{ publishers: number; subscribers: number; connections: number; workers: number; rate: number | null }> = [
-    { publishers: 1, subscribers: 1, connections: 0, workers: 1, rate: null },
-    { publishers: 1, subscribers: 1, connections: 0, workers: 2, rate: null },
-    { publishers: 1, subscribers: 1, connections: 0, workers: 8, rate: 1000 },
-    { publishers: 3, subscribers: 0, connections: 0, workers: 2, rate: 1000 },
-    { publishers: 7, subscribers: 5, connections: 0, workers: 3, rate: 1000 },
-    { publishers: 10, subscribers: 10, connections: 3, workers: 4, rate: 333.3 },
-    { publishers: 100, subscribers: 1, connections: 0, workers: 7, rate: 12_345 },
-    { publishers: 3, subscribers: 3, connections: 0, workers: 3, rate: 0.1 },
-    { publishers: 2, subscribers: 50, connections: 17, workers: 16, rate: null },
-    { publishers: 0, subscribers: 0, connections: 9, workers: 4, rate: null },
-    { publishers: 1000, subscribers: 0, connections: 0, workers: 256, rate: 100_000 },
-  ];
-  for (const c of combos) {
-    test(`${c.publishers} pub, ${c.subscribers} sub, ${c.connections} idle over ${c.workers} workers, rate ${c.rate}`, () => {
-      const s = spec({
-        publishers: c.publishers,
-        subscribers: c.subscribers,
-        connections: c.connections,
-        model: c.rate === null ? 'closed' : 'open',
-        rate: c.rate,
-        inflight: c.rate === null ? 100 : null,
-        role: c.publishers === 0 ? 'connect' : 'pubsub',
-      });
-      const plans = planWorkers(s, c.workers);
-      checkSplit(plans, s, c.workers);
-    });
-  }
-
-  test('one publisher and one subscriber land on different workers', () => {
-    const plans = planWorkers(spec({ publishers: 1, subscribers: 1 }), 2);
-    assert.deepEqual(plans.map((p) => [p.publishers.length, p.subscribers.length]), [[1, 0], [0, 1]]);
-  });
-
-  test('exact layout: 3 publishers, 2 subscribers, 2 idle over 3 workers', () => {
-    const s = spec({ publishers: 3, subscribers: 2, connections: 2 }, 'T-1');
-    const plans = planWorkers(s, 3);
-    assert.deepEqual(
-      plans.map((p) => [...p.publishers.map((x) => x.clientId), ...p.subscribers.map((x) => x.clientId), ...p.idle.map((x) => x.clientId)]),
-      [
-        ['mqb-T-1-p1', 'mqb-T-1-s1', 'mqb-T-1-c2'],
-        ['mqb-T-1-p2', 'mqb-T-1-s2'],
-        ['mqb-T-1-p3', 'mqb-T-1-c1'],
-      ],
-    );
-    assert.deepEqual(plans[1]?.publishers[0], {
-      id: 2,
-      clientId: 'mqb-T-1-p2',
-      topic: 'mqbench/T-1/mqb-T-1-p2',
-      ratePerSecond: null,
-      startOffsetUs: 0,
-      matching: 2,
-    });
-  });
-
-  test('open model start offsets spread over one interval', () => {
-    // 4 publishers at 400/s in total: 100/s each, an interval of 10 000us.
-    const plans = planWorkers(spec({ publishers: 4, subscribers: 0, model: 'open', rate: 400, inflight: null }), 2);
-    const offsets = plans.flatMap((p) => p.publishers).sort((a, b) => a.id - b.id).map((p) => p.startOffsetUs);
-    assert.deepEqual(offsets, [0, 2500, 5000, 7500]);
-  });
-
-  test('client ids differ between phases of one run', () => {
-    const a = planWorkers(spec({ publishers: 2, subscribers: 2 }, 'run-0'), 2).flatMap((p) => p.publishers.map((x) => x.clientId));
-    const b = planWorkers(spec({ publishers: 2, subscribers: 2 }, 'run-1'), 2).flatMap((p) => p.publishers.map((x) => x.clientId));
-    for (const id of a) assert.ok(!b.includes(id), id);
-  });
-
-  test('local addresses are copied to every worker (not shared)', () => {
-    const addrs = ['127.0.0.2', '127.0.0.3'];
-    const plans = planWorkers(spec({ publishers: 2, subscribers: 2 }), 3, addrs);
-    for (const p of plans) assert.deepEqual(p.localAddresses, addrs);
-    plans[0]?.localAddresses.push('x');
-    assert.deepEqual(plans[1]?.localAddresses, addrs);
-    assert.deepEqual(addrs, ['127.0.0.2', '127.0.0.3']);
-  });
-
-  test('no local addresses by default', () => {
-    for (const p of planWorkers(spec({}), 2)) assert.deepEqual(p.localAddresses, []);
-  });
-});
-
-describe('planWorkers: matching subscribers per publisher', () => {
-  const cases: Array<{ name: string; params: Partial<PhaseParams>; matching: number }> = [
-    { name: 'per-client topic, + filter', params: { publishers: 2, subscribers: 3, topic: 'mqbench/{run}/{client}' }, matching: 3 },
-    { name: 'shared fixed topic', params: { publishers: 2, subscribers: 4, topic: 'bench/{run}/all' }, matching: 4 },
-    { name: 'templated first level', params: { publishers: 2, subscribers: 2, topic: '{n}/x/{run}' }, matching: 2 },
-    { name: 'no subscribers', params: { publishers: 3, subscribers: 0 }, matching: 0 },
-    { name: 'echo: the publisher itself', params: { protocol: 'ws', role: 'echo', qos: null, publishers: 3, subscribers: 0 }, matching: 1 },
-    { name: 'broadcast: every receiver', params: { protocol: 'ws', role: 'broadcast', qos: null, publishers: 1, subscribers: 6 }, matching: 6 },
+describe('levelAt', () => {
+  const cases: Array<{ name: string; stages: Stage[]; at: Array<[number, number]> }> = [
+    { name: 'no stages: always 100%', stages: [], at: [[0, 1], [5000, 1]] },
+    { name: 'one stage from 0', stages: [rate(1000, 1)], at: [[0, 0], [250, 0.25], [500, 0.5], [999, 0.999], [1000, 1], [5000, 1]] },
+    { name: 'up, hold, up', stages: [rate(1000, 0.5), rate(1000, 0.5), rate(2000, 1)], at: [[500, 0.25], [1000, 0.5], [1500, 0.5], [2000, 0.5], [3000, 0.75], [4000, 1]] },
+    { name: 'above 100% then back down', stages: [rate(1000, 2), rate(1000, 1)], at: [[500, 1], [1000, 2], [1500, 1.5], [2000, 1]] },
+    { name: 'stages ending below 100%: full level after them (warm-up and steady)', stages: [rate(1000, 0.4)], at: [[500, 0.2], [999, 0.3996], [1000, 1], [1e6, 1]] },
+    { name: 'clients stages read the same way', stages: [clients(2000, 0.5), clients(2000, 1)], at: [[1000, 0.25], [2000, 0.5], [3000, 0.75]] },
   ];
   for (const c of cases) {
     test(c.name, () => {
-      const pubs = planWorkers(spec(c.params), 2).flatMap((p) => p.publishers);
-      assert.ok(pubs.length > 0);
-      for (const p of pubs) assert.equal(p.matching, c.matching, p.topic);
+      for (const [ms, level] of c.at) assert.ok(Math.abs(levelAt(c.stages, ms) - level) < 1e-9, `at ${ms}ms: ${levelAt(c.stages, ms)} != ${level}`);
     });
   }
 });
 
-describe('withConnectRates', () => {
-  const cases: Array<{ publishers: number; subscribers: number; connections: number; workers: number; total: number; busy: number }> = [
-    { publishers: 1, subscribers: 1, connections: 0, workers: 1, total: 500, busy: 1 },
-    { publishers: 1, subscribers: 1, connections: 0, workers: 4, total: 500, busy: 2 },
-    { publishers: 5, subscribers: 5, connections: 0, workers: 3, total: 100, busy: 3 },
-    { publishers: 1, subscribers: 0, connections: 2, workers: 8, total: 90, busy: 3 },
-    { publishers: 0, subscribers: 0, connections: 0, workers: 3, total: 100, busy: 0 },
+describe('rampJoinMs', () => {
+  const cases: Array<{ name: string; stages: Stage[]; count: number; joins: number[] }> = [
+    { name: 'no stages: everyone before the start', stages: [], count: 3, joins: [0, 0, 0] },
+    { name: 'rate stages do not pace clients', stages: [rate(10_000, 1)], count: 3, joins: [0, 0, 0] },
+    { name: 'one stage to 100%: evenly spread, the last at its end', stages: [clients(10_000, 1)], count: 4, joins: [2500, 5000, 7500, 10_000] },
+    { name: 'rounded to whole milliseconds', stages: [clients(10_000, 1)], count: 3, joins: [3333, 6667, 10_000] },
+    { name: 'one client', stages: [clients(4000, 1)], count: 1, joins: [4000] },
+    { name: 'two stages: half, then the rest', stages: [clients(10_000, 0.5), clients(10_000, 1)], count: 4, joins: [5000, 10_000, 15_000, 20_000] },
+    { name: 'a hold keeps the level', stages: [clients(10_000, 0.5), clients(5000, 0.5), clients(10_000, 1)], count: 4, joins: [5000, 10_000, 20_000, 25_000] },
+    { name: 'stages below 100%: the rest join when the stages end', stages: [clients(10_000, 0.5)], count: 4, joins: [5000, 10_000, 10_000, 10_000] },
   ];
   for (const c of cases) {
-    test(`${c.publishers + c.subscribers + c.connections} clients over ${c.workers} workers share ${c.total}/s`, () => {
-      const plans = planWorkers(spec({ publishers: c.publishers, subscribers: c.subscribers, connections: c.connections }), c.workers);
-      const rated = withConnectRates(plans, c.total);
-      assert.equal(rated.length, plans.length);
-      // The rate is shared by the workers that have clients; the others get none.
-      let sum = 0;
-      let busy = 0;
-      for (const p of rated) {
-        const clients = p.publishers.length + p.subscribers.length + p.idle.length;
-        assert.ok(p.connectRate >= 0 && Number.isFinite(p.connectRate));
-        if (clients > 0) {
-          busy++;
-          close(p.connectRate, c.total / c.busy, `worker ${p.workerIndex} rate`);
-          sum += p.connectRate;
-        } else {
-          assert.equal(p.connectRate, 0, `worker ${p.workerIndex} has no clients and no share`);
-        }
-      }
-      assert.equal(busy, c.busy);
-      close(sum, c.busy === 0 ? 0 : c.total, 'sum of the busy workers\' connect rates');
-      if (c.busy === 0) for (const p of rated) assert.equal(p.connectRate, 0);
-      // Everything but the rate is kept.
-      assert.deepEqual(rated.map((p) => ({ ...p, connectRate: 0 })), plans);
-      // The input plans are not changed.
-      for (const p of plans) assert.equal(p.connectRate, 0);
+    test(c.name, () => {
+      assert.deepEqual(Array.from({ length: c.count }, (_, i) => rampJoinMs(c.stages, i, c.count)), c.joins);
     });
   }
+
+  test('join times never fall and each client is covered by the level when it joins', () => {
+    const stages = [clients(3000, 0.2), clients(1000, 0.2), clients(7000, 0.9), clients(2000, 1)];
+    const count = 97;
+    let last = 0;
+    for (let i = 0; i < count; i++) {
+      const ms = rampJoinMs(stages, i, count);
+      assert.ok(ms >= last, `client ${i} joins at ${ms} before ${last}`);
+      // Whole milliseconds: the level at the join time covers the client within a millisecond's rounding.
+      assert.ok(levelAt(stages, ms + 1) * count >= i + 1 - 1e-9, `client ${i} at ${ms}ms: level ${levelAt(stages, ms + 1)}`);
+      last = ms;
+    }
+  });
 });
 
 describe('topicMatches', () => {
@@ -396,13 +414,4 @@ describe('topicMatches', () => {
       assert.equal(topicMatches(filter, topic), expected);
     });
   }
-
-  test('a template whose first level starts with $ is not expected at its + filter', () => {
-    // --topic '${client}/x' passes validation; the broker will not deliver $-topics to '+/x'.
-    const plans = planWorkers(spec({ publishers: 1, subscribers: 2, topic: '${client}/x' }), 2);
-    const [pub] = plans.flatMap((p) => p.publishers);
-    assert.equal(pub?.topic, '$mqb-run1-0-p1/x');
-    assert.equal(plans[1]?.subscribers[0]?.filter, '+/x');
-    assert.equal(pub?.matching, 0, 'a subscriber on +/x receives nothing from a $-topic');
-  });
 });

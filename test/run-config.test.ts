@@ -1,18 +1,62 @@
 /**
- * buildRunConfig (src/config/run-config.ts): defaults, every problem reported at once,
- * conflicting options, and --target URL validation.
+ * buildRunConfig (src/config/run-config.ts): flags-only runs into a Scenario; defaults, every
+ * problem reported at once, conflicting options, and --target URL validation.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { buildRunConfig, RUN_DEFAULTS, type ConfigIssue, type RawRunFlags, type RunConfig, type Target } from '../src/config/run-config.js';
+import { buildRunConfig, RUN_DEFAULTS, type ConfigIssue, type RawRunFlags, type Target } from '../src/config/run-config.js';
+import type { GroupSpec, Scenario } from '../src/scenario/model.js';
 
-function configOf(raw: RawRunFlags, interactive = false): RunConfig {
+function scenarioOf(raw: RawRunFlags, interactive = false): Scenario {
   const r = buildRunConfig(raw, interactive);
   if ('issues' in r) assert.fail(`expected a config for ${JSON.stringify(raw)}, got issues ${JSON.stringify(r.issues)}`);
   return r.config;
+}
+
+/** The flat view of a flags-only scenario, in the terms of the flags (what the cases below were written against). */
+function view(s: Scenario) {
+  const group = (name: string): GroupSpec | undefined => s.groups.find((g) => g.name === name);
+  const pub = group('publishers') ?? group('echo');
+  const first = s.groups[0];
+  assert.ok(first !== undefined, 'a flags-only run has at least one group');
+  return {
+    target: s.targets[0] ?? s.wsTargets[0] ?? null,
+    protocol: first.protocol,
+    wsRole: first.protocol === 'ws' && group('echo') === undefined ? 'broadcast' : 'echo',
+    transport: first.transport,
+    caPem: s.caPem,
+    caPath: s.caPath,
+    insecure: s.insecure,
+    localAddresses: s.localAddresses,
+    connections: group('connections')?.clients ?? 0,
+    publishers: pub?.clients ?? 0,
+    subscribers: group('subscribers')?.clients ?? 0,
+    qos: s.cells.map((c) => c.qos),
+    rate: pub?.rate ?? null,
+    inflight: pub?.inflight ?? null,
+    payloadBytes: (pub ?? first).payload.bytes,
+    durationMs: s.load.durationMs,
+    warmupMs: s.load.warmupMs,
+    drainMs: s.load.drainMs,
+    topic: (pub ?? first).topic,
+    workers: s.workers,
+    connectRate: s.connectRate,
+    connectTimeoutMs: s.connectTimeoutMs,
+    keepaliveSeconds: first.keepaliveSeconds,
+    noDelay: s.noDelay,
+    outDir: s.outDir,
+    json: s.json,
+    targetPid: s.targetPid,
+    interactive: s.interactive,
+  };
+}
+type View = ReturnType<typeof view>;
+
+function configOf(raw: RawRunFlags, interactive = false): View {
+  return view(scenarioOf(raw, interactive));
 }
 
 function issuesOf(raw: RawRunFlags): ConfigIssue[] {
@@ -66,7 +110,7 @@ describe('defaults', () => {
       json: false,
       targetPid: null,
       interactive: false,
-    } satisfies RunConfig);
+    } satisfies View);
   });
 
   test('interactive is passed through, not validated', () => {
@@ -90,12 +134,12 @@ describe('defaults', () => {
 });
 
 describe('valid flags are converted', () => {
-  const cases: Array<{ name: string; raw: RawRunFlags; expect: Partial<RunConfig> }> = [
+  const cases: Array<{ name: string; raw: RawRunFlags; expect: Partial<View> }> = [
     { name: 'counts from strings', raw: { publishers: '4', subscribers: '0', connections: '10', workers: '3' }, expect: { publishers: 4, subscribers: 0, connections: 10, workers: 3 } },
     { name: 'counts from numbers', raw: { publishers: 1_000_000, subscribers: 2, workers: 256 }, expect: { publishers: 1_000_000, subscribers: 2, workers: 256 } },
     { name: 'connections only (no publishers)', raw: { publishers: 0, connections: 5 }, expect: { publishers: 0, connections: 5 } },
     { name: 'qos list', raw: { qos: '2,1' }, expect: { qos: [2, 1] } },
-    { name: 'open model rate', raw: { rate: '10k/s' }, expect: { rate: 10_000, inflight: 100 } },
+    { name: 'open model rate (no window in the open model)', raw: { rate: '10k/s' }, expect: { rate: 10_000, inflight: null } },
     { name: 'closed model inflight', raw: { inflight: '7' }, expect: { rate: null, inflight: 7 } },
     { name: 'units', raw: { payload: '1KiB', duration: '1.5m', warmup: 0, drain: '250ms', connectTimeout: '100ms', connectRate: '600/m' }, expect: { payloadBytes: 1024, durationMs: 90_000, warmupMs: 0, drainMs: 250, connectTimeoutMs: 100, connectRate: 10 } },
     { name: 'bare duration numbers are seconds', raw: { duration: 3, warmup: 1 }, expect: { durationMs: 3000, warmupMs: 1000 } },
@@ -116,7 +160,7 @@ describe('valid flags are converted', () => {
     test(c.name, () => {
       const config = configOf(c.raw);
       for (const [k, v] of Object.entries(c.expect)) {
-        assert.deepEqual(config[k as keyof RunConfig], v, `${k} for ${JSON.stringify(c.raw)}`);
+        assert.deepEqual(config[k as keyof View], v, `${k} for ${JSON.stringify(c.raw)}`);
       }
     });
   }
@@ -341,4 +385,107 @@ describe('--target', () => {
   test('a bad target does not also complain about --target-pid', () => {
     assert.deepEqual(issuesOf({ target: 'nope', targetPid: 7 }).map((i) => i.where), ['--target']);
   });
+});
+
+describe('flags-only runs as a Scenario', () => {
+  test('no flags: the whole scenario', () => {
+    const s = scenarioOf({});
+    assert.equal(s.name, 'flags');
+    assert.equal(s.file, null);
+    assert.equal(s.description, null);
+    assert.deepEqual(s.targets, []);
+    assert.deepEqual(s.wsTargets, []);
+    assert.deepEqual(s.load, { stages: [], warmupMs: 2000, durationMs: 10_000, drainMs: 5000 });
+    assert.equal(s.matrix, null);
+    assert.deepEqual(s.cells, [{ qos: 0 }, { qos: 1 }, { qos: 2 }]);
+    assert.deepEqual(
+      s.groups.map((g) => [g.name, g.role, g.protocol, g.transport, g.clients, g.qos, g.rate, g.inflight, g.topic, g.filters]),
+      [
+        ['publishers', 'publish', 'mqtt', 'tcp', 1, 0, null, 100, RUN_DEFAULTS.topic, []],
+        ['subscribers', 'subscribe', 'mqtt', 'tcp', 1, 0, null, null, RUN_DEFAULTS.topic, []],
+      ],
+    );
+    const [pub] = s.groups;
+    assert.deepEqual(pub, {
+      name: 'publishers',
+      protocol: 'mqtt',
+      transport: 'tcp',
+      mqttVersion: 4,
+      clients: 1,
+      connectRate: null,
+      role: 'publish',
+      topic: RUN_DEFAULTS.topic,
+      filters: [],
+      qos: 0,
+      payload: { bytes: 16, template: null },
+      retain: false,
+      rate: null,
+      inflight: 100,
+      messages: null,
+      clean: true,
+      sessionExpirySeconds: null,
+      will: null,
+      keepaliveSeconds: 30,
+      userProperties: {},
+      messageExpirySeconds: null,
+      topicAlias: false,
+      startMs: 0,
+      offline: null,
+      drop: null,
+    } satisfies GroupSpec);
+  });
+
+  const cases: Array<{ name: string; raw: RawRunFlags; groups: Array<[string, string, number]>; cells: Scenario['cells'] }> = [
+    { name: 'connections beside publishers and subscribers', raw: { connections: 3, qos: '1' }, groups: [['publishers', 'publish', 1], ['subscribers', 'subscribe', 1], ['connections', 'connect-only', 3]], cells: [{ qos: 1 }] },
+    { name: 'groups with 0 clients are left out', raw: { subscribers: 0, publishers: 2 }, groups: [['publishers', 'publish', 2]], cells: [{ qos: 0 }, { qos: 1 }, { qos: 2 }] },
+    { name: 'only connections: one cell with the first qos', raw: { publishers: 0, subscribers: 0, connections: 5, qos: '2,1' }, groups: [['connections', 'connect-only', 5]], cells: [{ qos: 2 }] },
+    { name: 'ws echo', raw: { protocol: 'ws', publishers: 3 }, groups: [['echo', 'echo', 3]], cells: [{}] },
+    { name: 'ws broadcast', raw: { protocol: 'ws', role: 'broadcast', publishers: 2, subscribers: 4 }, groups: [['publishers', 'publish', 2], ['subscribers', 'subscribe', 4]], cells: [{}] },
+  ];
+  for (const c of cases) {
+    test(c.name, () => {
+      const s = scenarioOf(c.raw);
+      assert.deepEqual(s.groups.map((g) => [g.name, g.role, g.clients]), c.groups);
+      assert.deepEqual(s.cells, c.cells);
+    });
+  }
+
+  test('rate and qos: the first level on the groups, every level a cell', () => {
+    const s = scenarioOf({ rate: '1000/s', publishers: 4, qos: '1,2', payload: '1KiB', keepalive: 5 });
+    const pub = s.groups[0];
+    assert.equal(pub?.rate, 1000);
+    assert.equal(pub?.inflight, null);
+    assert.ok(s.groups.every((g) => g.qos === 1 && g.payload.bytes === 1024 && g.keepaliveSeconds === 5));
+    assert.deepEqual(s.cells, [{ qos: 1 }, { qos: 2 }]);
+  });
+
+  test('--target is repeatable, one per transport; --transport picks among them', () => {
+    const s = scenarioOf({ target: ['mqtt://h:1883', 'ws://h:9001/mqtt'], transport: 'ws' });
+    assert.deepEqual(s.targets.map((t) => t.transport), ['tcp', 'ws']);
+    assert.ok(s.groups.every((g) => g.transport === 'ws'));
+    assert.equal(scenarioOf({ target: ['mqtt://h:1883', 'ws://h:9001/mqtt'] }).groups[0]?.transport, 'tcp', 'the first target decides without --transport');
+  });
+
+  test('--protocol ws: --target is the WebSocket server; --ws-target too', () => {
+    const s = scenarioOf({ protocol: 'ws', target: 'wss://h:8443' });
+    assert.deepEqual(s.targets, []);
+    assert.deepEqual(s.wsTargets.map((t) => t.url), ['wss://h:8443']);
+    assert.equal(s.groups[0]?.transport, 'wss');
+    assert.deepEqual(scenarioOf({ protocol: 'ws', wsTarget: 'ws://h:8080' }).wsTargets.map((t) => t.url), ['ws://h:8080']);
+    assert.deepEqual(scenarioOf({ wsTarget: ['ws://h:8080'] }).wsTargets.map((t) => t.transport), ['ws'], 'kept for MQTT runs too');
+  });
+
+  const bad: Array<{ name: string; raw: RawRunFlags; issues: Array<[string, RegExp]> }> = [
+    { name: 'two targets for one transport', raw: { target: ['mqtt://a', 'mqtt://b:1884'] }, issues: [['--target', /mqtt:\/\/a and mqtt:\/\/b:1884 are both tcp/]] },
+    { name: '--transport without a target among several', raw: { target: ['mqtt://a', 'ws://a/mqtt'], transport: 'tls' }, issues: [['--transport', /--transport tls has no --target among mqtt:\/\/a, ws:\/\/a\/mqtt/]] },
+    { name: '--ws-target must be ws:// or wss://', raw: { wsTarget: 'mqtt://h' }, issues: [['--ws-target', /'mqtt:\/\/' is not a WebSocket URL/]] },
+    { name: 'idle connections are MQTT only', raw: { protocol: 'ws', connections: 2 }, issues: [['--connections', /MQTT clients/]] },
+  ];
+  for (const c of bad) {
+    test(c.name, () => {
+      const issues = issuesOf(c.raw);
+      assert.deepEqual(issues.map((i) => i.where), c.issues.map(([w]) => w));
+      c.issues.forEach(([, re], i) => assert.match(issues[i]?.message ?? '', re));
+    });
+  }
 });

@@ -17,12 +17,13 @@ export async function main(args: string[], io: Io): Promise<number> {
     .version(TOOL_VERSION)
     .usage('$0 <command> [options]')
     .command(
-      'run',
-      'Run a benchmark: one phase per QoS against --target, or the bundled broker when none is named',
+      'run [scenario]',
+      'Run a scenario file, or a workload from flags (one phase per QoS), against --target or the bundled servers; with neither, the quickstart scenario',
       (y) => runOptions(y),
       async (argv) => {
         const flags: RawRunFlags = {
-          target: argv.target,
+          target: argv.target as string | string[] | undefined,
+          wsTarget: argv['ws-target'] as string | string[] | undefined,
           publishers: argv.publishers,
           subscribers: argv.subscribers,
           qos: argv.qos,
@@ -49,7 +50,7 @@ export async function main(args: string[], io: Io): Promise<number> {
           localAddress: argv['local-address'],
           connections: argv.connections,
         };
-        code = await runCommand(flags, args, io);
+        code = await runCommand(argv.scenario, flags, args, io);
       },
     )
     .command(

@@ -1,6 +1,8 @@
-/** `mqbench run`: validate every flag, run, write the result, print, pick the exit code. */
+/** `mqbench run [scenario]`: validate the scenario and every flag, run, write the result, print, pick the exit code. */
 import type { Argv } from 'yargs';
-import { buildRunConfig, RUN_DEFAULTS, type RawRunFlags } from '../config/run-config.js';
+import { fileURLToPath } from 'node:url';
+import { RUN_DEFAULTS, type RawRunFlags } from '../config/run-config.js';
+import { resolveRun } from '../config/scenario-run.js';
 import { preflight } from '../coordinator/preflight.js';
 import { executeRun } from '../coordinator/run.js';
 import { errorMessage } from '../drivers/errors.js';
@@ -10,45 +12,64 @@ import { renderSummary } from '../reporters/terminal.js';
 import { ExitCode } from './exit-codes.js';
 import { wantsColour, type Io } from './io.js';
 
+/** The scenario `mqbench run` runs with no workload flags: scenarios/quickstart.yaml of the package (this file is dist/src/cli/). */
+export const QUICKSTART_SCENARIO = fileURLToPath(new URL('../../../scenarios/quickstart.yaml', import.meta.url));
+
+// No yargs `default:` on run options: a flag not given stays undefined, so a scenario file's value
+// is not overridden by a default; the defaults are applied in config/ and shown here as text.
+/** A default as yargs shows one: [default: "10s"], [default: 1]. */
+const shown = (v: string | number | boolean): string => `[default: ${typeof v === 'string' ? `"${v}"` : String(v)}]`;
+
 export function runOptions<T>(y: Argv<T>) {
   return y
-    .option('target', { type: 'string', describe: 'Broker to load: mqtt://host:port (TCP), mqtts:// (TLS), ws://host:port/mqtt or wss:// (WebSocket). Default: start the bundled broker on a free loopback port' })
-    .option('protocol', { type: 'string', describe: 'mqtt, or ws: plain WebSocket against an echo/broadcast server (the bundled one when no --target); --qos does not apply to ws [default: mqtt]' })
-    .option('role', { type: 'string', describe: 'With --protocol ws: echo (each publisher measures the round trip of its own messages) or broadcast (publishers send, subscribers receive) [default: echo]' })
-    .option('transport', { type: 'string', describe: 'Transport to the bundled broker: tcp, tls, ws or wss (with --target, its scheme decides) [default: tcp]' })
+    .positional('scenario', { type: 'string', describe: 'Scenario file (.yaml, .yml or .json; see scenarios/README.md). Without one: flags alone describe the run, or with no workload flags at all the quickstart scenario runs' })
+    .option('target', { type: 'string', describe: 'MQTT broker to load, repeatable (one per transport): mqtt://host:port (TCP), mqtts:// (TLS), ws://host:port/mqtt or wss:// (WebSocket); with --protocol ws the WebSocket server. Default: start the bundled broker on a free loopback port' })
+    .option('ws-target', { type: 'string', describe: 'Plain WebSocket echo/broadcast server, repeatable (ws:// and/or wss://). Default: start the bundled echo server' })
+    .option('protocol', { type: 'string', describe: 'mqtt, or ws: plain WebSocket against an echo/broadcast server (the bundled one when no --target); --qos does not apply to ws [default: "mqtt"]' })
+    .option('role', { type: 'string', describe: 'With --protocol ws: echo (each publisher measures the round trip of its own messages) or broadcast (publishers send, subscribers receive) [default: "echo"]' })
+    .option('transport', { type: 'string', describe: 'tcp, tls, ws or wss (with --target, its scheme decides); with a scenario: replaces matrix.transport, else every group\'s [default: "tcp"]' })
     .option('ca', { type: 'string', describe: 'PEM file of the CA that signed the broker certificate (tls, wss). The bundled broker\'s CA is trusted automatically' })
-    .option('insecure', { type: 'boolean', describe: 'Do not verify the broker certificate (tls, wss). Never the default', default: false })
-    .option('connections', { type: 'string', describe: 'Idle connect-only clients held through each phase (keepalive pings only), beside publishers and subscribers', default: '0' })
+    .option('insecure', { type: 'boolean', describe: 'Do not verify the broker certificate (tls, wss). Never the default [default: false]' })
+    .option('connections', { type: 'string', describe: 'Idle connect-only clients held through each phase (keepalive pings only), beside publishers and subscribers [default: 0]' })
     .option('local-address', { type: 'string', describe: 'Source IP addresses to spread connections over, comma-separated. Default: the OS picks; against 127.x targets, 127.0.0.x are added past 25,000 connections' })
-    .option('publishers', { type: 'string', describe: 'Publishing clients per phase', default: String(RUN_DEFAULTS.publishers) })
-    .option('subscribers', { type: 'string', describe: 'Subscribing clients per phase; each receives every publisher', default: String(RUN_DEFAULTS.subscribers) })
-    .option('qos', { type: 'string', describe: 'QoS levels, comma-separated: one phase per level, run in order, reported side by side', default: RUN_DEFAULTS.qos })
+    .option('publishers', { type: 'string', describe: `Publishing clients per phase ${shown(RUN_DEFAULTS.publishers)}` })
+    .option('subscribers', { type: 'string', describe: `Subscribing clients per phase; each receives every publisher ${shown(RUN_DEFAULTS.subscribers)}` })
+    .option('qos', { type: 'string', describe: `QoS levels, comma-separated: one phase per level, run in order, reported side by side; with a scenario: replaces matrix.qos ${shown(RUN_DEFAULTS.qos)}` })
     .option('rate', { type: 'string', describe: 'Open model: total publish rate over all publishers, messages/s (e.g. 5000 or 5k/s). Latency is measured from the intended send time' })
-    .option('inflight', { type: 'string', describe: `Closed model (the default): messages in flight per publisher, until acknowledged and delivered [default: ${RUN_DEFAULTS.inflight}]` })
-    .option('payload', { type: 'string', describe: 'Payload size in bytes including the 16-byte measurement header (16B, 512B, 1KiB, 1MiB)', default: RUN_DEFAULTS.payload })
-    .option('duration', { type: 'string', describe: 'Measured steady time per phase, at least 1s (1s, 10s, 2m)', default: RUN_DEFAULTS.duration })
-    .option('warmup', { type: 'string', describe: 'Warm-up before the steady window per phase: load runs, figures are excluded', default: RUN_DEFAULTS.warmup })
-    .option('drain', { type: 'string', describe: 'Grace period after publishing stops, for in-flight messages and acknowledgements', default: RUN_DEFAULTS.drain })
-    .option('topic', { type: 'string', describe: 'Publish topic template: {client} client id, {n} publisher number, {worker} worker, {run} run and phase id. Subscribers use it with + for templated levels', default: RUN_DEFAULTS.topic })
+    .option('inflight', { type: 'string', describe: `Closed model (the default): messages in flight per publisher, until acknowledged and delivered ${shown(RUN_DEFAULTS.inflight)}` })
+    .option('payload', { type: 'string', describe: `Payload size in bytes including the 16-byte measurement header (16B, 512B, 1KiB, 1MiB); with a scenario: replaces matrix.payload, else the publishing groups' ${shown(RUN_DEFAULTS.payload)}` })
+    .option('duration', { type: 'string', describe: `Measured steady time per phase, at least 1s (1s, 10s, 2m) ${shown(RUN_DEFAULTS.duration)}` })
+    .option('warmup', { type: 'string', describe: `Warm-up before the steady window per phase: load runs, figures are excluded ${shown(RUN_DEFAULTS.warmup)}` })
+    .option('drain', { type: 'string', describe: `Grace period after publishing stops, for in-flight messages and acknowledgements ${shown(RUN_DEFAULTS.drain)}` })
+    .option('topic', { type: 'string', describe: `Publish topic template: {client} client id, {n} publisher number, {worker} worker, {run} run and phase id. Subscribers use it with + for templated levels ${shown(RUN_DEFAULTS.topic)}` })
     .option('workers', { type: 'string', describe: 'Load worker threads [default: available cores]' })
-    .option('connect-rate', { type: 'string', describe: 'New connections per second over all workers', default: RUN_DEFAULTS.connectRate })
-    .option('connect-timeout', { type: 'string', describe: 'Time allowed for TCP connect + CONNACK per client', default: RUN_DEFAULTS.connectTimeout })
-    .option('keepalive', { type: 'string', describe: 'MQTT keepalive, seconds', default: String(RUN_DEFAULTS.keepalive) })
-    .option('nodelay', { type: 'boolean', describe: 'TCP_NODELAY (Nagle off) on every client socket; --no-nodelay turns Nagle on', default: true })
-    .option('out', { type: 'string', describe: 'Directory for the JSON result file', default: RUN_DEFAULTS.out })
+    .option('connect-rate', { type: 'string', describe: `New connections per second over all workers; with a scenario: every group's ${shown(RUN_DEFAULTS.connectRate)}` })
+    .option('connect-timeout', { type: 'string', describe: `Time allowed for TCP connect + CONNACK per client ${shown(RUN_DEFAULTS.connectTimeout)}` })
+    .option('keepalive', { type: 'string', describe: `MQTT keepalive, seconds; with a scenario: every group's ${shown(RUN_DEFAULTS.keepalive)}` })
+    .option('nodelay', { type: 'boolean', describe: 'TCP_NODELAY (Nagle off) on every client socket; --no-nodelay turns Nagle on [default: true]' })
+    .option('out', { type: 'string', describe: `Directory for the JSON result file ${shown(RUN_DEFAULTS.out)}` })
     .option('target-pid', { type: 'string', describe: 'Process id of the --target broker when it runs on this machine: its CPU per message is reported beside the generator\'s' })
-    .option('json', { type: 'boolean', describe: 'Print the result document on stdout and nothing else there (summary goes to stderr)', default: false });
+    .option('json', { type: 'boolean', describe: 'Print the result document on stdout and nothing else there (summary goes to stderr) [default: false]' });
 }
 
-export async function runCommand(flags: RawRunFlags, argv: string[], io: Io): Promise<number> {
+/**
+ * scenario: the file given, or undefined. quickstart: the scenario run when neither a file nor a
+ * workload flag is given (tests pass their own).
+ */
+export async function runCommand(scenario: string | undefined, flags: RawRunFlags, argv: string[], io: Io, quickstart = QUICKSTART_SCENARIO): Promise<number> {
   const interactive = io.stderr.isTTY === true;
-  const built = buildRunConfig(flags, interactive);
+  const built = resolveRun(scenario, flags, interactive, quickstart);
   if ('issues' in built) {
-    io.stderr.write(`mqbench run: ${built.issues.length} problem(s) with the flags, nothing was run:\n`);
+    const flagged = built.issues.some((i) => i.where.startsWith('--'));
+    const what = built.source === 'flags' ? 'with the flags' : `with ${built.source === 'file' ? (scenario ?? '') : quickstart}${flagged ? ' and the flags' : ''}`;
+    io.stderr.write(`mqbench run: ${built.issues.length} problem(s) ${what}, nothing was run:\n`);
     for (const i of built.issues) io.stderr.write(`  ${i.where}: ${i.message}\n`);
     return ExitCode.BadInput;
   }
   const config = built.config;
+  if (built.source === 'quickstart' && !config.json) {
+    io.stderr.write(`mqbench: no workload flags given, running the quickstart scenario (${quickstart}); give a scenario file or flags such as --publishers to describe your own\n`);
+  }
   const checked = preflight(config);
   if (checked.issues.length > 0) {
     io.stderr.write(`mqbench run: ${checked.issues.length} problem(s) on this machine, nothing was run:\n`);

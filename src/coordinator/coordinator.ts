@@ -3,13 +3,14 @@
  * per-second snapshots, stop, drain, final reports, merged phase result. Cancellation
  * arrives as an AbortSignal; failures travel up as values, never as process exits.
  */
-import type { RunConfig } from '../config/run-config.js';
+import type { Scenario } from '../scenario/model.js';
 import type { IntervalSnapshot, TargetEndpoint } from './protocol.js';
 import { mergePhase } from '../metrics/aggregate.js';
 import { nowMicros } from '../metrics/clock.js';
 import { mergeEncoded } from '../metrics/histogram.js';
 import { processCpuSeconds, selfCpuSeconds } from '../metrics/proc-cpu.js';
-import { planWorkers, withConnectRates, type PhaseSpec } from '../plan/plan.js';
+import type { PhaseSpec } from '../plan/plan.js';
+import { planWorkers } from '../plan/workers.js';
 import type { PhaseResult, PhaseStatus, TargetUsage } from '../result/schema.js';
 import type { WorkerHandle } from './worker-pool.js';
 
@@ -26,7 +27,7 @@ const REPLY_TIMEOUT_MS = 10_000;
 
 export interface Progress {
   phase: string;
-  stage: 'warmup' | 'steady' | 'drain';
+  stage: 'ramp' | 'warmup' | 'steady' | 'drain';
   /** Seconds into the current stage and its length. */
   elapsed: number;
   length: number;
@@ -36,7 +37,9 @@ export interface Progress {
 }
 
 export interface TargetInfo {
-  endpoint: TargetEndpoint;
+  /** Where each group of the phase connects, by group index. */
+  endpoints: TargetEndpoint[];
+  /** The target(s) as the user would name them, for messages and the result. */
   url: string;
   /** The broker's process id (started by mqbench, or given with --target-pid), so its CPU can be measured. */
   pid: number | null;
@@ -47,7 +50,7 @@ export interface TargetInfo {
 
 export interface PhaseRun {
   spec: PhaseSpec;
-  config: RunConfig;
+  config: Scenario;
   target: TargetInfo;
   workers: WorkerHandle[];
   signal: AbortSignal;
@@ -58,11 +61,15 @@ export interface PhaseRun {
 
 export async function runPhase(run: PhaseRun): Promise<PhaseResult> {
   const { spec, config, workers, signal } = run;
-  const plans = withConnectRates(planWorkers(spec, workers.length, run.target.sources), config.connectRate);
-  const window = new SharedArrayBuffer(4 * (spec.params.publishers + 1));
-  const clients = spec.params.publishers + spec.params.subscribers + spec.params.connections;
+  const plans = planWorkers(spec, workers.length, run.target.sources);
+  const planned = plans.flatMap((p) => p.clients);
+  // Deliveries, then messages sent, per publisher id (u32 each).
+  const window = new SharedArrayBuffer(8 * (planned.reduce((a, c) => Math.max(a, c.publisherId), 0) + 1));
+  const drops = new SharedArrayBuffer(8 * (planned.reduce((a, c) => Math.max(a, c.willId), 0) + 1));
+  const clients = planned.filter((c) => c.joinAtMs === 0).length;
   // Pacing plus one connect timeout plus a margin for the subscriptions.
-  const connectBudgetMs = (clients / config.connectRate) * 1000 + config.connectTimeoutMs + 10_000;
+  const connectBudgetMs = planned.reduce((a, c) => Math.max(a, c.connectAtMs), 0) + config.connectTimeoutMs + 10_000;
+  const keepaliveSeconds = spec.groups[0]?.keepaliveSeconds ?? 30;
   const snapshots: IntervalSnapshot[] = [];
   let status: PhaseStatus = 'completed';
   let error: string | undefined;
@@ -78,7 +85,7 @@ export async function runPhase(run: PhaseRun): Promise<PhaseResult> {
       const plan = plans[i];
       if (plan === undefined) throw new Error(`no plan for worker ${i}`);
       return w.request(
-        { type: 'phase', phase: spec, plan, target: run.target.endpoint, client: { connectTimeoutMs: config.connectTimeoutMs, keepaliveSeconds: config.keepaliveSeconds, noDelay: config.noDelay }, window },
+        { type: 'phase', phase: spec, plan, endpoints: run.target.endpoints, client: { connectTimeoutMs: config.connectTimeoutMs, keepaliveSeconds, noDelay: config.noDelay }, window, drops },
         'ready',
         connectBudgetMs,
       );
@@ -94,10 +101,12 @@ export async function runPhase(run: PhaseRun): Promise<PhaseResult> {
     error = 'interrupted before publishing started';
   } else {
     const startUs = nowMicros() + START_DELAY_US;
-    const steadyStartUs = startUs + spec.warmupMs * 1000;
+    const warmupStartUs = startUs + spec.rampMs * 1000;
+    const steadyStartUs = warmupStartUs + spec.warmupMs * 1000;
     const endUs = steadyStartUs + spec.durationMs * 1000;
     for (const w of workers) w.post({ type: 'start', startUs, steadyStartUs });
-    run.onNote?.(`phase ${spec.name}: ${clients} client(s) connected in ${connectSeconds.toFixed(2)}s, load started`);
+    const late = planned.length - clients;
+    run.onNote?.(`phase ${spec.name}: ${clients} client(s) connected in ${connectSeconds.toFixed(2)}s, load started${late > 0 ? ` (${late} more join during the load)` : ''}`);
     let t = 0;
     const tick = async (stage: Progress['stage'], stageStartUs: number, stageLength: number): Promise<void> => {
       t++;
@@ -126,7 +135,8 @@ export async function runPhase(run: PhaseRun): Promise<PhaseResult> {
       cpuAtSteady = selfCpuSeconds();
       targetCpuAtSteady = run.target.pid === null ? null : processCpuSeconds(run.target.pid);
     };
-    await sleepUntil(steadyStartUs, startUs, signal, () => tick('warmup', startUs, spec.warmupMs / 1000));
+    await sleepUntil(warmupStartUs, startUs, signal, () => tick('ramp', startUs, spec.rampMs / 1000));
+    await sleepUntil(steadyStartUs, startUs, signal, () => tick('warmup', warmupStartUs, spec.warmupMs / 1000));
     if (!signal.aborted) markSteady();
     await sleepUntil(endUs, startUs, signal, () => tick('steady', steadyStartUs, spec.durationMs / 1000));
     const stopUs = nowMicros();

@@ -27,9 +27,9 @@ export function openFilesLimit(limitsText?: string): { soft: number; hard: numbe
   return { soft: n(m[1]), hard: n(m[2]) };
 }
 
-/** The most clients of any phase: every phase holds its own connections, one phase at a time. */
+/** The most clients of any phase: every phase holds its own connections, one phase at a time (a matrix cell never changes the counts). */
 export function clientsPerPhase(config: RunConfig): number {
-  return config.publishers + config.subscribers + config.connections;
+  return config.groups.reduce((a, g) => a + g.clients, 0);
 }
 
 export function preflight(config: RunConfig, limits = openFilesLimit()): { issues: ConfigIssue[]; sources: string[] } {
@@ -42,11 +42,11 @@ export function preflight(config: RunConfig, limits = openFilesLimit()): { issue
         ? `raise it with 'ulimit -n ${want}' in this shell (the hard limit is ${limits.hard})`
         : `the hard limit is ${limits.hard}: raise it (as root: 'ulimit -Hn ${want}', or nofile in /etc/security/limits.conf, or LimitNOFILE= for a service) or lower the client count`;
     issues.push({
-      where: '--connections/--publishers/--subscribers',
+      where: config.file === null ? '--connections/--publishers/--subscribers' : `${config.file}: groups[].clients`,
       message: `${clients} clients need about ${want} open files (one per connection plus ${FD_RESERVE}) but this process may open ${limits.soft}; ${fix}. A bundled broker needs as many in its own process.`,
     });
   }
-  const host = config.target?.host ?? '127.0.0.1';
+  const host = config.targets[0]?.host ?? config.wsTargets[0]?.host ?? '127.0.0.1';
   const sources = planSources(config.localAddresses, host, clients);
   if (!sources.ok) issues.push({ where: '--local-address', message: sources.message });
   return { issues, sources: sources.ok ? sources.addresses : [] };

@@ -2,7 +2,8 @@
  * Every message between the coordinator (main thread) and a load worker. Only plain,
  * structured-clone-able data crosses; both sides switch on `type`.
  */
-import type { PhaseSpec, WorkerPlan } from '../plan/plan.js';
+import type { PhaseSpec } from '../plan/plan.js';
+import type { WorkerPlan } from '../plan/workers.js';
 import type { PublisherDelivery, PublisherSent } from '../metrics/delivery.js';
 
 import type { TargetEndpoint } from '../drivers/transports.js';
@@ -16,8 +17,12 @@ export interface ClientOptions {
 }
 
 export type ToWorker =
-  | { type: 'phase'; phase: PhaseSpec; plan: WorkerPlan; target: TargetEndpoint; client: ClientOptions; window: SharedArrayBuffer }
-  /** Start publishing. Times are microseconds on the shared clock (metrics/clock.ts). */
+  /**
+   * Connect this worker's clients. `endpoints`: where each group connects, by group index.
+   * `window`: deliveries per publisher id (Uint32). `drops`: when each will's client dropped (Float64, by will id).
+   */
+  | { type: 'phase'; phase: PhaseSpec; plan: WorkerPlan; endpoints: TargetEndpoint[]; client: ClientOptions; window: SharedArrayBuffer; drops: SharedArrayBuffer }
+  /** Start the load (ramp, warm-up, steady). Times are microseconds on the shared clock (metrics/clock.ts). */
   | { type: 'start'; startUs: number; steadyStartUs: number }
   /** Report the counters of the last interval (the coordinator ticks once per second). */
   | { type: 'tick'; t: number }
@@ -66,6 +71,29 @@ export interface WorkerHealth {
 
 export type HistogramName = 'e2e' | 'e2eUncorrected' | 'ack' | 'connect' | 'subscribe' | 'connectTcp' | 'connectTls' | 'connectWs';
 
+/** One worker's figures for one client group (see GroupStats). */
+export interface GroupReport {
+  connects: number;
+  connectFailures: number;
+  disconnects: number;
+  reconnects: number;
+  sent: number;
+  acked: number;
+  /** Receiving clients of the group in this worker, and the fewest and most first deliveries one of them got. */
+  receivingClients: number;
+  minPerClient: number;
+  maxPerClient: number;
+  retained: number;
+  willsReceived: number;
+  sessionsResumed: number;
+  backlog: number;
+  backlogDrainUs: number;
+  /** Encoded histograms, microseconds: end-to-end at this group's receivers, connect, will delay. */
+  e2e: string;
+  connect: string;
+  will: string;
+}
+
 export interface WorkerPhaseReport {
   workerIndex: number;
   /** Messages and bytes in the steady window only (by send time), plus all-phase totals. */
@@ -80,6 +108,10 @@ export interface WorkerPhaseReport {
   histograms: Record<HistogramName, string>;
   sent: PublisherSent[];
   delivery: PublisherDelivery[];
+  /** By group index. */
+  groups: GroupReport[];
+  /** Clients of this worker that dropped with a will: the receivers expected per group. */
+  willsDropped: Array<{ willId: number; byGroup: number[] }>;
   health: WorkerHealth;
 }
 

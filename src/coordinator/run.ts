@@ -4,13 +4,17 @@
  * when the run fails or is interrupted; the CLI writes it and picks the exit code.
  */
 import { randomBytes } from 'node:crypto';
-import type { RunConfig } from '../config/run-config.js';
+import type { Target } from '../config/run-config.js';
 import { errorMessage } from '../drivers/errors.js';
-import { planPhases } from '../plan/plan.js';
+import { planPhases, type PhaseSpec } from '../plan/plan.js';
+import type { GroupSpec, Scenario } from '../scenario/model.js';
+import type { TargetEndpoint } from '../drivers/transports.js';
 import { finalize, newDocument } from '../result/document.js';
 import type { PhaseResult, ResultDocument, RunStatus } from '../result/schema.js';
-import { startBundledBroker } from '../servers/bundled.js';
-import { startBundledEcho } from '../servers/bundled-echo.js';
+import { startBundledBroker, type BundledBroker } from '../servers/bundled.js';
+import { startBundledEcho, type BundledEcho } from '../servers/bundled-echo.js';
+import type { BrokerTransport } from '../servers/broker.js';
+import type { EchoTransport } from '../servers/echo.js';
 import { runPhase, type Progress, type TargetInfo } from './coordinator.js';
 import { probeTcp } from './probe.js';
 import { spawnWorkers, type WorkerHandle } from './worker-pool.js';
@@ -35,57 +39,43 @@ export interface RunHooks {
 
 const PROBE_TIMEOUT_MS = 3000;
 
-export async function executeRun(config: RunConfig, hooks: RunHooks): Promise<{ doc: ResultDocument; outcome: RunOutcome }> {
+export async function executeRun(config: Scenario, hooks: RunHooks): Promise<{ doc: ResultDocument; outcome: RunOutcome }> {
   const runId = randomBytes(3).toString('hex');
   const doc = newDocument(runId, config, hooks.command, new Date());
   const phases: PhaseResult[] = [];
   let outcome: RunOutcome = { kind: 'completed' };
-  let bundled: { stop(): Promise<Record<string, number>> } | null = null;
+  const servers: Array<{ stop(): Promise<Record<string, number>> }> = [];
   let workers: WorkerHandle[] = [];
-  let brokerErrors: Record<string, number> = {};
+  const brokerErrors: Record<string, number> = {};
 
   try {
-    let target: TargetInfo;
-    const transport = config.transport;
-    const secure = transport === 'tls' || transport === 'wss';
-    const mqtt = config.protocol === 'mqtt';
-    const defaultPath = mqtt ? '/mqtt' : `/${config.wsRole}`;
-    const subprotocol = mqtt ? 'mqtt' : null;
-    if (config.target === null) {
-      const server = mqtt
-        ? await startBundledBroker({ transports: [transport] })
-        : await startBundledEcho({ transports: [transport === 'wss' ? 'wss' : 'ws'] });
-      bundled = server;
-      const base = server.urls[transport];
-      const port = server.ports[transport];
-      if (base === undefined || port === undefined) throw new Error(`the bundled ${mqtt ? 'broker' : 'echo server'} did not open a ${transport} listener`);
-      const url = mqtt ? base : `${base}${defaultPath}`;
-      hooks.onNote?.(`bundled ${mqtt ? 'broker (aedes)' : 'WebSocket echo server'} listening on ${url}, pid ${server.pid}`);
-      target = {
-        endpoint: { transport, host: server.host, port, path: defaultPath, ca: config.caPem ?? (secure ? server.caPem : null), verify: !config.insecure, servername: server.host, subprotocol },
-        url,
-        pid: server.pid,
-        bundled: true,
-        sources: hooks.sources,
-      };
-    } else {
-      const t = config.target;
-      const path = t.path === '' ? defaultPath : t.path;
-      target = {
-        endpoint: { transport, host: t.host, port: t.port, path, ca: config.caPem, verify: !config.insecure, servername: t.host, subprotocol },
-        url: t.url,
-        pid: config.targetPid,
-        bundled: false,
-        sources: hooks.sources,
-      };
+    const specs = planPhases(config, runId);
+    const all = specs.flatMap((s) => s.groups);
+    const mqttTransports = [...new Set(all.filter((g) => g.protocol === 'mqtt').map((g) => g.transport))];
+    const wsTransports = [...new Set(all.filter((g) => g.protocol === 'ws').map((g) => g.transport))];
+    let broker: BundledBroker | null = null;
+    let echo: BundledEcho | null = null;
+    if (mqttTransports.length > 0 && config.targets.length === 0) {
+      broker = await startBundledBroker({ transports: mqttTransports as BrokerTransport[] });
+      servers.push(broker);
+      hooks.onNote?.(`bundled broker (aedes) listening on ${Object.values(broker.urls).join(', ')}, pid ${broker.pid}`);
     }
-    const probe = await probeTcp(target.endpoint.host, target.endpoint.port, PROBE_TIMEOUT_MS);
-    if (!probe.ok) {
-      outcome = { kind: 'unreachable', message: `cannot reach ${target.url}: ${probe.kind} (${probe.message}). Check that the broker is running and --target is right.` };
+    if (wsTransports.length > 0 && config.wsTargets.length === 0) {
+      echo = await startBundledEcho({ transports: wsTransports.filter((t): t is EchoTransport => t === 'ws' || t === 'wss') });
+      servers.push(echo);
+      hooks.onNote?.(`bundled WebSocket echo server listening on ${Object.values(echo.urls).join(', ')} (/echo, /broadcast), pid ${echo.pid}`);
+    }
+    const endpoints = new Endpoints(config, broker, echo);
+    const targets = specs.map((spec) => endpoints.forPhase(spec, hooks.sources));
+    const unreachable = await firstUnreachable(targets.flatMap((t) => t.endpoints.map((e, i) => ({ e, url: t.urls[i] ?? t.url }))));
+    if (unreachable !== null) {
+      outcome = { kind: 'unreachable', message: unreachable };
     } else {
-      workers = spawnWorkers(Math.max(1, Math.min(config.workers, config.publishers + config.subscribers)));
-      for (const spec of planPhases(config, runId)) {
-        if (hooks.signal.aborted) break;
+      const mostClients = Math.max(...specs.map((s) => s.groups.reduce((a, g) => a + g.clients, 0)));
+      workers = spawnWorkers(Math.max(1, Math.min(config.workers, mostClients)));
+      for (const [i, spec] of specs.entries()) {
+        const target = targets[i];
+        if (hooks.signal.aborted || target === undefined) break;
         hooks.onNote?.(`phase ${spec.name}: connecting clients`);
         const result = await runPhase({
           spec,
@@ -109,10 +99,80 @@ export async function executeRun(config: RunConfig, hooks: RunHooks): Promise<{ 
     outcome = hooks.signal.aborted ? { kind: 'interrupted' } : { kind: 'failed', message: errorMessage(err) };
   } finally {
     await Promise.all(workers.map((w) => w.shutdown()));
-    if (bundled !== null) brokerErrors = await bundled.stop();
+    for (const s of servers) Object.assign(brokerErrors, await s.stop());
   }
   if (Object.keys(brokerErrors).length > 0) doc.targetErrors = brokerErrors;
   const status: RunStatus = outcome.kind === 'completed' ? 'completed' : outcome.kind === 'interrupted' ? 'interrupted' : 'failed';
   const error = outcome.kind === 'unreachable' || outcome.kind === 'failed' ? outcome.message : outcome.kind === 'interrupted' ? 'interrupted by signal' : undefined;
   return { doc: finalize(doc, status, error, phases, new Date()), outcome };
+}
+
+/** Probes every distinct endpoint once; the first that cannot be reached, as a message. */
+async function firstUnreachable(list: ReadonlyArray<{ e: TargetEndpoint; url: string }>): Promise<string | null> {
+  const seen = new Set<string>();
+  for (const { e, url } of list) {
+    const key = `${e.host}:${e.port}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const probe = await probeTcp(e.host, e.port, PROBE_TIMEOUT_MS);
+    if (!probe.ok) return `cannot reach ${url}: ${probe.kind} (${probe.message}). Check that the server is running and --target is right.`;
+  }
+  return null;
+}
+
+/** Where each group connects: the bundled servers, or the named targets (one per transport). */
+class Endpoints {
+  constructor(
+    private readonly config: Scenario,
+    private readonly broker: BundledBroker | null,
+    private readonly echo: BundledEcho | null,
+  ) {}
+
+  forPhase(spec: PhaseSpec, sources: string[]): TargetInfo & { urls: string[] } {
+    const resolved = spec.groups.map((g) => this.forGroup(g));
+    const urls = resolved.map((r) => r.url);
+    const mqtt = spec.params.protocol === 'mqtt';
+    const server = mqtt ? this.broker : this.echo;
+    return {
+      endpoints: resolved.map((r) => r.endpoint),
+      urls,
+      url: [...new Set(urls)].join(', '),
+      pid: server !== null ? server.pid : this.config.targetPid,
+      bundled: server !== null,
+      sources,
+    };
+  }
+
+  private forGroup(g: GroupSpec): { endpoint: TargetEndpoint; url: string } {
+    const c = this.config;
+    const secure = g.transport === 'tls' || g.transport === 'wss';
+    const verify = !c.insecure;
+    if (g.protocol === 'mqtt') {
+      if (this.broker !== null) return this.bundled(this.broker, g, '/mqtt', 'mqtt', secure);
+      const t = pickTarget(c.targets, g, '--target');
+      return { endpoint: { transport: t.transport, host: t.host, port: t.port, path: t.path === '' ? '/mqtt' : t.path, ca: c.caPem, verify, servername: t.host, subprotocol: 'mqtt' }, url: t.url };
+    }
+    const path = g.role === 'echo' ? '/echo' : '/broadcast';
+    if (this.echo !== null) return this.bundled(this.echo, g, path, null, secure);
+    const t = pickTarget(c.wsTargets, g, '--ws-target');
+    return { endpoint: { transport: t.transport, host: t.host, port: t.port, path: t.path === '' ? path : t.path, ca: c.caPem, verify, servername: t.host, subprotocol: null }, url: t.url };
+  }
+
+  private bundled(server: BundledBroker | BundledEcho, g: GroupSpec, path: string, subprotocol: string | null, secure: boolean): { endpoint: TargetEndpoint; url: string } {
+    const port = (server.ports as Partial<Record<string, number>>)[g.transport];
+    const base = (server.urls as Partial<Record<string, string>>)[g.transport];
+    if (port === undefined || base === undefined) throw new Error(`the bundled ${subprotocol === null ? 'echo server' : 'broker'} did not open a ${g.transport} listener`);
+    const c = this.config;
+    return {
+      endpoint: { transport: g.transport, host: server.host, port, path, ca: c.caPem ?? (secure ? server.caPem : null), verify: !c.insecure, servername: server.host, subprotocol },
+      url: subprotocol === null ? `${base}${path}` : base,
+    };
+  }
+}
+
+/** The named target for a group's transport (preflight has checked there is one). */
+function pickTarget(targets: readonly Target[], g: GroupSpec, flag: string): Target {
+  const t = targets.find((x) => x.transport === g.transport);
+  if (t === undefined) throw new Error(`group ${g.name} connects over ${g.transport} but no ${flag} has a ${g.transport} URL`);
+  return t;
 }

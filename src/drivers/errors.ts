@@ -15,6 +15,7 @@ export type ErrorKind =
   | 'publish'
   | 'subscribe'
   | 'foreign-message'
+  | 'duplicate-will'
   | 'other';
 
 export function classifyError(err: unknown): ErrorKind {

@@ -14,6 +14,20 @@ export interface ConnectedClient {
   client: MqttClient;
   /** TCP connect + CONNACK, microseconds. */
   connectMicros: number;
+  /** CONNACK's session present flag: the broker kept a session for this client id. */
+  sessionPresent: boolean;
+}
+
+/** A client's session choices (a scenario group's); absent: MQTT 3.1.1, clean, no will. */
+export interface SessionOptions {
+  protocolVersion: 4 | 5;
+  clean: boolean;
+  /** MQTT 5 session expiry interval, seconds; null: not sent. */
+  sessionExpirySeconds: number | null;
+  keepaliveSeconds: number;
+  will: { topic: string; payload: Buffer; qos: 0 | 1 | 2; retain: boolean } | null;
+  /** MQTT 5: assign topic aliases to outgoing topics. */
+  topicAlias: boolean;
 }
 
 export class ConnectError extends Error {
@@ -25,12 +39,16 @@ export class ConnectError extends Error {
   }
 }
 
-export function mqttOptions(clientId: string, options: ClientOptions): IClientOptions {
+export function mqttOptions(clientId: string, options: ClientOptions, session?: SessionOptions): IClientOptions {
+  const v5 = session?.protocolVersion === 5;
   return {
     clientId,
-    protocolVersion: 4,
-    clean: true,
-    keepalive: options.keepaliveSeconds,
+    protocolVersion: session?.protocolVersion ?? 4,
+    clean: session?.clean ?? true,
+    keepalive: session?.keepaliveSeconds ?? options.keepaliveSeconds,
+    ...(v5 && session?.sessionExpirySeconds != null ? { properties: { sessionExpiryInterval: session.sessionExpirySeconds } } : {}),
+    ...(session?.will ? { will: { topic: session.will.topic, payload: session.will.payload, qos: session.will.qos, retain: session.will.retain } } : {}),
+    ...(v5 && session?.topicAlias ? { autoAssignTopicAlias: true } : {}),
     reconnectPeriod: 0,
     connectTimeout: options.connectTimeoutMs,
     queueQoSZero: false,
@@ -50,6 +68,7 @@ export function connectMqtt(
   now: () => number,
   localAddress?: string,
   onStage?: (stage: ConnectStage, micros: number) => void,
+  session?: SessionOptions,
 ): Promise<ConnectedClient> {
   const started = now();
   let first = true;
@@ -58,9 +77,10 @@ export function connectMqtt(
     const stream = buildStream(target, { noDelay: options.noDelay, localAddress, onStage: first ? onStage : undefined, now });
     first = false;
     return stream;
-  }, mqttOptions(clientId, options));
+  }, mqttOptions(clientId, options, session));
   return new Promise((resolve, reject) => {
     let settled = false;
+    let sessionPresent = false;
     const finish = (err: ConnectError | null): void => {
       if (settled) return;
       settled = true;
@@ -69,14 +89,17 @@ export function connectMqtt(
         client.removeListener('connect', onConnect);
         client.removeListener('error', onError);
         client.removeListener('close', onClose);
-        resolve({ client, connectMicros: now() - started });
+        resolve({ client, connectMicros: now() - started, sessionPresent });
       } else {
         // The listeners stay: a failed client may still emit its close; the failure is counted once.
         client.end(true);
         reject(err);
       }
     };
-    const onConnect = (): void => finish(null);
+    const onConnect = (connack: { sessionPresent?: boolean }): void => {
+      sessionPresent = connack.sessionPresent === true;
+      finish(null);
+    };
     const onError = (err: Error): void => finish(new ConnectError(classifyError(err), errorMessage(err)));
     const onClose = (): void => finish(new ConnectError('closed', 'connection closed before CONNACK'));
     const timer = setTimeout(
@@ -120,16 +143,24 @@ export function endMqtt(client: MqttClient, timeoutMs: number): Promise<void> {
   });
 }
 
-/** A publisher's sink on an MQTT client: one topic, one QoS, the options object reused. */
-export function mqttSink(client: MqttClient, topic: string, qos: 0 | 1 | 2): PublishSink {
-  const options = { qos };
+/** Per-publish choices beyond the QoS (a scenario group's). */
+export interface PublishOptions {
+  retain: boolean;
+  /** MQTT 5 properties; null: none. A fresh copy goes with each publish (MQTT.js writes the topic alias into it). */
+  properties: { userProperties?: Record<string, string>; messageExpiryInterval?: number } | null;
+}
+
+/** A publisher's sink on an MQTT client: one topic, one QoS, the options object reused when it carries no properties. */
+export function mqttSink(client: MqttClient, topic: string, qos: 0 | 1 | 2, extra?: PublishOptions): PublishSink {
+  const props = extra?.properties ?? null;
+  const fixed = { qos, retain: extra?.retain ?? false };
   return {
     get connected() {
       return client.connected;
     },
     acknowledged: qos > 0,
     publish(payload, done) {
-      client.publish(topic, payload, options, done);
+      client.publish(topic, payload, props === null && !client.options.autoAssignTopicAlias ? fixed : { ...fixed, properties: { ...props } }, done);
     },
   };
 }

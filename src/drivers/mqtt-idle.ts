@@ -127,6 +127,12 @@ export class IdleClient {
     return this.pending;
   }
 
+  /** Cuts the connection without DISCONNECT, as a crashed client would. */
+  destroy(): void {
+    this.closing = true;
+    this.stream.destroy();
+  }
+
   /** Sends DISCONNECT and closes. */
   end(): Promise<void> {
     this.closing = true;

@@ -4,9 +4,10 @@
  * and the generator judged for saturation.
  */
 import type { IntervalSnapshot, WorkerHealth, WorkerPhaseReport } from '../coordinator/protocol.js';
-import type { PhaseResult, PhaseStatus, TargetUsage, TimelinePoint } from '../result/schema.js';
+import type { GroupResult, PhaseResult, PhaseStatus, TargetUsage, TimelinePoint } from '../result/schema.js';
 import type { PhaseSpec } from '../plan/plan.js';
-import { deliveryTotals } from './delivery.js';
+import { publishes, receives, type GroupSpec } from '../scenario/model.js';
+import { deliveryTotals, type DeliveryTotals } from './delivery.js';
 import { mergeEncoded, summarize } from './histogram.js';
 
 /** A worker busier than this share of wall time (percent) was the limit. */
@@ -49,10 +50,18 @@ export function mergePhase(spec: PhaseSpec, reports: ReadonlyArray<WorkerPhaseRe
   const perMessage = (cpuSeconds: number | null): number | null =>
     cpuSeconds === null || steadyReceived === 0 ? null : Math.round((cpuSeconds * 1e6 * 100) / steadyReceived) / 100;
 
+  const groups = mergeGroups(spec, reports);
+  const failures = groups.length === 1 || groups.filter((g) => receives(g.role)).length <= 1
+    ? groupFailures(spec.groups, groups, reports, '')
+    : groupFailures(spec.groups, groups, reports, 'group ');
+  const lateFailures = ctx.status === 'completed' ? sum((r) => r.connectFailures) : 0;
+  if (lateFailures > 0) failures.push(`${lateFailures} client(s) that joined during the load could not connect`);
+
   const result: PhaseResult = {
     name: spec.name,
     status: ctx.status,
-    params: { ...spec.params, warmupSeconds: spec.warmupMs / 1000, drainSeconds: spec.drainMs / 1000 },
+    cell: { ...spec.cell },
+    params: { ...spec.params, rampSeconds: spec.rampMs / 1000, warmupSeconds: spec.warmupMs / 1000, drainSeconds: spec.drainMs / 1000 },
     durationSeconds: round3(ctx.steadySeconds),
     connectSeconds: round3(ctx.connectSeconds),
     drain: { seconds: round3(ctx.drainSeconds), complete: ctx.drainComplete },
@@ -86,7 +95,7 @@ export function mergePhase(spec: PhaseSpec, reports: ReadonlyArray<WorkerPhaseRe
       connectTls: hist('connectTls'),
       connectWs: hist('connectWs'),
     },
-    timeline: mergeTimeline(snapshots, spec.warmupMs / 1000),
+    timeline: mergeTimeline(snapshots, spec.rampMs / 1000, spec.warmupMs / 1000, spec.durationMs / 1000),
     generator: {
       saturated: reasons.length > 0,
       reasons,
@@ -95,7 +104,8 @@ export function mergePhase(spec: PhaseSpec, reports: ReadonlyArray<WorkerPhaseRe
       workers,
     },
     target: { ...ctx.target, cpuMicrosPerMessage: perMessage(ctx.target.cpuSeconds) },
-    deliveryFailures: deliveryFailures(spec.params.qos, delivery.lost, delivery.duplicated),
+    groups,
+    deliveryFailures: failures,
   };
   if (ctx.error !== undefined) result.error = ctx.error;
   return result;
@@ -125,7 +135,8 @@ export function saturationReasons(spec: PhaseSpec, workers: ReadonlyArray<Worker
   return reasons;
 }
 
-export function mergeTimeline(snapshots: ReadonlyArray<IntervalSnapshot>, warmupSeconds: number): TimelinePoint[] {
+/** Points by second since the load start; each says which part of the phase it belongs to. */
+export function mergeTimeline(snapshots: ReadonlyArray<IntervalSnapshot>, rampSeconds: number, warmupSeconds: number, steadySeconds: number): TimelinePoint[] {
   const byT = new Map<number, IntervalSnapshot[]>();
   for (const s of snapshots) byT.set(s.t, [...(byT.get(s.t) ?? []), s]);
   return [...byT.keys()]
@@ -134,9 +145,11 @@ export function mergeTimeline(snapshots: ReadonlyArray<IntervalSnapshot>, warmup
       const group = byT.get(t) ?? [];
       const h = mergeEncoded(group.map((s) => s.e2e));
       const add = (f: (s: IntervalSnapshot) => number): number => group.reduce((a, s) => a + f(s), 0);
+      const stage: TimelinePoint['stage'] = t <= rampSeconds ? 'ramp' : t <= rampSeconds + warmupSeconds ? 'warmup' : t <= rampSeconds + warmupSeconds + steadySeconds ? 'steady' : 'drain';
       return {
         t,
-        warmup: t <= warmupSeconds,
+        stage,
+        warmup: stage === 'ramp' || stage === 'warmup',
         sent: add((s) => s.sent),
         received: add((s) => s.received),
         bytesSent: add((s) => s.bytesSent),
@@ -150,4 +163,84 @@ export function mergeTimeline(snapshots: ReadonlyArray<IntervalSnapshot>, warmup
 
 function round3(n: number): number {
   return Math.round(n * 1000) / 1000;
+}
+
+/** Per-group figures: each group's connections, what it sent, and what its clients received of what was expected of them. */
+export function mergeGroups(spec: PhaseSpec, reports: ReadonlyArray<WorkerPhaseReport>): GroupResult[] {
+  const sent = reports.flatMap((r) => r.sent);
+  const seen = reports.flatMap((r) => r.delivery);
+  const dropped = reports.flatMap((r) => r.willsDropped);
+  return spec.groups.map((g, i) => {
+    const parts = reports.map((r) => r.groups[i]).filter((x) => x !== undefined);
+    const add = (f: (x: (typeof parts)[number]) => number): number => parts.reduce((a, x) => a + f(x), 0);
+    const d: DeliveryTotals = deliveryTotals(sent, seen, i);
+    const receiving = parts.filter((x) => x.receivingClients > 0);
+    return {
+      name: g.name,
+      role: g.role,
+      protocol: g.protocol,
+      transport: g.transport,
+      mqttVersion: g.mqttVersion,
+      qos: g.protocol === 'ws' ? null : g.qos,
+      clients: g.clients,
+      connects: add((x) => x.connects),
+      connectFailures: add((x) => x.connectFailures),
+      disconnects: add((x) => x.disconnects),
+      reconnects: add((x) => x.reconnects),
+      sent: add((x) => x.sent),
+      acked: add((x) => x.acked),
+      expected: d.expected,
+      received: d.received,
+      lost: d.lost,
+      duplicated: d.duplicated,
+      outOfOrder: d.outOfOrder,
+      receivedPerClient: {
+        min: receiving.length === 0 ? 0 : Math.min(...receiving.map((x) => x.minPerClient)),
+        max: receiving.length === 0 ? 0 : Math.max(...receiving.map((x) => x.maxPerClient)),
+      },
+      retained: add((x) => x.retained),
+      wills: { expected: dropped.reduce((a, w) => a + (w.byGroup[i] ?? 0), 0), received: add((x) => x.willsReceived) },
+      sessionsResumed: add((x) => x.sessionsResumed),
+      backlog: { messages: add((x) => x.backlog), drainMs: Math.round(Math.max(0, ...parts.map((x) => x.backlogDrainUs)) / 100) / 10 },
+      latency: {
+        e2e: summarize(mergeEncoded(parts.map((x) => x.e2e))),
+        connect: summarize(mergeEncoded(parts.map((x) => x.connect))),
+        will: summarize(mergeEncoded(parts.map((x) => x.will))),
+      },
+    };
+  });
+}
+
+/**
+ * Delivery failures per receiving group, judged per publishing group that feeds it, at the QoS
+ * the messages travelled (the lower of the two groups'): QoS 1/2 and WebSocket loss, QoS 2 and
+ * WebSocket duplicates; and wills that never came where both the will and the subscription are QoS 1/2.
+ */
+function groupFailures(specs: readonly GroupSpec[], groups: readonly GroupResult[], reports: ReadonlyArray<WorkerPhaseReport>, prefix: string): string[] {
+  const sent = reports.flatMap((r) => r.sent);
+  const seen = reports.flatMap((r) => r.delivery);
+  const groupOf = new Map(sent.map((p) => [p.publisher, p.group]));
+  const out: string[] = [];
+  specs.forEach((g, i) => {
+    const r = groups[i];
+    if (r === undefined) return;
+    const name = prefix === '' ? '' : `${prefix}${g.name}: `;
+    const byQos = new Map<0 | 1 | 2 | null, { lost: number; duplicated: number }>();
+    specs.forEach((pg, j) => {
+      if (!publishes(pg.role) || !receives(g.role)) return;
+      const fromJ = sent.filter((p) => p.group === j);
+      const d = deliveryTotals(fromJ, seen.filter((x) => x.group === i && groupOf.get(x.publisher) === j), i);
+      if (d.expected === 0 && d.received === 0) return;
+      const qos = g.protocol === 'ws' || pg.protocol === 'ws' ? null : (Math.min(g.qos, pg.qos) as 0 | 1 | 2);
+      const acc = byQos.get(qos) ?? { lost: 0, duplicated: 0 };
+      acc.lost += d.lost;
+      acc.duplicated += d.duplicated;
+      byQos.set(qos, acc);
+    });
+    for (const [qos, acc] of byQos) for (const f of deliveryFailures(qos, acc.lost, acc.duplicated)) out.push(name + f);
+    const willQos = Math.min(g.qos, ...specs.filter((s) => s.will !== null).map((s) => s.will?.qos ?? 0));
+    const missing = r.wills.expected - r.wills.received;
+    if (missing > 0 && willQos > 0) out.push(`${name}${missing} will(s) of dropped clients never arrived`);
+  });
+  return out;
 }

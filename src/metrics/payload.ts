@@ -49,3 +49,14 @@ export function decodeHeader(payload: Buffer): Header | null {
     sentWire: payload.readUInt32BE(12),
   };
 }
+
+/** The sequence number that marks a will: publisher field = will id, both times 0. */
+export const WILL_SEQ = 0xffff_ffff;
+
+/** A will's payload (set at connect time, published by the broker when the client drops). */
+export function encodeWill(willId: number): Buffer {
+  const buf = Buffer.alloc(HEADER_BYTES);
+  buf.writeUInt32BE(willId >>> 0, 0);
+  buf.writeUInt32BE(WILL_SEQ, 4);
+  return buf;
+}

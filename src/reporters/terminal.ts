@@ -4,19 +4,26 @@
  */
 import { Chalk } from 'chalk';
 import { formatBytes, formatMicros, formatRate } from '../config/units.js';
-import type { PhaseResult, ResultDocument } from '../result/schema.js';
+import type { GroupResult, PhaseResult, ResultDocument } from '../result/schema.js';
 
 export function renderSummary(doc: ResultDocument, resultFile: string | null, colour: boolean): string {
   const c = new Chalk({ level: colour ? 1 : 0 });
   const lines: string[] = [];
-  const s = doc.scenario as { connections?: number; publishers?: number; subscribers?: number; model?: string; rate?: number | null; inflight?: number | null; payloadBytes?: number; durationSeconds?: number; warmupSeconds?: number };
+  const s = doc.scenario as {
+    name?: string;
+    file?: string | null;
+    groups?: Array<{ name: string; clients: number; role: string; rate: number | null; inflight: number | null; payload: { bytes: number } }>;
+    load?: { stages: unknown[]; warmupSeconds: number; durationSeconds: number };
+  };
   const first = doc.phases[0];
-  const target = first === undefined ? String(doc.scenario['target'] ?? 'bundled broker') : `${first.target.url}${first.target.kind === 'bundled' ? (first.params.protocol === 'ws' ? ' (bundled echo server)' : ' (bundled aedes)') : ''}`;
+  const target = first === undefined ? 'no target reached' : `${first.target.url}${first.target.kind === 'bundled' ? (first.params.protocol === 'ws' ? ' (bundled echo server)' : ' (bundled aedes)') : ''}`;
   lines.push(c.bold(`mqbench ${doc.tool.version}`) + c.dim(` · run ${doc.runId} · ${target} · ${doc.sockets.workers} worker(s) · Nagle ${doc.sockets.noDelay ? 'off' : 'on'}`));
-  const model = s.model === 'open' ? `open model, ${s.rate}/s total` : `closed model, ${s.inflight} in flight per publisher`;
-  const idle = s.connections !== undefined && s.connections > 0 ? ` + ${s.connections} idle` : '';
-  const clients = first?.params.role === 'echo' ? `${first.params.publishers} echo client(s)` : `${s.publishers} pub -> ${s.subscribers} sub`;
-  lines.push(c.dim(`${model} · ${clients}${idle} · ${s.payloadBytes}B payload · ${s.durationSeconds}s steady after ${s.warmupSeconds}s warm-up`));
+  const groups = (s.groups ?? []).map((g) => {
+    const load = g.rate !== null ? `, ${formatRate(g.rate)}` : g.inflight !== null && g.role !== 'subscribe' && g.role !== 'connect-only' ? `, window ${g.inflight}` : '';
+    return `${g.name} ${g.clients}x ${g.role}${load}`;
+  });
+  const shape = s.load === undefined ? '' : ` · ${s.load.stages.length > 0 ? `${s.load.stages.length} ramp stage(s), ` : ''}${s.load.durationSeconds}s steady after ${s.load.warmupSeconds}s warm-up`;
+  lines.push(c.dim(`${s.file ? `scenario ${s.name} (${s.file}) · ` : ''}${groups.join(' · ')}${first !== undefined ? ` · ${first.params.payloadBytes}B payload` : ''}${shape}`));
   lines.push('');
 
   const header = ['phase', 'sent/s', 'recv/s', 'e2e p50', 'p90', 'p99', 'p99.9', 'max', 'ack p99', 'lost', 'dup', 'ooo', 'errors'];
@@ -38,6 +45,7 @@ export function renderSummary(doc: ResultDocument, resultFile: string | null, co
     const workers = g.workers.map((w) => `w${w.workerIndex} ${w.cpuPercent}% busy, loop p99 ${formatMicros(w.eventLoopDelayP99)}`).join('; ');
     lines.push(c.dim(`${p.name}: generator cpu ${cpu}, target cpu ${tcpu}, ${formatBytes(p.rates.bytesReceivedPerSecond)}/s received, drain ${p.drain.seconds}s${p.drain.complete ? '' : ' (incomplete)'} · ${workers}`));
     lines.push(c.dim(`${p.name}: ${connectLine(p)}`));
+    if (s.file) for (const g of p.groups) lines.push(c.dim(`${p.name}: ${groupLine(g)}`));
     if (p.params.model === 'open') {
       lines.push(c.dim(`${p.name}: e2e p99 uncorrected ${formatMicros(p.latency.e2eUncorrected.p99)} (corrected for coordinated omission: ${formatMicros(p.latency.e2e.p99)})`));
     }
@@ -53,6 +61,22 @@ export function renderSummary(doc: ResultDocument, resultFile: string | null, co
   lines.push(`${verdict}${doc.verdict.failures.length > 0 ? `: ${doc.verdict.failures.join('; ')}` : ''}`);
   if (resultFile !== null) lines.push(c.dim(`result: ${resultFile}`));
   return `${lines.join('\n')}\n`;
+}
+
+/** One group's figures, only those that apply to it. */
+function groupLine(g: GroupResult): string {
+  const parts = [`group ${g.name} (${g.clients}x ${g.role})`];
+  if (g.sent > 0) parts.push(`sent ${g.sent}`);
+  if (g.expected > 0 || g.received > 0) {
+    parts.push(`received ${g.received - g.duplicated}/${g.expected} expected, lost ${g.lost}`);
+    if (g.clients > 1) parts.push(`per client ${g.receivedPerClient.min}-${g.receivedPerClient.max}`);
+    if (g.latency.e2e.count > 0) parts.push(`e2e p99 ${formatMicros(g.latency.e2e.p99)}`);
+  }
+  if (g.retained > 0) parts.push(`${g.retained} retained`);
+  if (g.wills.expected > 0 || g.wills.received > 0) parts.push(`wills ${g.wills.received}/${g.wills.expected}${g.latency.will.count > 0 ? ` (p99 ${formatMicros(g.latency.will.p99)} after the drop)` : ''}`);
+  if (g.sessionsResumed > 0 || g.backlog.messages > 0) parts.push(`${g.sessionsResumed} session(s) resumed, backlog ${g.backlog.messages} delivered in ${g.backlog.drainMs}ms`);
+  if (g.connectFailures > 0 || g.disconnects > 0) parts.push(`${g.connectFailures} failed to connect, ${g.disconnects} dropped`);
+  return parts.join(', ');
 }
 
 function connectLine(p: PhaseResult): string {

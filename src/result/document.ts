@@ -35,33 +35,30 @@ export function newDocument(runId: string, config: RunConfig, command: string[],
   };
 }
 
-/** The resolved run as plain data (what a scenario file would hold). */
+/** The resolved run as plain data (what a scenario file holds, defaults filled in and flags applied). */
 function scenarioOf(c: RunConfig): Record<string, unknown> {
   return {
-    target: c.target?.url ?? null,
-    protocol: c.protocol,
-    role: c.protocol === 'ws' ? c.wsRole : null,
-    transport: c.transport,
-    connections: c.connections,
+    name: c.name,
+    description: c.description,
+    file: c.file,
+    targets: c.targets.map((t) => t.url),
+    wsTargets: c.wsTargets.map((t) => t.url),
     localAddresses: c.localAddresses,
     ca: c.caPath,
     insecure: c.insecure,
-    publishers: c.publishers,
-    subscribers: c.subscribers,
-    qos: c.qos,
-    model: c.rate === null ? 'closed' : 'open',
-    rate: c.rate,
-    inflight: c.rate === null ? c.inflight : null,
-    payloadBytes: c.payloadBytes,
-    durationSeconds: c.durationMs / 1000,
-    warmupSeconds: c.warmupMs / 1000,
-    drainSeconds: c.drainMs / 1000,
-    topic: c.topic,
     workers: c.workers,
     connectRate: c.connectRate,
     connectTimeoutSeconds: c.connectTimeoutMs / 1000,
-    keepaliveSeconds: c.keepaliveSeconds,
     noDelay: c.noDelay,
+    load: {
+      stages: c.load.stages.map((s) => ({ durationSeconds: s.durationMs / 1000, kind: s.kind, level: s.level })),
+      warmupSeconds: c.load.warmupMs / 1000,
+      durationSeconds: c.load.durationMs / 1000,
+      drainSeconds: c.load.drainMs / 1000,
+    },
+    groups: c.groups.map((g) => ({ ...g })),
+    matrix: c.matrix,
+    cells: c.cells,
   };
 }
 

@@ -4,6 +4,8 @@
  */
 import type { LatencySummary } from '../metrics/histogram.js';
 import type { PhaseParams } from '../plan/plan.js';
+import type { GroupRole, MatrixCell, MqttVersion, Protocol } from '../scenario/model.js';
+import type { Transport } from '../drivers/transports.js';
 import type { WorkerHealth } from '../coordinator/protocol.js';
 
 export const SCHEMA_VERSION = 1;
@@ -35,8 +37,11 @@ export interface PhaseRates {
 }
 
 export interface TimelinePoint {
-  /** Seconds since the phase started publishing (warm-up included). */
+  /** Seconds since the phase's load started (ramp and warm-up included). */
   t: number;
+  /** The part of the phase this second belongs to; only 'steady' counts toward the figures. */
+  stage: 'ramp' | 'warmup' | 'steady' | 'drain';
+  /** Ramp or warm-up: excluded from the figures. */
   warmup: boolean;
   sent: number;
   received: number;
@@ -67,12 +72,49 @@ export interface TargetUsage {
   cpuMicrosPerMessage: number | null;
 }
 
+/** One client group's figures in a phase. Receiving figures count what reached this group's clients. */
+export interface GroupResult {
+  name: string;
+  role: GroupRole;
+  protocol: Protocol;
+  transport: Transport;
+  mqttVersion: MqttVersion;
+  qos: 0 | 1 | 2 | null;
+  clients: number;
+  connects: number;
+  connectFailures: number;
+  disconnects: number;
+  reconnects: number;
+  /** Messages this group's clients published, and the acknowledgements they got. */
+  sent: number;
+  acked: number;
+  /** Messages expected at this group's clients (each once per matching client, once per shared subscription), and what came. */
+  expected: number;
+  received: number;
+  lost: number;
+  duplicated: number;
+  outOfOrder: number;
+  /** First deliveries per receiving client: the fewest and the most any one client got. */
+  receivedPerClient: { min: number; max: number };
+  /** Deliveries with the retain flag set: retained values handed over on subscribe. */
+  retained: number;
+  /** Wills of dropped clients expected at this group's clients, and received. */
+  wills: { expected: number; received: number };
+  /** Comebacks after going offline where the broker still held the session. */
+  sessionsResumed: number;
+  /** Messages sent while this group's clients were offline and delivered after they came back; drainMs: comeback to the last of them (the slowest client). */
+  backlog: { messages: number; drainMs: number };
+  latency: { e2e: LatencySummary; connect: LatencySummary; will: LatencySummary };
+}
+
 export interface PhaseResult {
   name: string;
   status: PhaseStatus;
   /** Why the phase failed or stopped early. */
   error?: string;
-  params: PhaseParams & { warmupSeconds: number; drainSeconds: number };
+  /** The matrix values of this phase; {} without a matrix. */
+  cell: MatrixCell;
+  params: PhaseParams & { rampSeconds: number; warmupSeconds: number; drainSeconds: number };
   /** The steady window actually measured, seconds. */
   durationSeconds: number;
   /** Time to connect (and subscribe) every client of the phase at the paced connect rate, seconds. */
@@ -95,7 +137,9 @@ export interface PhaseResult {
   timeline: TimelinePoint[];
   generator: GeneratorHealth;
   target: TargetUsage;
-  /** Delivery problems that fail the phase (QoS 1/2 loss, QoS 2 duplicates). */
+  /** Per client group, in the scenario's order. */
+  groups: GroupResult[];
+  /** Delivery problems that fail the phase (QoS 1/2 loss, QoS 2 duplicates, missing wills, clients that could not join). */
   deliveryFailures: string[];
 }
 

@@ -1,22 +1,23 @@
 /**
- * One worker's part of one phase: connect its clients at the paced rate, subscribe, then
- * on 'start' drive its publishers from one scheduler loop until 'stop', and report.
+ * One worker's part of one phase: connect its clients at their planned times, then on 'start'
+ * drive its publishers from one scheduler loop, let late clients join, take clients offline
+ * and drop them as their groups say, until 'stop'; then report.
  */
 import type { MqttClient } from 'mqtt';
 import type { ClientOptions, ConnectFailure, TargetEndpoint, WorkerPhaseReport } from '../coordinator/protocol.js';
 import { classifyError, errorMessage } from '../drivers/errors.js';
-import { IdleClient } from '../drivers/mqtt-idle.js';
-import { ConnectError, connectMqtt, endMqtt, mqttSink, subscribeMqtt } from '../drivers/mqtt-driver.js';
+import { ConnectError } from '../drivers/mqtt-driver.js';
 import type { ConnectStage } from '../drivers/transports.js';
-import { connectWs, endWs, wsSink } from '../drivers/ws-driver.js';
-import type WebSocket from 'ws';
 import { nowMicros } from '../metrics/clock.js';
-import { makeFiller } from '../metrics/payload.js';
 import { Recorder, encodeOrEmpty } from '../metrics/recorder.js';
-import type { PhaseSpec, PublisherPlan, SubscriberPlan, WorkerPlan } from '../plan/plan.js';
+import { levelAt, type PhaseSpec } from '../plan/plan.js';
+import type { ClientPlan, WorkerPlan } from '../plan/workers.js';
+import type { GroupSpec } from '../scenario/model.js';
+import { fillerFor, openClient, type OpenClient, type OpenContext } from './clients.js';
+import { GroupStats } from './group-stats.js';
 import { HealthMonitor } from './health.js';
-import { Publisher } from './publisher.js';
-import { Subscriber, deliveryByPublisher } from './subscriber.js';
+import type { Publisher, PublisherSettings } from './publisher.js';
+import { deliveryByPublisher } from './subscriber.js';
 
 /** Scheduler period in milliseconds: the open model's send-time resolution. */
 const TICK_MS = 1;
@@ -26,131 +27,164 @@ const RECONNECT_DELAY_MS = 1000;
 export class PhaseRunner {
   readonly recorder = new Recorder();
   private readonly health = new HealthMonitor();
-  private readonly publishers: Publisher[] = [];
-  private readonly subscribers: Subscriber[] = [];
-  private readonly clients: MqttClient[] = [];
-  private readonly idle: IdleClient[] = [];
-  private readonly sockets: WebSocket[] = [];
-  private pingTimer: NodeJS.Timeout | null = null;
+  private readonly stats: GroupStats[];
+  private readonly open: Array<{ plan: ClientPlan; client: OpenClient }> = [];
+  private readonly willsDropped: Array<{ willId: number; byGroup: number[] }> = [];
   private readonly delivered: Uint32Array;
+  private readonly sentCounts: Uint32Array;
+  private readonly drops: BigInt64Array;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  /** Late joins under way, awaited before the final report. */
+  private readonly pending: Array<Promise<void>> = [];
+  /** Callbacks waiting for the load start. */
+  private readonly onStart: Array<() => void> = [];
+  /** Open publishers, driven by the scheduler loop. */
+  private readonly publishers: Publisher[] = [];
+  private pingTimer: NodeJS.Timeout | null = null;
   private connections = 0;
   private closing = false;
+  private stopped = false;
+  private loadStartUs: number | null = null;
   private loop: NodeJS.Timeout | null = null;
-  private steadyTimer: NodeJS.Timeout | null = null;
-  private readonly reconnectTimers = new Set<NodeJS.Timeout>();
+  private sourceIndex = 0;
 
   constructor(
     private readonly phase: PhaseSpec,
     private readonly plan: WorkerPlan,
-    private readonly target: TargetEndpoint,
+    private readonly endpoints: readonly TargetEndpoint[],
     private readonly options: ClientOptions,
     window: SharedArrayBuffer,
+    drops: SharedArrayBuffer,
   ) {
-    this.delivered = new Uint32Array(window);
+    // Two halves: deliveries per publisher id, then messages sent per publisher id.
+    const slots = window.byteLength / 8;
+    this.delivered = new Uint32Array(window, 0, slots);
+    this.sentCounts = new Uint32Array(window, slots * 4, slots);
+    this.drops = new BigInt64Array(drops);
+    this.stats = phase.groups.map(() => new GroupStats());
   }
 
-  /** Connects every client (subscribers first, then publishers) at this worker's connect rate. */
+  /** Connects the clients that start with the phase, each at its planned time; late joiners wait for the start. */
   async connect(): Promise<{ connected: number; failures: ConnectFailure[] }> {
     const failures: ConnectFailure[] = [];
-    const qos = this.phase.params.qos;
-    const filler = makeFiller(this.phase.params.payloadBytes);
-    const gapMs = this.plan.connectRate > 0 ? 1000 / this.plan.connectRate : 0;
-    const jobs: Promise<void>[] = [];
-    const all = [
-      ...this.plan.subscribers.map((s) => ({ kind: 'sub' as const, s })),
-      ...this.plan.publishers.map((p) => ({ kind: 'pub' as const, p })),
-      ...this.plan.idle.map((c) => ({ kind: 'idle' as const, c })),
-    ];
-    const sources = this.plan.localAddresses;
-    const onStage = (stage: ConnectStage, micros: number): void => this.recordStage(stage, micros);
     const begin = Date.now();
-    for (let i = 0; i < all.length; i++) {
-      const item = all[i];
-      if (item === undefined) continue;
-      const wait = begin + i * gapMs - Date.now();
+    const jobs: Promise<void>[] = [];
+    for (const c of this.plan.clients.filter((x) => x.joinAtMs === 0)) {
+      const wait = begin + c.connectAtMs - Date.now();
       if (wait > 1) await sleep(wait);
       if (this.closing) break;
-      const clientId = item.kind === 'sub' ? item.s.clientId : item.kind === 'pub' ? item.p.clientId : item.c.clientId;
-      const localAddress = sources.length === 0 ? undefined : sources[i % sources.length];
-      jobs.push(
-        (async () => {
-          try {
-            if (item.kind === 'idle') {
-              const { client, connectMicros } = await IdleClient.connect(
-                this.target,
-                clientId,
-                { ...this.options, localAddress, now: nowMicros, onStage },
-                { onDrop: () => this.dropped(), onError: (kind) => this.recorder.error(kind) },
-              );
-              this.connected(connectMicros);
-              this.idle.push(client);
-              return;
-            }
-            if (this.phase.params.protocol === 'ws') {
-              await this.connectWsClient(item, localAddress, onStage, filler);
-              return;
-            }
-            if (qos === null) throw new Error('an MQTT phase without a QoS');
-            const { client, connectMicros } = await connectMqtt(this.target, clientId, this.options, nowMicros, localAddress, onStage);
-            this.connected(connectMicros);
-            this.adopt(client);
-            if (item.kind === 'sub') {
-              const sub = new Subscriber(this.recorder, this.delivered);
-              client.on('message', (_topic: string, payload: Buffer) => sub.onMessage(payload));
-              const subMicros = await subscribeMqtt(client, item.s.filter, qos, nowMicros);
-              this.recorder.subscribe.recordValue(Math.max(1, subMicros));
-              this.subscribers.push(sub);
-            } else {
-              this.publishers.push(
-                new Publisher(item.p, mqttSink(client, item.p.topic, qos), { filler, inflight: this.phase.params.inflight, delivered: this.delivered }, this.recorder),
-              );
-            }
-          } catch (err) {
-            const kind = err instanceof ConnectError ? err.kind : classifyError(err);
-            this.recorder.connectFailures++;
-            this.recorder.error(kind);
-            failures.push({ clientId, kind, message: errorMessage(err) });
-          }
-        })(),
-      );
+      jobs.push(this.openOne(c, false, failures));
     }
     await Promise.all(jobs);
     this.startPings();
     return { connected: this.connections, failures };
   }
 
-  /**
-   * Plain WebSocket. Echo: each client publishes and measures its own echoed messages (round
-   * trip). Broadcast: publishers send into the phase's room, subscribers receive. Dropped sockets
-   * are counted, not reconnected.
-   */
-  private async connectWsClient(
-    item: { kind: 'sub'; s: SubscriberPlan } | { kind: 'pub'; p: PublisherPlan },
-    localAddress: string | undefined,
-    onStage: (stage: ConnectStage, micros: number) => void,
-    filler: Buffer,
-  ): Promise<void> {
-    const role = this.phase.params.role;
-    const query = role === 'broadcast' ? `${this.target.path.includes('?') ? '&' : '?'}room=${encodeURIComponent(this.phase.tag)}` : '';
-    const { ws, connectMicros } = await connectWs(this.target, query, { ...this.options, localAddress, now: nowMicros, onStage });
-    this.connected(connectMicros);
-    this.sockets.push(ws);
-    ws.on('error', (err) => this.recorder.error(classifyError(err)));
-    ws.on('close', () => this.dropped());
-    const inflight = this.phase.params.inflight;
-    const pub = item.kind === 'pub' ? new Publisher(item.p, wsSink(ws), { filler, inflight, delivered: this.delivered }, this.recorder) : null;
-    if (pub !== null) this.publishers.push(pub);
-    if (item.kind === 'sub' || role === 'echo') {
-      const sub = new Subscriber(this.recorder, this.delivered);
-      // Echo, closed model: the returning message frees a window slot; send the next one now
-      // rather than on the next scheduler pass, as a ping-pong client would.
-      const refill = pub !== null && inflight !== null ? pub : null;
-      ws.on('message', (data: Buffer) => {
-        sub.onMessage(data);
-        refill?.pump(nowMicros());
-      });
-      this.subscribers.push(sub);
+  private async openOne(c: ClientPlan, late: boolean, failures: ConnectFailure[]): Promise<void> {
+    const g = this.group(c);
+    const stats = this.stats[c.group];
+    const endpoint = this.endpoints[c.group];
+    if (stats === undefined || endpoint === undefined) throw new Error(`no group ${c.group} in this phase`);
+    const sources = this.plan.localAddresses;
+    try {
+      const client = await openClient(g, c, endpoint, this.context(stats, sources.length === 0 ? undefined : sources[this.sourceIndex++ % sources.length]));
+      if (this.closing) {
+        await client.end();
+        return;
+      }
+      this.open.push({ plan: c, client });
+      if (client.publisher !== null) this.publishers.push(client.publisher);
+      if (late && this.loadStartUs !== null && !this.stopped) client.publisher?.start(nowMicros(), this.loadStartUs);
+      this.scheduleFate(g, c, client);
+    } catch (err) {
+      const kind = err instanceof ConnectError ? err.kind : classifyError(err);
+      this.recorder.connectFailures++;
+      stats.connectFailures++;
+      this.recorder.error(kind);
+      failures.push({ clientId: c.clientId, kind, message: errorMessage(err) });
     }
+  }
+
+  private context(stats: GroupStats, localAddress: string | undefined): OpenContext {
+    return {
+      recorder: this.recorder,
+      stats,
+      delivered: this.delivered,
+      sentCounts: this.sentCounts,
+      drops: this.drops,
+      options: this.options,
+      tag: this.phase.tag,
+      localAddress,
+      onStage: (stage, micros) => this.recordStage(stage, micros),
+      connected: (micros) => {
+        this.recorder.connects++;
+        this.recorder.connect.recordValue(Math.max(1, micros));
+        stats.connects++;
+        stats.connect.recordValue(Math.max(1, micros));
+        this.connections++;
+      },
+      dropped: () => this.dropped(stats),
+      adopt: (client, away) => this.adopt(client, stats, away),
+      publisherSettings: (g, c) => this.publisherSettings(g, c),
+    };
+  }
+
+  private publisherSettings(g: GroupSpec, c: ClientPlan): PublisherSettings {
+    const rateStages = this.phase.stages.some((s) => s.kind === 'rate');
+    return {
+      filler: fillerFor(g, c),
+      inflight: g.inflight,
+      delivered: this.delivered,
+      sentCounts: this.sentCounts,
+      maxMessages: g.messages,
+      ramp: rateStages && g.rate !== null ? { level: (ms) => levelAt(this.phase.stages, ms), endMs: this.phase.rampMs } : null,
+    };
+  }
+
+  /** Offline and drop times of the client's group, from the load start. */
+  private scheduleFate(g: GroupSpec, c: ClientPlan, client: OpenClient): void {
+    const offline = g.offline;
+    if (offline !== null && client.offline !== null) {
+      const goOffline = client.offline;
+      this.at(offline.atMs, () => {
+        this.connections--;
+        const { back } = goOffline();
+        this.at(offline.atMs + offline.forMs, back);
+      });
+    }
+    if (g.drop !== null) {
+      this.at(g.drop.atMs, () => {
+        if (c.willId > 0) {
+          Atomics.store(this.drops, c.willId, BigInt(Math.round(nowMicros())));
+          this.willsDropped.push({ willId: c.willId, byGroup: c.willMatchingByGroup });
+        }
+        this.connections--;
+        client.drop();
+      });
+    }
+  }
+
+  /** Runs `fn` at `ms` after the load start (at once when that is past); before the start, once it comes. */
+  private at(ms: number, fn: () => void): void {
+    const origin = this.loadStartUs;
+    if (origin === null) {
+      this.onStart.push(() => this.at(ms, fn));
+      return;
+    }
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(timer);
+        if (!this.closing) fn();
+      },
+      Math.max(0, (origin + ms * 1000 - nowMicros()) / 1000),
+    );
+    this.timers.add(timer);
+  }
+
+  private group(c: ClientPlan): GroupSpec {
+    const g = this.phase.groups[c.group];
+    if (g === undefined) throw new Error(`no group ${c.group} in this phase`);
+    return g;
   }
 
   private recordStage(stage: ConnectStage, micros: number): void {
@@ -158,19 +192,37 @@ export class PhaseRunner {
     h.recordValue(Math.max(1, micros));
   }
 
-  /** A connection established (CONNACK, or WebSocket open): counted and its connect time recorded. */
-  private connected(connectMicros: number): void {
-    this.recorder.connects++;
-    this.recorder.connect.recordValue(Math.max(1, connectMicros));
-    this.connections++;
-  }
-
-  /** An idle or WebSocket connection the target closed: counted, not reconnected (the drop is the finding). */
-  private dropped(): void {
+  /** An established connection the target closed: counted; raw idle and WebSocket ones are not reconnected (the drop is the finding). */
+  private dropped(stats: GroupStats): void {
     if (this.closing) return;
     this.connections--;
     this.recorder.disconnects++;
+    stats.disconnects++;
     this.recorder.error('closed');
+  }
+
+  /** MQTT.js clients: errors counted by kind, drops counted and reconnected by the tool, unless the tool took the client away. */
+  private adopt(client: MqttClient, stats: GroupStats, away: () => boolean): void {
+    client.on('error', (err) => {
+      // A client the tool took away may still report its socket's end; that is not the target's doing.
+      if (!away()) this.recorder.error(classifyError(err));
+    });
+    client.on('close', () => {
+      if (this.closing || away()) return;
+      this.dropped(stats);
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        if (this.closing || away()) return;
+        this.recorder.reconnects++;
+        stats.reconnects++;
+        client.reconnect();
+      }, RECONNECT_DELAY_MS);
+      this.timers.add(timer);
+    });
+    client.on('connect', () => {
+      // The first CONNACK was counted by connect(); this is a reconnect or a comeback.
+      if (!this.closing) this.connections++;
+    });
   }
 
   /**
@@ -178,15 +230,15 @@ export class PhaseRunner {
    * 19,000 pings never leave in one burst. A client with unanswered pings is counted once.
    */
   private startPings(): void {
-    const keepaliveMs = this.options.keepaliveSeconds * 1000;
-    if (this.idle.length === 0 || keepaliveMs === 0) return;
-    const periodMs = keepaliveMs / 2;
+    const idleGroups = this.phase.groups.filter((g) => g.role === 'connect-only' && g.keepaliveSeconds > 0);
+    if (idleGroups.length === 0 || this.pingTimer !== null) return;
+    const periodMs = (Math.min(...idleGroups.map((g) => g.keepaliveSeconds)) * 1000) / 2;
     const slices = 10;
     let slice = 0;
     const tick = (): void => {
-      for (let i = slice; i < this.idle.length; i += slices) {
-        const c = this.idle[i];
-        if (c !== undefined && c.ping() === 3) this.recorder.error('timeout');
+      for (let i = slice; i < this.open.length; i += slices) {
+        const ping = this.open[i]?.client.ping;
+        if (ping != null && ping() === 3) this.recorder.error('timeout');
       }
       slice = (slice + 1) % slices;
       this.pingTimer = setTimeout(tick, periodMs / slices);
@@ -194,34 +246,18 @@ export class PhaseRunner {
     this.pingTimer = setTimeout(tick, periodMs / slices);
   }
 
-  /** Runtime handlers: errors counted by kind, drops counted and reconnected by the tool. */
-  private adopt(client: MqttClient): void {
-    this.clients.push(client);
-    client.on('error', (err) => this.recorder.error(classifyError(err)));
-    client.on('close', () => {
-      if (this.closing) return;
-      this.connections--;
-      this.recorder.disconnects++;
-      this.recorder.error('closed');
-      const timer = setTimeout(() => {
-        this.reconnectTimers.delete(timer);
-        if (this.closing) return;
-        this.recorder.reconnects++;
-        client.reconnect();
-      }, RECONNECT_DELAY_MS);
-      this.reconnectTimers.add(timer);
-    });
-    client.on('connect', () => {
-      // The first CONNACK was counted by connect(); this is a reconnect.
-      if (!this.closing) this.connections++;
-    });
-  }
-
   start(startUs: number, steadyStartUs: number): void {
+    this.loadStartUs = startUs;
     this.recorder.steadyStartUs = steadyStartUs;
-    const toSteady = Math.max(0, (steadyStartUs - nowMicros()) / 1000);
-    this.steadyTimer = setTimeout(() => this.health.begin(), toSteady);
-    for (const p of this.publishers) p.start(startUs);
+    this.at((steadyStartUs - startUs) / 1000, () => this.health.begin());
+    for (const p of this.publishers) p.start(startUs, startUs);
+    for (const fn of this.onStart.splice(0)) fn();
+    const failures: ConnectFailure[] = [];
+    for (const c of this.plan.clients.filter((x) => x.joinAtMs > 0)) {
+      this.at(c.joinAtMs, () => {
+        this.pending.push(this.openOne(c, true, failures).then(() => this.startPings()));
+      });
+    }
     const run = (): void => {
       const now = nowMicros();
       for (const p of this.publishers) p.pump(now);
@@ -231,9 +267,9 @@ export class PhaseRunner {
   }
 
   stop(): void {
+    this.stopped = true;
     this.recorder.steadyEndUs = Math.min(this.recorder.steadyEndUs, nowMicros());
     this.health.end();
-    if (this.steadyTimer !== null) clearTimeout(this.steadyTimer);
     if (this.loop !== null) clearTimeout(this.loop);
     this.loop = null;
     for (const p of this.publishers) p.stop();
@@ -246,12 +282,20 @@ export class PhaseRunner {
   status(): { outstandingAcks: number; expected: number; unique: number } {
     let outstandingAcks = 0;
     let expected = 0;
-    for (const p of this.publishers) {
-      outstandingAcks += p.outstanding;
-      expected += p.seq * p.plan.matching;
-    }
     let unique = 0;
-    for (const s of this.subscribers) for (const t of s.trackers.values()) unique += t.unique;
+    for (const { client } of this.open) {
+      const p = client.publisher;
+      if (p !== null) {
+        outstandingAcks += p.outstanding;
+        expected += p.seq * p.plan.matching;
+      }
+      const s = client.subscriber;
+      if (s !== null) {
+        for (const t of s.trackers.values()) unique += t.unique;
+        // A late joiner's skipped messages are expected by the publisher's count but never come.
+        for (const b of s.baselines.values()) unique += b;
+      }
+    }
     return { outstandingAcks, expected, unique };
   }
 
@@ -260,9 +304,11 @@ export class PhaseRunner {
     this.stop();
     this.closing = true;
     if (this.pingTimer !== null) clearTimeout(this.pingTimer);
-    for (const t of this.reconnectTimers) clearTimeout(t);
-    this.reconnectTimers.clear();
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    await Promise.allSettled(this.pending);
     const r = this.recorder;
+    const publishers = this.publishers;
     const report: WorkerPhaseReport = {
       workerIndex: this.plan.workerIndex,
       steady: { ...r.steady },
@@ -282,17 +328,32 @@ export class PhaseRunner {
         connectTls: encodeOrEmpty(r.connectTls),
         connectWs: encodeOrEmpty(r.connectWs),
       },
-      sent: this.publishers.map((p) => ({ publisher: p.plan.id, sent: p.seq, matching: p.plan.matching })),
-      delivery: deliveryByPublisher(this.subscribers),
+      sent: publishers.map((p) => ({ publisher: p.plan.publisherId, group: p.plan.group, sent: p.seq, matching: p.plan.matching, matchingByGroup: p.plan.matchingByGroup })),
+      delivery: deliveryByPublisher(this.open.flatMap(({ client }) => (client.subscriber === null ? [] : [client.subscriber]))),
+      groups: this.stats.map((s, gi) => {
+        const mine = this.open.filter((o) => o.plan.group === gi);
+        const pubs = mine.flatMap((o) => (o.client.publisher === null ? [] : [o.client.publisher]));
+        const subs = mine.flatMap((o) => (o.client.subscriber === null ? [] : [o.client.subscriber]));
+        return s.report(
+          pubs.reduce((a, p) => a + p.seq, 0),
+          pubs.reduce((a, p) => a + p.acked, 0),
+          subs.map((x) => x.unique),
+        );
+      }),
+      willsDropped: [...this.willsDropped],
       health: {
         workerIndex: this.plan.workerIndex,
         ...this.health.snapshot(),
         connections: this.connections,
         sendLagP99: r.sendLag.totalCount === 0 ? 0 : r.sendLag.getValueAtPercentile(99),
-        windowStalls: this.publishers.reduce((a, p) => a + p.stalls, 0),
+        windowStalls: publishers.reduce((a, p) => a + p.stalls, 0),
       },
     };
-    await Promise.all([...this.clients.map((c) => endMqtt(c, 2000)), ...this.idle.map((c) => c.end()), ...this.sockets.map((ws) => endWs(ws, 2000))]);
+    // Receivers go first, so clearing retained values below sends nothing to closing sockets.
+    const receiving = this.open.filter(({ client }) => client.publisher === null && client.subscriber !== null);
+    await Promise.all(receiving.map(({ client }) => client.end()));
+    await Promise.all(this.open.map(({ client }) => client.clearRetained?.()));
+    await Promise.all(this.open.filter((o) => !receiving.includes(o)).map(({ client }) => client.end()));
     return report;
   }
 }

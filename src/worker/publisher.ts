@@ -5,7 +5,7 @@
  * each counted until acknowledged (QoS 1/2) and delivered to every matching subscriber.
  */
 import type { PublishSink } from '../drivers/sink.js';
-import type { PublisherPlan } from '../plan/plan.js';
+import type { ClientPlan } from '../plan/workers.js';
 import { nowMicros } from '../metrics/clock.js';
 import { encodePayload } from '../metrics/payload.js';
 import type { Recorder } from '../metrics/recorder.js';
@@ -22,17 +22,32 @@ const TWO_32 = 0x1_0000_0000;
  */
 const STALL_US = 1_000_000;
 
+/** What a publisher needs of its client's plan. */
+export type PublisherPlan = Pick<ClientPlan, 'publisherId' | 'group' | 'ratePerSecond' | 'startOffsetUs' | 'matching' | 'matchingByGroup' | 'windowMatching'>;
+
 export interface PublisherSettings {
-  filler: Buffer;
+  /** Bytes after the header: fixed, or rendered per message from a template. */
+  filler: Buffer | ((seq: number) => Buffer);
+  /** Most messages to send; null: no limit. */
+  maxMessages: number | null;
+  /**
+   * Open model with rate stages: the level (1 = 100%) at a time in ms after the load start, and
+   * when the stages end (ms). Sends follow the integral of rate x level until then.
+   */
+  ramp: { level: (ms: number) => number; endMs: number } | null;
   /** Closed model window, or null for the open model. */
   inflight: number | null;
   /** Deliveries per publisher id, added to by every subscriber in the process. */
   delivered: Uint32Array;
+  /** Messages sent per publisher id, read by late joiners when they subscribe. */
+  sentCounts: Uint32Array;
 }
 
 export class Publisher {
   seq = 0;
   outstanding = 0;
+  /** Acknowledgements received (QoS 1/2). */
+  acked = 0;
   private nextUs = 0;
   private readonly intervalUs: number;
   private running = false;
@@ -44,6 +59,9 @@ export class Publisher {
   private writtenOff = 0;
   /** Times the window was reopened after a stall (see STALL_US). */
   stalls = 0;
+  private loadStartUs = 0;
+  private rampLastUs = 0;
+  private credit = 0;
 
   constructor(
     readonly plan: PublisherPlan,
@@ -54,10 +72,45 @@ export class Publisher {
     this.intervalUs = plan.ratePerSecond === null ? 0 : 1_000_000 / plan.ratePerSecond;
   }
 
-  start(startUs: number): void {
+  /** Starts sending from `startUs` (a late joiner: when it joined); `loadStartUs` is the phase's load start, the origin of ramp stages. */
+  start(startUs: number, loadStartUs = startUs): void {
     this.nextUs = startUs + this.plan.startOffsetUs;
     this.lastProgressUs = startUs;
+    this.loadStartUs = loadStartUs;
+    this.rampLastUs = startUs;
+    this.credit = this.intervalUs > 0 ? -this.plan.startOffsetUs / this.intervalUs : 0;
     this.running = true;
+  }
+
+  private get exhausted(): boolean {
+    return this.settings.maxMessages !== null && this.seq >= this.settings.maxMessages;
+  }
+
+  /**
+   * Open model during rate stages: sends accrue at rate x level (the level at the middle of each
+   * pass), each with an intended time interpolated inside the pass. Returns false while the
+   * stages last; after them the exact schedule takes over from their end.
+   */
+  private pumpRamp(nowUs: number): boolean {
+    const ramp = this.settings.ramp;
+    const rate = this.plan.ratePerSecond;
+    if (ramp === null || rate === null) return true;
+    const endUs = this.loadStartUs + ramp.endMs * 1000;
+    if (this.rampLastUs >= endUs) return true;
+    const to = Math.min(nowUs, endUs);
+    if (to > this.rampLastUs) {
+      const perUs = (rate * Math.max(0, ramp.level(((this.rampLastUs + to) / 2 - this.loadStartUs) / 1000))) / 1e6;
+      this.credit += perUs * (to - this.rampLastUs);
+      let burst = 0;
+      while (this.credit >= 1 && !this.exhausted && this.outstanding < MAX_OUTSTANDING && burst++ < MAX_BURST) {
+        this.credit -= 1;
+        this.send(Math.max(this.rampLastUs, to - this.credit / perUs));
+      }
+      this.rampLastUs = to;
+    }
+    if (to < endUs) return false;
+    this.nextUs = Math.max(this.nextUs, endUs);
+    return true;
   }
 
   stop(): void {
@@ -71,12 +124,13 @@ export class Publisher {
     try {
       let burst = 0;
       if (this.settings.inflight === null) {
-        while (this.nextUs <= nowUs && this.outstanding < MAX_OUTSTANDING && burst++ < MAX_BURST) {
+        if (!this.pumpRamp(nowUs)) return;
+        while (this.nextUs <= nowUs && !this.exhausted && this.outstanding < MAX_OUTSTANDING && burst++ < MAX_BURST) {
           this.send(this.nextUs);
           this.nextUs += this.intervalUs;
         }
       } else {
-        while (this.windowOpen(this.settings.inflight, nowUs) && burst++ < MAX_BURST) {
+        while (!this.exhausted && this.windowOpen(this.settings.inflight, nowUs) && burst++ < MAX_BURST) {
           this.send(nowMicros());
         }
       }
@@ -87,9 +141,9 @@ export class Publisher {
 
   private windowOpen(inflight: number, nowUs: number): boolean {
     if (this.outstanding >= inflight) return false;
-    const matching = this.plan.matching;
+    const matching = this.plan.windowMatching;
     if (matching === 0) return true;
-    const raw = Atomics.load(this.settings.delivered, this.plan.id);
+    const raw = Atomics.load(this.settings.delivered, this.plan.publisherId);
     if (raw !== this.lastRaw) {
       this.delivered += (raw - this.lastRaw + TWO_32) % TWO_32;
       this.lastRaw = raw;
@@ -106,8 +160,10 @@ export class Publisher {
 
   private send(intendedUs: number): void {
     const sentUs = nowMicros();
-    const payload = encodePayload(this.settings.filler, this.plan.id, this.seq, intendedUs, sentUs);
+    const filler = typeof this.settings.filler === 'function' ? this.settings.filler(this.seq) : this.settings.filler;
+    const payload = encodePayload(filler, this.plan.publisherId, this.seq, intendedUs, sentUs);
     this.seq++;
+    Atomics.store(this.settings.sentCounts, this.plan.publisherId, this.seq);
     this.outstanding++;
     this.recorder.sent(sentUs, payload.length, sentUs - intendedUs);
     this.sink.publish(payload, (err) => {
@@ -118,6 +174,7 @@ export class Publisher {
       }
       if (!this.sink.acknowledged) return;
       const ackUs = nowMicros();
+      this.acked++;
       this.recorder.acked(ackUs, intendedUs, ackUs - sentUs);
       if (this.settings.inflight !== null) this.pump(ackUs);
     });

@@ -25,7 +25,7 @@ port.on('message', (msg: ToWorker) => {
 async function handle(msg: ToWorker): Promise<void> {
   switch (msg.type) {
     case 'phase': {
-      runner = new PhaseRunner(msg.phase, msg.plan, msg.target, msg.client, msg.window);
+      runner = new PhaseRunner(msg.phase, msg.plan, msg.endpoints, msg.client, msg.window, msg.drops);
       const { connected, failures } = await runner.connect();
       send({ type: 'ready', workerIndex, connected, failures });
       return;

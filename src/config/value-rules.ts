@@ -1,0 +1,66 @@
+/**
+ * Limits and readers shared by flags and scenario files, so `--duration 500ms` and
+ * `load.duration: 500ms` are refused with the same words.
+ */
+import { HEADER_BYTES } from '../metrics/payload.js';
+import type { AddIssue } from './endpoints.js';
+import type { Parsed } from './units.js';
+
+/** Most load worker threads; the default (one per core) is capped here too. */
+export const MAX_WORKERS = 256;
+/** Most clients of one group (or one client flag). */
+export const MAX_CLIENTS = 10_000_000;
+/** Closed model window per client. */
+export const MAX_INFLIGHT = 65_000;
+/** Open model: the most one client is asked to send. */
+export const MAX_RATE_PER_CLIENT = 100_000;
+export const MAX_PAYLOAD_BYTES = 256 * 1024 * 1024;
+/** MQTT keepalive is a 16-bit number of seconds. */
+export const MAX_KEEPALIVE_SECONDS = 65_535;
+
+/** Messages for values outside the limits; null when fine. `how` shows the fix, e.g. '--payload 16B' or 'payload: 16B'. */
+export const rules = {
+  payload(bytes: number, how: (size: string) => string): string | null {
+    if (bytes < HEADER_BYTES) return `${bytes} bytes cannot hold the ${HEADER_BYTES}-byte measurement header; use ${how(`${HEADER_BYTES}B`)} or more`;
+    if (bytes > MAX_PAYLOAD_BYTES) return 'payloads above 256MiB exceed the MQTT maximum packet size; use a smaller size';
+    return null;
+  },
+  duration(ms: number): string | null {
+    return ms < 1000 ? `${ms}ms is too short to measure per-second throughput; use 1s or more` : null;
+  },
+  connectTimeout(ms: number): string | null {
+    return ms < 100 ? 'must be at least 100ms' : null;
+  },
+  ratePerClient(rate: number, clients: number, unit: string): string | null {
+    return clients > 0 && rate / clients > MAX_RATE_PER_CLIENT ? `${rate}/s over ${clients} ${unit} is more than ${MAX_RATE_PER_CLIENT}/s per client; add ${unit.replace(/\(s\)$/, 's')} or lower the rate` : null;
+  },
+};
+
+export interface Readers {
+  /** A whole number in [min, max]; undefined takes the fallback. Blank strings are errors, not zero. */
+  int(where: string, value: unknown, fallback: number, min: number, max: number): number;
+  /** A unit value ('10s', '1KiB', '500/s'); undefined parses the fallback. On error `fb` is returned. */
+  unit<T>(where: string, value: unknown, fallback: string | number, parse: (s: string | number) => Parsed<T>, fb: T): T;
+}
+
+export function readers(add: AddIssue): Readers {
+  return {
+    int(where, value, fallback, min, max) {
+      // Number('') and Number(' ') are 0: a blank value is an error, not zero.
+      const v = value === undefined ? fallback : typeof value === 'string' && value.trim() === '' ? Number.NaN : Number(value);
+      if (!Number.isInteger(v) || v < min || v > max) {
+        add(where, `'${String(value)}' must be a whole number from ${min} to ${max}`);
+        return fallback;
+      }
+      return v;
+    },
+    unit(where, value, fallback, parse, fb) {
+      const r = parse(value === undefined ? fallback : (value as string | number));
+      if (!r.ok) {
+        add(where, r.error);
+        return fb;
+      }
+      return r.value;
+    },
+  };
+}

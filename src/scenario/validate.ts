@@ -1,0 +1,224 @@
+/**
+ * A scenario document (parsed by load.ts) validated into a draft of the resolved Scenario:
+ * every field read and checked, every problem collected with its file position. Flags are
+ * applied to the draft afterwards (src/config/scenario-run.ts), then finishDraft() runs the
+ * rules between fields and expands the matrix.
+ */
+import { resolve } from 'node:path';
+import { checkOnePerTransport, parseLocalAddresses, parseTarget, readCa, type Target } from '../config/endpoints.js';
+import { defaultWorkers, type ConfigIssue } from '../config/run-config.js';
+import { parseDuration, parseRate } from '../config/units.js';
+import { MAX_WORKERS, rules } from '../config/value-rules.js';
+import { checkKeys, type Origin, Problems } from './context.js';
+import { SCENARIO_DEFAULTS } from './defaults.js';
+import { parseDefaults, resolveGroup, type ResolvedGroup } from './group.js';
+import type { SourceFile } from './load.js';
+import { checkCells, distinctCells, expandCells, parseMatrix, type MatrixDraft } from './matrix.js';
+import type { Scenario, Stage } from './model.js';
+import { groupFindings, type RuleContext } from './rules.js';
+import { isRecord, typeName, valueReaders } from './values.js';
+
+export const TOP_KEYS = ['$schema', 'name', 'description', 'target', 'wsTarget', 'ca', 'insecure', 'localAddress', 'workers', 'connectRate', 'connectTimeout', 'noDelay', 'load', 'defaults', 'groups', 'matrix'];
+export const LOAD_KEYS = ['stages', 'warmup', 'duration', 'drain'];
+
+/** A scenario being resolved: the values, and where each came from (file position or flag). */
+export interface Draft {
+  scenario: Scenario;
+  groups: ResolvedGroup[];
+  matrix: MatrixDraft | null;
+  /** Top-level origins: 'target', 'wsTarget', 'load.stages', 'load.duration', ... */
+  origin: Map<string, Origin>;
+  problems: Problems;
+}
+
+export function readDocument(source: SourceFile, interactive: boolean): Draft {
+  const p = new Problems(source);
+  const r = valueReaders(p);
+  const origin = new Map<string, Origin>();
+  const doc = source.value;
+  const top: Record<string, unknown> = isRecord(doc) ? doc : {};
+  if (!isRecord(doc)) p.add({ path: [] }, `must be a mapping with at least groups:, not ${typeName(doc)} (see scenarios/README.md)`);
+  else checkKeys(doc, TOP_KEYS, [], p, 'scenario');
+  const has = (k: string): boolean => Object.hasOwn(top, k);
+  const val = <T>(k: string, read: (v: unknown) => T | undefined, fallback: T): T => {
+    if (!has(k)) return fallback;
+    origin.set(k, { path: [k] });
+    return read(top[k]) ?? fallback;
+  };
+
+  const name = val('name', (v) => r.string(['name'], v, 'fan-in'), source.stem);
+  const description = val<string | null>('description', (v) => r.string(['description'], v, 'Many sensors, one collector.'), null);
+  const targetList = (key: 'target' | 'wsTarget', kind: 'mqtt' | 'ws'): Target[] => {
+    const urls = val(key, (v) => r.strings([key], v, kind === 'mqtt' ? 'mqtt://127.0.0.1:1883' : 'ws://127.0.0.1:8080'), [] as string[]);
+    const list = urls.map((u, i) => parseTarget(u, p.where({ path: Array.isArray(top[key]) ? [key, i] : [key] }), (w, m) => p.addAt(w, m, { path: [key] }), kind));
+    const ok = list.filter((t): t is Target => t !== null);
+    checkOnePerTransport(ok, p.where({ path: [key] }), (w, m) => p.addAt(w, m, { path: [key] }));
+    return ok;
+  };
+  const targets = targetList('target', 'mqtt');
+  const wsTargets = targetList('wsTarget', 'ws');
+  const pushAt = (key: string) => (_w: string, m: string) => p.add({ path: [key] }, m);
+  const caWritten = val<string | null>('ca', (v) => r.string(['ca'], v, 'certs/ca.pem'), null);
+  const caPath = caWritten === null ? null : resolve(source.dir, caWritten);
+  const caPem = caPath === null ? null : readCa(caPath, '', pushAt('ca'), caWritten ?? caPath);
+  const insecure = val('insecure', (v) => r.bool(['insecure'], v), false);
+  if (caPath !== null && insecure) p.add({ path: ['insecure'] }, 'choose one: ca verifies the broker against that CA, insecure: true skips verification');
+  const localAddresses = has('localAddress') ? (origin.set('localAddress', { path: ['localAddress'] }), parseLocalAddresses(top['localAddress'], '', pushAt('localAddress'))) : [];
+  const workers = val('workers', (v) => r.int(['workers'], v, 1, MAX_WORKERS), defaultWorkers());
+  const connectRate = val('connectRate', (v) => r.rate(['connectRate'], v), unwrap(parseRate(SCENARIO_DEFAULTS.connectRate)));
+  const connectTimeoutMs = val('connectTimeout', (v) => r.durationMs(['connectTimeout'], v), unwrap(parseDuration(SCENARIO_DEFAULTS.connectTimeout)));
+  const shortTimeout = rules.connectTimeout(connectTimeoutMs);
+  if (shortTimeout !== null) p.add({ path: ['connectTimeout'] }, shortTimeout);
+  const noDelay = val('noDelay', (v) => r.bool(['noDelay'], v), true);
+  const load = readLoad(top['load'], p, origin);
+
+  const defaults = parseDefaults(top['defaults'], p);
+  const groups: ResolvedGroup[] = [];
+  if (!has('groups')) p.add({ path: [] }, 'needs groups: a list of client groups, e.g. groups: [{ name: sensors, role: publish, clients: 10 }]');
+  else if (!Array.isArray(top['groups']) || top['groups'].length === 0) p.add({ path: ['groups'] }, 'must be a non-empty list of client groups, e.g. [{ name: sensors, role: publish, clients: 10 }]');
+  else {
+    top['groups'].forEach((g, i) => {
+      const resolved = resolveGroup(g, i, defaults, p);
+      if (resolved !== null) groups.push(resolved);
+    });
+    const names = new Map<string, number>();
+    groups.forEach((g, i) => {
+      const first = names.get(g.spec.name);
+      const firstSelf = first === undefined ? undefined : groups[first]?.self;
+      const firstAt = firstSelf !== undefined && 'path' in firstSelf ? String(firstSelf.path[1]) : String(first);
+      if (first !== undefined && g.origin.has('name')) p.add(g.origin.get('name') ?? g.self, `'${g.spec.name}' is already the name of groups[${firstAt}]; group names must be unique`);
+      else names.set(g.spec.name, i);
+    });
+  }
+  const matrix = parseMatrix(top['matrix'], p);
+  return {
+    scenario: {
+      name,
+      description,
+      file: source.label,
+      targets,
+      wsTargets,
+      caPem,
+      caPath,
+      insecure,
+      localAddresses,
+      workers,
+      connectRate,
+      connectTimeoutMs,
+      noDelay,
+      load,
+      groups: groups.map((g) => g.spec),
+      matrix: matrix === null ? null : matrix.written,
+      cells: [{}],
+      outDir: SCENARIO_DEFAULTS.out,
+      json: false,
+      targetPid: null,
+      interactive,
+    },
+    groups,
+    matrix,
+    origin,
+    problems: p,
+  };
+}
+
+function unwrap<T>(r: { ok: true; value: T } | { ok: false; error: string }): T {
+  if (!r.ok) throw new Error(r.error);
+  return r.value;
+}
+
+function readLoad(raw: unknown, p: Problems, origin: Map<string, Origin>): Scenario['load'] {
+  const r = valueReaders(p);
+  const load: Scenario['load'] = {
+    stages: [],
+    warmupMs: unwrap(parseDuration(SCENARIO_DEFAULTS.warmup)),
+    durationMs: unwrap(parseDuration(SCENARIO_DEFAULTS.duration)),
+    drainMs: unwrap(parseDuration(SCENARIO_DEFAULTS.drain)),
+  };
+  if (raw === undefined || raw === null) return load;
+  const l = r.record(['load'], raw, '{ warmup: 2s, duration: 10s, drain: 5s }');
+  if (l === undefined) return load;
+  checkKeys(l, LOAD_KEYS, ['load'], p, 'load');
+  const ms = (k: 'warmup' | 'duration' | 'drain'): number | undefined => {
+    if (!Object.hasOwn(l, k)) return undefined;
+    origin.set(`load.${k}`, { path: ['load', k] });
+    return r.durationMs(['load', k], l[k]);
+  };
+  load.warmupMs = ms('warmup') ?? load.warmupMs;
+  const duration = ms('duration');
+  if (duration !== undefined) {
+    load.durationMs = duration;
+    const short = rules.duration(duration);
+    if (short !== null) p.add({ path: ['load', 'duration'] }, short);
+  }
+  load.drainMs = ms('drain') ?? load.drainMs;
+  if (Object.hasOwn(l, 'stages')) {
+    origin.set('load.stages', { path: ['load', 'stages'] });
+    load.stages = readStages(l['stages'], p);
+  }
+  return load;
+}
+
+function readStages(raw: unknown, p: Problems): Stage[] {
+  const r = valueReaders(p);
+  if (!Array.isArray(raw)) {
+    p.add({ path: ['load', 'stages'] }, 'must be a list, e.g. [{ duration: 5s, rate: 50% }, { duration: 5s, rate: 100% }]');
+    return [];
+  }
+  const stages: Stage[] = [];
+  raw.forEach((s, i) => {
+    const path = ['load', 'stages', i];
+    const st = r.record(path, s, '{ duration: 5s, rate: 50% }');
+    if (st === undefined) return;
+    checkKeys(st, ['duration', 'rate', 'clients'], path, p, 'stage');
+    const kinds = (['rate', 'clients'] as const).filter((k) => Object.hasOwn(st, k));
+    if (kinds.length !== 1) {
+      p.add({ path }, kinds.length === 0 ? 'needs rate: N% (scales open-model rates) or clients: N% (share of clients connected)' : 'choose one: rate or clients, one kind per stage');
+      return;
+    }
+    const kind = kinds[0] ?? 'rate';
+    const durationMs = Object.hasOwn(st, 'duration') ? r.durationMs([...path, 'duration'], st['duration']) : (p.add({ path }, 'needs duration, e.g. duration: 5s'), undefined);
+    if (durationMs === 0) p.add({ path: [...path, 'duration'] }, 'must be longer than 0s');
+    const level = r.percent([...path, kind], st[kind]);
+    if (durationMs !== undefined && durationMs > 0 && level !== undefined) stages.push({ durationMs, kind, level });
+  });
+  const first = stages[0];
+  if (first !== undefined && stages.some((s) => s.kind !== first.kind)) {
+    p.add({ path: ['load', 'stages'] }, `mixes rate and clients stages; all stages are one kind (the first is ${first.kind})`);
+    return stages;
+  }
+  if (first?.kind === 'clients') {
+    let before = 0;
+    stages.forEach((s, i) => {
+      if (s.level > 1) p.add({ path: ['load', 'stages', i, 'clients'] }, `${Math.round(s.level * 100)}% is more than every client; clients stages go up to 100%`);
+      else if (s.level < before) p.add({ path: ['load', 'stages', i, 'clients'] }, `${Math.round(s.level * 100)}% is below the previous stage (${Math.round(before * 100)}%); connected clients never fall during a ramp`);
+      before = Math.max(before, s.level);
+    });
+  }
+  return stages;
+}
+
+/** The rules between fields (after flags were applied), the matrix expanded and checked; the scenario or every problem. */
+export function finishDraft(d: Draft): { config: Scenario } | { issues: ConfigIssue[] } {
+  const p = d.problems;
+  const s = d.scenario;
+  s.groups = d.groups.map((g) => g.spec);
+  const ctx: RuleContext = {
+    targets: s.targets,
+    wsTargets: s.wsTargets,
+    timelineMs: s.load.stages.reduce((a, st) => a + st.durationMs, 0) + s.load.warmupMs + s.load.durationMs,
+  };
+  for (const f of groupFindings(s.groups, ctx, false)) {
+    const g = d.groups[f.group];
+    if (g === undefined) continue;
+    p.add(f.key === '' ? g.self : (g.origin.get(f.key) ?? g.origin.get(f.key.split('.')[0] ?? '') ?? g.self), f.message);
+  }
+  if (s.load.stages[0]?.kind === 'rate' && !s.groups.some((g) => g.rate !== null)) {
+    p.add(d.origin.get('load.stages') ?? { path: ['load'] }, 'rate stages scale open-model rates, and no group has one; give a publishing group rate: or ratePerClient:, or use clients stages');
+  }
+  s.cells = expandCells(d.matrix);
+  if (d.matrix !== null && d.groups.length > 0) checkCells(s.groups, s.cells, d.matrix, ctx, p);
+  s.cells = distinctCells(s.groups, s.cells);
+  s.matrix = d.matrix?.fromFile === true ? d.matrix.written : null;
+  return p.count > 0 ? { issues: p.issues() } : { config: s };
+}
