@@ -263,7 +263,8 @@ export class PhaseRunner {
       for (const p of this.publishers) p.pump(now);
       this.loop = setTimeout(run, TICK_MS);
     };
-    run();
+    // A worker with no publishing client (now or joining later) has no schedule to keep.
+    if (this.plan.clients.some((c) => c.publisherId > 0)) run();
   }
 
   stop(): void {
