@@ -55,13 +55,15 @@ export async function brokerCommand(flags: BrokerFlags, io: Io): Promise<number>
   );
   if (typeof started === 'number') return started;
   const { server: broker, tls: material } = started;
+  // Listen for Ctrl-C/SIGTERM before saying we listen: whoever reads the URLs may stop us at once.
+  const terminated = io.untilTerminated();
   broker.onClientError((id, err) => io.stderr.write(`client ${id}: ${err.message}\n`));
   for (const transport of BROKER_TRANSPORTS) {
     const url = broker.urls[transport];
     if (url !== undefined) io.stdout.write(`mqbench broker (aedes) listening on ${url}\n`);
   }
   if (material !== undefined) io.stdout.write(`clients must trust ${material.caPath}\n`);
-  const signal = await io.untilTerminated();
+  const signal = await terminated;
   io.stderr.write(`mqbench broker: ${signal}, closing\n`);
   await broker.close();
   return ExitCode.Pass;

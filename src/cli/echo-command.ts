@@ -44,6 +44,8 @@ export async function echoCommand(flags: EchoFlags, io: Io): Promise<number> {
   );
   if (typeof started === 'number') return started;
   const { server, tls: material } = started;
+  // Listen for Ctrl-C/SIGTERM before saying we listen: whoever reads the URLs may stop us at once.
+  const terminated = io.untilTerminated();
   server.onError((kind, err) => io.stderr.write(`${kind}: ${err.message}\n`));
   for (const transport of ECHO_TRANSPORTS) {
     const base = server.urls[transport];
@@ -52,7 +54,7 @@ export async function echoCommand(flags: EchoFlags, io: Io): Promise<number> {
     io.stdout.write(`mqbench echo listening on ${base}${BROADCAST_PATH} (?room=<name> keeps runs apart)\n`);
   }
   if (material !== undefined) io.stdout.write(`clients must trust ${material.caPath}\n`);
-  const signal = await io.untilTerminated();
+  const signal = await terminated;
   io.stderr.write(`mqbench echo: ${signal}, closing\n`);
   await server.close();
   return ExitCode.Pass;
