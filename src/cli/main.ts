@@ -49,10 +49,21 @@ export async function main(args: string[], io: Io): Promise<number> {
           insecure: argv.insecure,
           localAddress: argv['local-address'],
           connections: argv.connections,
+          threshold: argv.threshold,
+          abortOnFail: argv['abort-on-fail'],
+          baseline: argv.baseline,
+          maxRegression: argv['max-regression'],
+          latencyFloor: argv['latency-floor'],
+          repeat: argv.repeat,
+          report: argv.report,
         };
         code = await runCommand(argv.scenario, flags, args, io);
       },
     )
+    // compare <base> <head>: the whole command module comes from compare-command.ts (loaded here, so this is its only line in this file).
+    .command((await import('./compare-command.js')).compareCommandModule(io, (c) => (code = c)))
+    // report <result>: the whole command module comes from report-command.ts.
+    .command((await import('./report-command.js')).reportCommandModule(io, (c) => (code = c)))
     .command(
       'broker',
       'Run the bundled reference MQTT broker (aedes) standalone on TCP, TLS, WS and WSS until Ctrl-C',
@@ -72,7 +83,7 @@ export async function main(args: string[], io: Io): Promise<number> {
         code = await echoCommand({ ws: argv.ws, wss: argv.wss, host: argv.host, cert: argv.cert, key: argv.key, ca: argv.ca }, io);
       },
     )
-    .demandCommand(1, 'name a command: run, broker or echo')
+    .demandCommand(1, 'name a command: compare, report, run, broker or echo')
     .strict()
     .help()
     .wrap(Math.min(110, process.stdout.columns ?? 110))

@@ -1,10 +1,22 @@
 /** `mqbench run [scenario]`: validate the scenario and every flag, run, write the result, print, pick the exit code. */
 import type { Argv } from 'yargs';
 import { fileURLToPath } from 'node:url';
-import { RUN_DEFAULTS, type RawRunFlags } from '../config/run-config.js';
+import { RUN_DEFAULTS, type ConfigIssue, type RawRunFlags } from '../config/run-config.js';
 import { resolveRun } from '../config/scenario-run.js';
 import { preflight } from '../coordinator/preflight.js';
-import { executeRun } from '../coordinator/run.js';
+import { executeRun, type RunOutcome } from '../coordinator/run.js';
+import { compareDocuments, DEFAULT_LATENCY_FLOOR_US } from '../compare/compare.js';
+import { renderComparison } from '../compare/render.js';
+import { readers } from '../config/value-rules.js';
+import type { Parsed } from '../config/units.js';
+import { DEFAULT_MAX_REGRESSION, parseLatencyFloor, parseTolerance } from './compare-command.js';
+import { unmatchedThresholds } from '../gates/threshold.js';
+import { settleVerdict } from '../gates/verdict.js';
+import { planPhases } from '../plan/plan.js';
+import { readResultFile } from '../result/load.js';
+import { mergeRepeats } from '../result/repeats.js';
+import type { ResultDocument } from '../result/schema.js';
+import { parseReportFormats, writeReports, type ReportFormat } from '../report/write.js';
 import { errorMessage } from '../drivers/errors.js';
 import { writeResult } from '../result/document.js';
 import { ProgressLine } from '../reporters/progress.js';
@@ -49,7 +61,59 @@ export function runOptions<T>(y: Argv<T>) {
     .option('nodelay', { type: 'boolean', describe: 'TCP_NODELAY (Nagle off) on every client socket; --no-nodelay turns Nagle on [default: true]' })
     .option('out', { type: 'string', describe: `Directory for the JSON result file ${shown(RUN_DEFAULTS.out)}` })
     .option('target-pid', { type: 'string', describe: 'Process id of the --target broker when it runs on this machine: its CPU per message is reported beside the generator\'s' })
-    .option('json', { type: 'boolean', describe: 'Print the result document on stdout and nothing else there (summary goes to stderr) [default: false]' });
+    .option('json', { type: 'boolean', describe: 'Print the result document on stdout and nothing else there (summary goes to stderr) [default: false]' })
+    .option('threshold', { type: 'string', describe: "A gate on the result, repeatable, added to the scenario's thresholds: 'mqtt.e2e.qos1.p99 < 20ms', 'mqtt.lost.qos1 == 0', 'mqtt.received.rate > 10k/s' (README: Thresholds). A failed gate exits 1" })
+    .option('abort-on-fail', { type: 'boolean', describe: 'Stop the run as soon as a gate can no longer pass: after a phase that failed one, or mid-phase when a latency maximum is already over its bound [default: false]' })
+    .option('baseline', { type: 'string', describe: 'A result file to compare this run with (e.g. from the main branch); a regression beyond --max-regression and beyond run-to-run noise fails the run' })
+    .option('max-regression', { type: 'string', describe: 'With --baseline: tolerated change in the worse direction [default: "10%"]' })
+    .option('latency-floor', { type: 'string', describe: 'With --baseline: latency changes smaller than this are not regressions (timer and scheduling noise) [default: "250us"]' })
+    .option('repeat', { type: 'string', describe: 'Run the scenario N times; the result merges the repeats exactly and keeps each repeat\'s figures, so comparisons can tell a change from noise [default: 1]' })
+    .option('report', { type: 'string', describe: 'Also write reports next to the result file: html, md, junit (comma-separated)' });
+}
+
+/** What `run` does besides the run itself: repeats, a baseline to compare with, reports to write. */
+interface RunExtras {
+  repeat: number;
+  baseline: { file: string; doc: ResultDocument } | null;
+  maxRegression: number;
+  latencyFloorUs: number;
+  reports: ReportFormat[];
+}
+
+const MAX_REPEAT = 100;
+
+/** Validates the flags that are not part of the scenario; every problem as an issue. */
+async function readExtras(flags: RawRunFlags): Promise<{ extras: RunExtras; issues: ConfigIssue[] }> {
+  const issues: ConfigIssue[] = [];
+  const add = (where: string, message: string): void => {
+    issues.push({ where, message });
+  };
+  const extras: RunExtras = { repeat: 1, baseline: null, maxRegression: DEFAULT_MAX_REGRESSION, latencyFloorUs: DEFAULT_LATENCY_FLOOR_US, reports: [] };
+  const { int } = readers(add);
+  if (flags.repeat !== undefined) extras.repeat = int('--repeat', flags.repeat, 1, 1, MAX_REPEAT);
+  const parsed = (flag: string, raw: unknown, parse: (text: string) => Parsed<number>, fallback: number): number => {
+    const r = parse(String(raw));
+    if (r.ok) return r.value;
+    add(flag, r.error);
+    return fallback;
+  };
+  if (flags.maxRegression !== undefined) extras.maxRegression = parsed('--max-regression', flags.maxRegression, parseTolerance, DEFAULT_MAX_REGRESSION);
+  if (flags.latencyFloor !== undefined) extras.latencyFloorUs = parsed('--latency-floor', flags.latencyFloor, parseLatencyFloor, DEFAULT_LATENCY_FLOOR_US);
+  if (flags.baseline !== undefined) {
+    const file = String(flags.baseline);
+    const read = await readResultFile(file);
+    if (read.ok) extras.baseline = { file, doc: read.doc };
+    else add('--baseline', read.error);
+  } else {
+    if (flags.maxRegression !== undefined) add('--max-regression', 'only applies with --baseline <result.json>');
+    if (flags.latencyFloor !== undefined) add('--latency-floor', 'only applies with --baseline <result.json>');
+  }
+  if (flags.report !== undefined) {
+    const formats = parseReportFormats(String(flags.report));
+    if ('error' in formats) add('--report', formats.error);
+    else extras.reports = formats;
+  }
+  return { extras, issues };
 }
 
 /**
@@ -59,11 +123,19 @@ export function runOptions<T>(y: Argv<T>) {
 export async function runCommand(scenario: string | undefined, flags: RawRunFlags, argv: string[], io: Io, quickstart = QUICKSTART_SCENARIO): Promise<number> {
   const interactive = io.stderr.isTTY === true;
   const built = resolveRun(scenario, flags, interactive, quickstart);
-  if ('issues' in built) {
-    const flagged = built.issues.some((i) => i.where.startsWith('--'));
+  const { extras, issues: extraIssues } = await readExtras(flags);
+  const issues = [...('issues' in built ? built.issues : []), ...extraIssues];
+  if (!('issues' in built)) {
+    // Each threshold must select a phase of this run: a gate that checks nothing is a typo.
+    const planned = planPhases(built.config, 'check');
+    const file = built.config.file;
+    issues.push(...unmatchedThresholds(built.config.thresholds, planned).map((u) => (u.where.startsWith('--') || file === null ? u : { ...u, where: `${file}: ${u.where}` })));
+  }
+  if ('issues' in built || issues.length > 0) {
+    const flagged = issues.some((i) => i.where.startsWith('--'));
     const what = built.source === 'flags' ? 'with the flags' : `with ${built.source === 'file' ? (scenario ?? '') : quickstart}${flagged ? ' and the flags' : ''}`;
-    io.stderr.write(`mqbench run: ${built.issues.length} problem(s) ${what}, nothing was run:\n`);
-    for (const i of built.issues) io.stderr.write(`  ${i.where}: ${i.message}\n`);
+    io.stderr.write(`mqbench run: ${issues.length} problem(s) ${what}, nothing was run:\n`);
+    for (const i of issues) io.stderr.write(`  ${i.where}: ${i.message}\n`);
     return ExitCode.BadInput;
   }
   const config = built.config;
@@ -93,24 +165,49 @@ export async function runCommand(scenario: string | undefined, flags: RawRunFlag
     }
   });
   try {
-    const { doc, outcome } = await executeRun(config, {
-      signal: controller.signal,
-      sources: checked.sources,
-      command: argv,
-      ...(progress ? { onProgress: (p) => progress.update(p) } : {}),
-      onNote: (line) => {
-        progress?.clear();
-        if (!config.json) io.stderr.write(`${line}\n`);
-      },
-    });
+    const docs: ResultDocument[] = [];
+    let outcome: RunOutcome = { kind: 'completed' };
+    for (let r = 1; r <= extras.repeat; r++) {
+      if (extras.repeat > 1 && !config.json) io.stderr.write(`mqbench: repeat ${r} of ${extras.repeat}\n`);
+      const one = await executeRun(config, {
+        signal: controller.signal,
+        sources: checked.sources,
+        command: argv,
+        ...(progress ? { onProgress: (p) => progress.update(p) } : {}),
+        onNote: (line) => {
+          progress?.clear();
+          if (!config.json) io.stderr.write(`${line}\n`);
+        },
+      });
+      docs.push(one.doc);
+      outcome = one.outcome;
+      // A repeat that did not complete ends the series: later ones would measure the same fault.
+      if (outcome.kind !== 'completed') break;
+    }
     progress?.clear();
+    const merged = extras.repeat > 1 ? mergeRepeats(docs) : (docs[0] as ResultDocument);
+    const comparison =
+      extras.baseline === null
+        ? undefined
+        : compareDocuments(extras.baseline.doc, merged, { maxRegression: extras.maxRegression, latencyFloorUs: extras.latencyFloorUs, baseFile: extras.baseline.file, headFile: '(this run)' });
+    const doc = settleVerdict(merged, config.thresholds, comparison);
     let file: string | null = null;
     try {
       file = await writeResult(config.outDir, doc);
     } catch (err) {
       io.stderr.write(`mqbench: could not write the result to ${config.outDir}: ${errorMessage(err)}\n`);
     }
+    if (file !== null && extras.reports.length > 0) {
+      try {
+        const written = await writeReports(doc, file, extras.reports);
+        if (!config.json) for (const w of written) io.stderr.write(`report: ${w}\n`);
+      } catch (err) {
+        io.stderr.write(`mqbench: could not write the reports next to ${file}: ${errorMessage(err)}\n`);
+        file = null;
+      }
+    }
     if (config.json) io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+    if (comparison !== undefined) human.write(renderComparison(comparison, colour));
     human.write(renderSummary(doc, file, colour));
     if (file === null) return ExitCode.CouldNotComplete;
     switch (outcome.kind) {
@@ -120,6 +217,8 @@ export async function runCommand(scenario: string | undefined, flags: RawRunFlag
       case 'failed':
         io.stderr.write(`mqbench: ${outcome.message}\n`);
         return ExitCode.CouldNotComplete;
+      case 'gate':
+        return ExitCode.Failed;
       case 'completed':
         return doc.verdict.passed ? ExitCode.Pass : ExitCode.Failed;
     }

@@ -8,6 +8,7 @@ import type { Transport } from '../drivers/transports.js';
 import { defaultGroup } from '../scenario/defaults.js';
 import type { GroupSpec, MatrixCell, Protocol, Scenario } from '../scenario/model.js';
 import { topicProblems } from '../scenario/topics.js';
+import { parseThreshold, type Threshold } from '../gates/threshold.js';
 import { checkOnePerTransport, parseLocalAddresses, parseTarget, readCa, SCHEMES, type AddIssue, type Target } from './endpoints.js';
 import { parseDuration, parseQosList, parseRate, parseSize, type Qos } from './units.js';
 import { MAX_INFLIGHT, MAX_KEEPALIVE_SECONDS, MAX_WORKERS, readers, rules } from './value-rules.js';
@@ -59,6 +60,13 @@ export interface RawRunFlags {
   connections?: unknown;
   protocol?: unknown;
   role?: unknown;
+  threshold?: unknown;
+  abortOnFail?: unknown;
+  baseline?: unknown;
+  maxRegression?: unknown;
+  latencyFloor?: unknown;
+  repeat?: unknown;
+  report?: unknown;
 }
 
 export const RUN_DEFAULTS = {
@@ -150,6 +158,7 @@ export function buildRunConfig(raw: RawRunFlags, interactive: boolean): { config
   if (outDir.trim() === '') add('--out', 'must name a directory');
   const targetPid = raw.targetPid === undefined ? null : int('--target-pid', raw.targetPid, 0, 1, 2 ** 22);
   if (targetPid !== null && targetUrls.length === 0 && !failedAt('--target')) add('--target-pid', 'only applies with --target (the bundled broker is measured anyway)');
+  const thresholds = flagThresholds(raw.threshold, add);
 
   if (issues.length > 0) return { issues };
 
@@ -195,8 +204,21 @@ export function buildRunConfig(raw: RawRunFlags, interactive: boolean): { config
       json: Boolean(raw.json),
       targetPid,
       interactive,
+      thresholds,
+      abortOnFail: raw.abortOnFail === true,
     },
   };
+}
+
+/** The --threshold flags (repeatable), each parsed; a bad one is an issue at --threshold. */
+export function flagThresholds(raw: unknown, add: AddIssue): Threshold[] {
+  const out: Threshold[] = [];
+  for (const [i, text] of flagList(raw).entries()) {
+    const r = parseThreshold(text, 'flag', i);
+    if (r.ok) out.push(r.threshold);
+    else add('--threshold', r.error);
+  }
+  return out;
 }
 
 export function oneOf<T extends string>(where: string, raw: unknown, allowed: readonly T[], fallback: T, add: AddIssue): T {

@@ -8,7 +8,7 @@ import { loadScenarioFile } from '../scenario/load.js';
 import { publishes, type Scenario } from '../scenario/model.js';
 import { finishDraft, readDocument, type Draft } from '../scenario/validate.js';
 import { checkOnePerTransport, parseLocalAddresses, parseTarget, readCa, type AddIssue, type Target } from './endpoints.js';
-import { buildRunConfig, flagList, type ConfigIssue, type RawRunFlags } from './run-config.js';
+import { buildRunConfig, flagList, flagThresholds, type ConfigIssue, type RawRunFlags } from './run-config.js';
 import { parseDuration, parseQosList, parseRate, parseSize } from './units.js';
 import { MAX_KEEPALIVE_SECONDS, MAX_WORKERS, readers, rules } from './value-rules.js';
 
@@ -139,6 +139,8 @@ export function applyFlags(d: Draft, raw: RawRunFlags, file: string): void {
     if (s.outDir.trim() === '') add('--out', 'must name a directory');
   }
   if (raw.json !== undefined) s.json = Boolean(raw.json);
+  s.thresholds.push(...flagThresholds(raw.threshold, add));
+  if (raw.abortOnFail !== undefined) s.abortOnFail = Boolean(raw.abortOnFail);
   const caFlag = given(raw.ca) && raw.ca !== '' ? String(raw.ca) : null;
   if (caFlag !== null && raw.insecure === true) add('--ca/--insecure', 'choose one: --ca FILE verifies the broker against that CA, --insecure skips verification');
   else if (caFlag !== null) {

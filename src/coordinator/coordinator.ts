@@ -57,10 +57,16 @@ export interface PhaseRun {
   onProgress?: (p: Progress) => void;
   /** Human-readable milestones (clients connected, publishing started). */
   onNote?: (line: string) => void;
+  /** --abort-on-fail: called each second with the largest steady latencies so far; a reason stops the phase. */
+  liveGate?: (steadyMax: IntervalSnapshot['steadyMax']) => string | null;
 }
 
 export async function runPhase(run: PhaseRun): Promise<PhaseResult> {
-  const { spec, config, workers, signal } = run;
+  const { spec, config, workers } = run;
+  // The run's Ctrl-C, or a gate that can no longer pass (--abort-on-fail), stops the phase.
+  const gate = new AbortController();
+  const signal = AbortSignal.any([run.signal, gate.signal]);
+  let gateReason: string | null = null;
   const plans = planWorkers(spec, workers.length, run.target.sources);
   const planned = plans.flatMap((p) => p.clients);
   // Deliveries, then messages sent, per publisher id (u32 each).
@@ -113,6 +119,11 @@ export async function runPhase(run: PhaseRun): Promise<PhaseResult> {
       const snaps = await Promise.all(workers.map((w) => w.request({ type: 'tick', t }, 'snapshot', REPLY_TIMEOUT_MS)));
       const group = snaps.map((s) => s.snapshot);
       snapshots.push(...group);
+      if (run.liveGate !== undefined && gateReason === null) {
+        const most = (k: keyof IntervalSnapshot['steadyMax']): number => group.reduce((a, x) => Math.max(a, x.steadyMax[k]), 0);
+        gateReason = run.liveGate({ e2e: most('e2e'), e2eUncorrected: most('e2eUncorrected'), ack: most('ack') });
+        if (gateReason !== null) gate.abort();
+      }
       if (run.onProgress !== undefined) {
         const sent = group.reduce((a, s) => a + s.sent, 0);
         const received = group.reduce((a, s) => a + s.received, 0);
@@ -149,7 +160,7 @@ export async function runPhase(run: PhaseRun): Promise<PhaseResult> {
     }
     if (signal.aborted) {
       status = 'interrupted';
-      error = `interrupted after ${((stopUs - startUs) / 1e6).toFixed(1)}s of publishing`;
+      error = gateReason !== null ? `stopped by --abort-on-fail after ${((stopUs - startUs) / 1e6).toFixed(1)}s of publishing: ${gateReason}` : `interrupted after ${((stopUs - startUs) / 1e6).toFixed(1)}s of publishing`;
     }
 
     const drainStartUs = nowMicros();

@@ -49,6 +49,8 @@ export interface IntervalSnapshot extends Counters {
   /** End-to-end latency (corrected) of messages received in this interval, encoded. */
   e2e: string;
   connections: number;
+  /** Largest latency so far of messages sent in the steady window (0: none yet); it only grows, so --abort-on-fail can act on it. */
+  steadyMax: { e2e: number; e2eUncorrected: number; ack: number };
 }
 
 export interface WorkerHealth {
@@ -112,6 +114,11 @@ export interface WorkerPhaseReport {
   groups: GroupReport[];
   /** Clients of this worker that dropped with a will: the receivers expected per group. */
   willsDropped: Array<{ willId: number; byGroup: number[] }>;
+  /**
+   * Bytes on the wire in the steady window over every client socket of the phase in this
+   * worker (TCP payload, TLS records included); absent when the steady window never began.
+   */
+  wire?: { bytesSent: number; bytesReceived: number };
   health: WorkerHealth;
 }
 

@@ -10,6 +10,7 @@ import { planPhases, type PhaseSpec } from '../plan/plan.js';
 import type { GroupSpec, Scenario } from '../scenario/model.js';
 import type { TargetEndpoint } from '../drivers/transports.js';
 import { finalize, newDocument } from '../result/document.js';
+import { liveBreach, phaseBreach } from '../gates/verdict.js';
 import type { PhaseResult, ResultDocument, RunStatus } from '../result/schema.js';
 import { startBundledBroker, type BundledBroker } from '../servers/bundled.js';
 import { startBundledEcho, type BundledEcho } from '../servers/bundled-echo.js';
@@ -24,7 +25,9 @@ export type RunOutcome =
   | { kind: 'completed' }
   | { kind: 'interrupted' }
   | { kind: 'unreachable'; message: string }
-  | { kind: 'failed'; message: string };
+  | { kind: 'failed'; message: string }
+  /** --abort-on-fail: a gate could no longer pass, the rest of the run was skipped (exit 1, not 3). */
+  | { kind: 'gate'; message: string };
 
 export interface RunHooks {
   /** Source addresses from preflight(); empty: the OS picks. */
@@ -85,11 +88,21 @@ export async function executeRun(config: Scenario, hooks: RunHooks): Promise<{ d
           signal: hooks.signal,
           ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
           ...(hooks.onNote ? { onNote: hooks.onNote } : {}),
+          ...(config.abortOnFail ? { liveGate: (max: Parameters<typeof liveBreach>[2]) => liveBreach(config.thresholds, spec, max) } : {}),
         });
         phases.push(result);
         hooks.onPhase?.(result);
         if (result.status === 'failed') {
           outcome = { kind: 'failed', message: `${result.name}: ${result.error ?? 'failed'}` };
+          break;
+        }
+        // Stopped without Ctrl-C: the live gate stopped it.
+        const stoppedLive = result.status === 'interrupted' && !hooks.signal.aborted ? (result.error ?? 'a gate failed') : null;
+        const breach = config.abortOnFail && !hooks.signal.aborted ? (stoppedLive ?? phaseBreach(config.thresholds, result)) : null;
+        if (breach !== null) {
+          const left = specs.length - i - 1;
+          outcome = { kind: 'gate', message: `${breach.startsWith('stopped by') ? breach : `stopped by --abort-on-fail: ${breach}`}${left > 0 ? `; ${left} later phase(s) not run` : ''}` };
+          hooks.onNote?.(`mqbench: ${outcome.message}`);
           break;
         }
       }
@@ -103,8 +116,8 @@ export async function executeRun(config: Scenario, hooks: RunHooks): Promise<{ d
   }
   if (Object.keys(brokerErrors).length > 0) doc.targetErrors = brokerErrors;
   const status: RunStatus = outcome.kind === 'completed' ? 'completed' : outcome.kind === 'interrupted' ? 'interrupted' : 'failed';
-  const error = outcome.kind === 'unreachable' || outcome.kind === 'failed' ? outcome.message : outcome.kind === 'interrupted' ? 'interrupted by signal' : undefined;
-  return { doc: finalize(doc, status, error, phases, new Date()), outcome };
+  const error = outcome.kind === 'completed' ? undefined : outcome.kind === 'interrupted' ? 'interrupted by signal' : outcome.message;
+  return { doc: finalize(doc, status, error, phases, new Date(), config.thresholds), outcome };
 }
 
 /** Probes every distinct endpoint once; the first that cannot be reached, as a message. */

@@ -9,6 +9,7 @@ import type { ClientOptions } from '../coordinator/protocol.js';
 import { classifyError, errorMessage, type ErrorKind } from './errors.js';
 import { buildStream, type ConnectStage, type TargetEndpoint } from './transports.js';
 import type { PublishSink } from './sink.js';
+import type { WireMeter } from '../metrics/wire.js';
 
 export interface ConnectedClient {
   client: MqttClient;
@@ -59,7 +60,8 @@ export function mqttOptions(clientId: string, options: ClientOptions, session?: 
 
 /**
  * Connects one client; resolves on CONNACK, rejects with a classified error otherwise.
- * Reconnects (client.reconnect()) build a new stream with the same source address.
+ * Reconnects (client.reconnect()) build a new stream with the same source address, counted
+ * by the same `meter`.
  */
 export function connectMqtt(
   target: TargetEndpoint,
@@ -69,12 +71,13 @@ export function connectMqtt(
   localAddress?: string,
   onStage?: (stage: ConnectStage, micros: number) => void,
   session?: SessionOptions,
+  meter?: WireMeter,
 ): Promise<ConnectedClient> {
   const started = now();
   let first = true;
   const client = new MqttClient(() => {
     // Stages are recorded for the first connection only; reconnects are counted apart.
-    const stream = buildStream(target, { noDelay: options.noDelay, localAddress, onStage: first ? onStage : undefined, now });
+    const stream = buildStream(target, { noDelay: options.noDelay, localAddress, onStage: first ? onStage : undefined, now, meter });
     first = false;
     return stream;
   }, mqttOptions(clientId, options, session));

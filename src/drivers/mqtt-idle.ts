@@ -12,6 +12,7 @@ import mqttPacket from 'mqtt-packet';
 import { buildStream, type ConnectStage, type TargetEndpoint } from './transports.js';
 import { ConnectError } from './mqtt-driver.js';
 import { classifyError, errorMessage, type ErrorKind } from './errors.js';
+import type { WireMeter } from '../metrics/wire.js';
 
 const PINGREQ = Buffer.from([0xc0, 0x00]);
 const CONNACK_RETURN_CODES: Record<number, string> = {
@@ -45,11 +46,11 @@ export class IdleClient {
   static connect(
     target: TargetEndpoint,
     clientId: string,
-    opts: { keepaliveSeconds: number; connectTimeoutMs: number; noDelay: boolean; localAddress?: string | undefined; now: () => number; onStage?: (stage: ConnectStage, micros: number) => void },
+    opts: { keepaliveSeconds: number; connectTimeoutMs: number; noDelay: boolean; localAddress?: string | undefined; now: () => number; onStage?: (stage: ConnectStage, micros: number) => void; meter?: WireMeter | undefined },
     events: IdleEvents,
   ): Promise<{ client: IdleClient; connectMicros: number }> {
     const started = opts.now();
-    const stream = buildStream(target, { noDelay: opts.noDelay, localAddress: opts.localAddress, onStage: opts.onStage, now: opts.now });
+    const stream = buildStream(target, { noDelay: opts.noDelay, localAddress: opts.localAddress, onStage: opts.onStage, now: opts.now, meter: opts.meter });
     const client = new IdleClient(clientId, stream);
     stream.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId, keepalive: opts.keepaliveSeconds }));
     return new Promise((resolve, reject) => {

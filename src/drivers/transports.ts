@@ -3,12 +3,14 @@
  * rather than by MQTT.js so every socket option reaches the socket: Nagle off, the source
  * address (MQTT.js' TCP builder ignores `localAddress`), the CA to trust, and WebSocket
  * compression off. Each builder reports how long its stages took, for the connect
- * latency histograms per stage.
+ * latency histograms per stage, and registers its raw TCP socket (under TLS too) with the
+ * wire meter, for the bytes on the wire.
  */
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import WebSocket, { createWebSocketStream } from 'ws';
+import type { WireMeter } from '../metrics/wire.js';
 
 export type Transport = 'tcp' | 'tls' | 'ws' | 'wss';
 export const TRANSPORTS: readonly Transport[] = ['tcp', 'tls', 'ws', 'wss'];
@@ -40,6 +42,8 @@ export interface StreamOptions {
   /** Called once per finished stage with microseconds since the builder was called. */
   onStage?: ((stage: ConnectStage, micros: number) => void) | undefined;
   now: () => number;
+  /** Counts the bytes of the raw TCP socket (under TLS, the encrypted bytes); undefined: not counted. */
+  meter?: WireMeter | undefined;
 }
 
 export function wsUrl(target: TargetEndpoint, query = ''): string {
@@ -47,24 +51,36 @@ export function wsUrl(target: TargetEndpoint, query = ''): string {
   return `${target.transport === 'wss' ? 'wss' : 'ws'}://${host}:${target.port}${target.path}${query}`;
 }
 
-function tcpStream(target: TargetEndpoint, o: StreamOptions): Duplex {
-  const started = o.now();
+/** The TCP socket of every transport, registered with the meter. */
+function rawSocket(target: TargetEndpoint, o: StreamOptions): net.Socket {
   const socket = net.connect({ host: target.host, port: target.port, noDelay: o.noDelay, ...(o.localAddress ? { localAddress: o.localAddress } : {}) });
-  socket.once('connect', () => o.onStage?.('tcp', o.now() - started));
+  o.meter?.track(socket);
   return socket;
 }
 
-function tlsStream(target: TargetEndpoint, o: StreamOptions): Duplex {
-  const started = o.now();
-  const raw = net.connect({ host: target.host, port: target.port, noDelay: o.noDelay, ...(o.localAddress ? { localAddress: o.localAddress } : {}) });
-  raw.once('connect', () => o.onStage?.('tcp', o.now() - started));
-  const socket = tls.connect({
+/** TLS over a raw socket we hold, so its counters see the encrypted bytes (a TLSSocket's own count cleartext). */
+function tlsOver(raw: net.Socket, target: TargetEndpoint): tls.TLSSocket {
+  return tls.connect({
     socket: raw,
     ...(net.isIP(target.servername) === 0 ? { servername: target.servername } : {}),
     ...(target.ca !== null ? { ca: target.ca } : {}),
     rejectUnauthorized: target.verify,
     checkServerIdentity: (_host, cert) => tls.checkServerIdentity(target.servername, cert),
   });
+}
+
+function tcpStream(target: TargetEndpoint, o: StreamOptions): Duplex {
+  const started = o.now();
+  const socket = rawSocket(target, o);
+  socket.once('connect', () => o.onStage?.('tcp', o.now() - started));
+  return socket;
+}
+
+function tlsStream(target: TargetEndpoint, o: StreamOptions): Duplex {
+  const started = o.now();
+  const raw = rawSocket(target, o);
+  raw.once('connect', () => o.onStage?.('tcp', o.now() - started));
+  const socket = tlsOver(raw, target);
   socket.once('secureConnect', () => o.onStage?.('tls', o.now() - started));
   return socket;
 }
@@ -74,23 +90,13 @@ export function openWebSocket(target: TargetEndpoint, o: StreamOptions, query = 
   const started = o.now();
   const ws = new WebSocket(wsUrl(target, query), target.subprotocol === null ? [] : [target.subprotocol], {
     perMessageDeflate: false,
-    // Passed through to net/tls.connect by ws.
-    ...(o.localAddress ? { localAddress: o.localAddress } : {}),
-    ...(target.transport === 'wss'
-      ? {
-          ...(target.ca !== null ? { ca: target.ca } : {}),
-          rejectUnauthorized: target.verify,
-          ...(net.isIP(target.servername) === 0 ? { servername: target.servername } : {}),
-          checkServerIdentity: (_host: string, cert: tls.PeerCertificate) => tls.checkServerIdentity(target.servername, cert),
-        }
-      : {}),
+    // The socket is ours, built as for tcp and tls (source address, Nagle, CA, SNI): ws's own
+    // tls.connect would leave no raw socket to count the encrypted bytes on.
+    createConnection: () => (target.transport === 'wss' ? tlsOver(rawSocket(target, o), target) : rawSocket(target, o)),
     maxPayload: 512 * 1024 * 1024,
     skipUTF8Validation: true,
   });
   ws.binaryType = 'nodebuffer';
-  ws.once('upgrade', (res) => {
-    if (o.noDelay) res.socket.setNoDelay(true);
-  });
   ws.once('open', () => o.onStage?.('ws', o.now() - started));
   return ws;
 }

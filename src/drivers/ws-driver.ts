@@ -7,6 +7,7 @@ import WebSocket from 'ws';
 import { classifyError, errorMessage } from './errors.js';
 import { ConnectError } from './mqtt-driver.js';
 import type { PublishSink } from './sink.js';
+import type { WireMeter } from '../metrics/wire.js';
 import { openWebSocket, type ConnectStage, type TargetEndpoint } from './transports.js';
 
 export interface ConnectedSocket {
@@ -18,10 +19,10 @@ export interface ConnectedSocket {
 export function connectWs(
   target: TargetEndpoint,
   query: string,
-  opts: { connectTimeoutMs: number; noDelay: boolean; localAddress?: string | undefined; now: () => number; onStage?: (stage: ConnectStage, micros: number) => void },
+  opts: { connectTimeoutMs: number; noDelay: boolean; localAddress?: string | undefined; now: () => number; onStage?: (stage: ConnectStage, micros: number) => void; meter?: WireMeter | undefined },
 ): Promise<ConnectedSocket> {
   const started = opts.now();
-  const ws = openWebSocket(target, { noDelay: opts.noDelay, localAddress: opts.localAddress, onStage: opts.onStage, now: opts.now }, query);
+  const ws = openWebSocket(target, { noDelay: opts.noDelay, localAddress: opts.localAddress, onStage: opts.onStage, now: opts.now, meter: opts.meter }, query);
   return new Promise((resolve, reject) => {
     let settled = false;
     const fail = (err: ConnectError): void => {

@@ -9,6 +9,7 @@ import type { PhaseSpec } from '../plan/plan.js';
 import { publishes, receives, type GroupSpec } from '../scenario/model.js';
 import { deliveryTotals, type DeliveryTotals } from './delivery.js';
 import { mergeEncoded, summarize } from './histogram.js';
+import { mergeWire } from './wire.js';
 
 /** A worker busier than this share of wall time (percent) was the limit. */
 export const SATURATED_CPU_PERCENT = 90;
@@ -108,6 +109,8 @@ export function mergePhase(spec: PhaseSpec, reports: ReadonlyArray<WorkerPhaseRe
     deliveryFailures: failures,
   };
   if (ctx.error !== undefined) result.error = ctx.error;
+  const wire = mergeWire(reports.map((r) => r.wire), steadyReceived);
+  if (wire !== null) result.wire = wire;
   return result;
 }
 

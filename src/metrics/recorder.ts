@@ -98,6 +98,7 @@ export class Recorder {
       t,
       e2e: this.intervalE2e.totalCount === 0 ? '' : encode(this.intervalE2e),
       connections,
+      steadyMax: { e2e: this.e2e.maxValue, e2eUncorrected: this.e2eUncorrected.maxValue, ack: this.ack.maxValue },
     };
     this.interval = zero();
     this.intervalE2e.reset();

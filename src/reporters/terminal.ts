@@ -43,7 +43,8 @@ export function renderSummary(doc: ResultDocument, resultFile: string | null, co
     const cpu = g.cpuMicrosPerMessage === null ? 'n/a' : `${g.cpuMicrosPerMessage}us/msg`;
     const tcpu = p.target.cpuMicrosPerMessage === null ? (p.target.kind === 'external' && p.target.cpuSeconds === null ? 'not measured (external; give --target-pid)' : 'n/a') : `${p.target.cpuMicrosPerMessage}us/msg`;
     const workers = g.workers.map((w) => `w${w.workerIndex} ${w.cpuPercent}% busy, loop p99 ${formatMicros(w.eventLoopDelayP99)}`).join('; ');
-    lines.push(c.dim(`${p.name}: generator cpu ${cpu}, target cpu ${tcpu}, ${formatBytes(p.rates.bytesReceivedPerSecond)}/s received, drain ${p.drain.seconds}s${p.drain.complete ? '' : ' (incomplete)'} · ${workers}`));
+    const wire = p.wire === undefined ? '' : `, wire ${p.wire.bytesPerMessage === null ? `${formatBytes(p.wire.bytesSent + p.wire.bytesReceived)} (no messages)` : `${formatBytes(p.wire.bytesPerMessage)}/msg`}`;
+    lines.push(c.dim(`${p.name}: generator cpu ${cpu}, target cpu ${tcpu}, ${formatBytes(p.rates.bytesReceivedPerSecond)}/s received${wire}, drain ${p.drain.seconds}s${p.drain.complete ? '' : ' (incomplete)'} · ${workers}`));
     lines.push(c.dim(`${p.name}: ${connectLine(p)}`));
     if (s.file) for (const g of p.groups) lines.push(c.dim(`${p.name}: ${groupLine(g)}`));
     if (p.params.model === 'open') {
@@ -57,6 +58,12 @@ export function renderSummary(doc: ResultDocument, resultFile: string | null, co
     lines.push(c.dim(`bundled broker saw client errors: ${e}`));
   }
   lines.push('');
+  const thresholds = (doc.gates ?? []).filter((g) => g.kind === 'threshold');
+  if (thresholds.length > 0) {
+    lines.push(c.bold('thresholds'));
+    for (const g of thresholds) lines.push(g.passed ? `  ${c.green('pass')}  ${g.name}: ${g.measured ?? ''}` : c.red(`  FAIL  ${g.name}: ${g.message}`));
+    lines.push('');
+  }
   const verdict = doc.verdict.passed ? c.green.bold('PASS') : c.red.bold(doc.status === 'completed' ? 'FAIL' : doc.status.toUpperCase());
   lines.push(`${verdict}${doc.verdict.failures.length > 0 ? `: ${doc.verdict.failures.join('; ')}` : ''}`);
   if (resultFile !== null) lines.push(c.dim(`result: ${resultFile}`));

@@ -4,6 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import type { RunConfig } from '../config/run-config.js';
+import { settleVerdict } from '../gates/verdict.js';
+import type { Threshold } from '../gates/threshold.js';
 import { SCHEMA_VERSION, type PhaseResult, type ResultDocument, type RunStatus } from './schema.js';
 
 const require = createRequire(import.meta.url);
@@ -59,20 +61,16 @@ function scenarioOf(c: RunConfig): Record<string, unknown> {
     groups: c.groups.map((g) => ({ ...g })),
     matrix: c.matrix,
     cells: c.cells,
+    thresholds: c.thresholds.map((t) => ({ expression: t.expression, source: t.source })),
+    abortOnFail: c.abortOnFail,
   };
 }
 
-/** Settles status and verdict: delivery failures fail the verdict; an unfinished run never passes. */
-export function finalize(doc: ResultDocument, status: RunStatus, error: string | undefined, phases: PhaseResult[], endedAt: Date): ResultDocument {
-  const failures: string[] = [];
-  for (const p of phases) {
-    for (const f of p.deliveryFailures) failures.push(`${p.name}: ${f}`);
-    if (p.status === 'failed') failures.push(`${p.name}: ${p.error ?? 'failed'}`);
-  }
-  if (status !== 'completed' && error !== undefined && !failures.some((f) => f.endsWith(error))) failures.push(error);
-  const out: ResultDocument = { ...doc, status, phases, endedAt: endedAt.toISOString(), verdict: { passed: status === 'completed' && failures.length === 0, failures } };
+/** Settles status and verdict: delivery failures and thresholds fail the verdict; an unfinished run never passes. */
+export function finalize(doc: ResultDocument, status: RunStatus, error: string | undefined, phases: PhaseResult[], endedAt: Date, thresholds: readonly Threshold[] = []): ResultDocument {
+  const out: ResultDocument = { ...doc, status, phases, endedAt: endedAt.toISOString() };
   if (error !== undefined) out.error = error;
-  return out;
+  return settleVerdict(out, thresholds);
 }
 
 export function resultFileName(doc: ResultDocument): string {

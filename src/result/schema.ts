@@ -50,6 +50,8 @@ export interface TimelinePoint {
   p50: number;
   p99: number;
   connections: number;
+  /** With --repeat N: which repeat (1-based) this point belongs to; t restarts at each repeat. Absent for a single run. */
+  repeat?: number;
 }
 
 export interface GeneratorHealth {
@@ -141,7 +143,76 @@ export interface PhaseResult {
   groups: GroupResult[];
   /** Delivery problems that fail the phase (QoS 1/2 loss, QoS 2 duplicates, missing wills, clients that could not join). */
   deliveryFailures: string[];
+  /**
+   * Bytes on the wire in the steady window, every client socket of the phase, both directions,
+   * TCP payload (MQTT or WebSocket framing, TLS records included; TCP/IP headers not).
+   * bytesPerMessage: (sent + received) / messages received in the steady window.
+   */
+  wire?: { bytesSent: number; bytesReceived: number; bytesPerMessage: number | null };
+  /** With --repeat N: the headline figures of each repeat (metric name -> value), for the noise estimate. */
+  repeats?: RepeatFigures[];
 }
+
+/** One repeat's figures of a phase, by metric name (gates/metrics.ts: 'received.rate', 'e2e.p99', ...). */
+export type RepeatFigures = Record<string, number | null>;
+
+/** One gate: a threshold on one phase, a delivery check, or a comparison with the baseline. One JUnit test case each. */
+export interface GateResult {
+  kind: 'threshold' | 'delivery' | 'baseline' | 'run';
+  /** e.g. 'mqtt.e2e.qos1.p99 < 20ms [mqtt-tcp-qos1]' */
+  name: string;
+  /** The phase checked; null for a run-wide gate. */
+  phase: string | null;
+  /** The threshold as written, for kind 'threshold'. */
+  expression?: string;
+  /** Where the threshold came from. */
+  source?: 'scenario' | 'flag';
+  passed: boolean;
+  /** The measured value, in the metric's unit (microseconds, per second, count, bytes, percent), and as shown. */
+  value?: number | null;
+  measured?: string;
+  /** Why it failed (or what passed), one line. */
+  message: string;
+}
+
+export type ComparisonVerdict = 'improved' | 'unchanged' | 'within-noise' | 'regression' | 'missing';
+
+/** One metric of one phase, base versus head. */
+export interface ComparisonRow {
+  phase: string;
+  /** Metric name within a phase (gates/metrics.ts), e.g. 'received.rate', 'e2e.p99'. */
+  metric: string;
+  unit: MetricUnit;
+  /** Which way is better; null for figures that describe the load (sent, received), which are shown, not judged. */
+  better: 'higher' | 'lower' | null;
+  base: number | null;
+  head: number | null;
+  /** (head - base) / base; null when either is missing or base is 0. */
+  change: number | null;
+  verdict: ComparisonVerdict;
+  /** Two-sided p-value of the significance test on the samples; null when there were too few. */
+  pValue: number | null;
+  /** What the noise estimate came from, and how many samples each side had. */
+  samples: { kind: 'repeats' | 'seconds' | 'exact' | 'none'; base: number; head: number };
+  /** One line: why this verdict. */
+  note: string;
+}
+
+export interface Comparison {
+  base: { file: string; runId: string; startedAt: string };
+  head: { file: string; runId: string; startedAt: string };
+  /** Tolerance, a fraction (0.1 for 10%). */
+  maxRegression: number;
+  /** How a regression is told from noise, in words (shown in reports). */
+  method: string;
+  rows: ComparisonRow[];
+  /** Phases present on one side only. */
+  onlyInBase: string[];
+  onlyInHead: string[];
+  regressions: number;
+}
+
+export type MetricUnit = 'us' | '/s' | 'count' | '%' | 'B' | 'B/s' | 'us/msg' | 'B/msg' | 'bool';
 
 export interface ResultDocument {
   schemaVersion: typeof SCHEMA_VERSION;
@@ -160,5 +231,11 @@ export interface ResultDocument {
   phases: PhaseResult[];
   /** Errors the bundled broker saw on client connections (message -> count). */
   targetErrors?: Record<string, number>;
+  /** Every gate checked: thresholds per phase, delivery checks, baseline comparisons. */
+  gates?: GateResult[];
+  /** With --baseline: this run compared with the baseline result. */
+  baseline?: Comparison;
+  /** With --repeat N: how many times the scenario ran; phases hold all repeats merged. */
+  repeat?: { count: number; runIds: string[] };
   verdict: { passed: boolean; failures: string[] };
 }

@@ -52,7 +52,7 @@ export class Problems {
 }
 
 /** Levenshtein distance, for 'did you mean' on unknown keys. */
-function distance(a: string, b: string): number {
+export function distance(a: string, b: string): number {
   const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     let diag = prev[0] ?? 0;

@@ -6,6 +6,7 @@
 import type { Target } from '../config/run-config.js';
 import type { Qos } from '../config/units.js';
 import type { Transport } from '../drivers/transports.js';
+import type { Threshold } from '../gates/threshold.js';
 
 export type Protocol = 'mqtt' | 'ws';
 
@@ -144,6 +145,10 @@ export interface Scenario {
   json: boolean;
   targetPid: number | null;
   interactive: boolean;
+  /** Gates on the result: the file's `thresholds:`, then each --threshold flag. */
+  thresholds: Threshold[];
+  /** Stop the run as soon as a gate can no longer pass (file `abortOnFail:` or --abort-on-fail). */
+  abortOnFail: boolean;
 }
 
 /** Roles that publish messages. */

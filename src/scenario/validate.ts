@@ -17,8 +17,9 @@ import { checkCells, distinctCells, expandCells, parseMatrix, type MatrixDraft }
 import type { Scenario, Stage } from './model.js';
 import { groupFindings, type RuleContext } from './rules.js';
 import { isRecord, typeName, valueReaders } from './values.js';
+import { parseThreshold, type Threshold } from '../gates/threshold.js';
 
-export const TOP_KEYS = ['$schema', 'name', 'description', 'target', 'wsTarget', 'ca', 'insecure', 'localAddress', 'workers', 'connectRate', 'connectTimeout', 'noDelay', 'load', 'defaults', 'groups', 'matrix'];
+export const TOP_KEYS = ['$schema', 'name', 'description', 'target', 'wsTarget', 'ca', 'insecure', 'localAddress', 'workers', 'connectRate', 'connectTimeout', 'noDelay', 'load', 'defaults', 'groups', 'matrix', 'thresholds', 'abortOnFail'];
 export const LOAD_KEYS = ['stages', 'warmup', 'duration', 'drain'];
 
 /** A scenario being resolved: the values, and where each came from (file position or flag). */
@@ -91,6 +92,8 @@ export function readDocument(source: SourceFile, interactive: boolean): Draft {
     });
   }
   const matrix = parseMatrix(top['matrix'], p);
+  const thresholds = readThresholds(top['thresholds'], p);
+  const abortOnFail = val('abortOnFail', (v) => r.bool(['abortOnFail'], v), false);
   return {
     scenario: {
       name,
@@ -114,12 +117,34 @@ export function readDocument(source: SourceFile, interactive: boolean): Draft {
       json: false,
       targetPid: null,
       interactive,
+      thresholds,
+      abortOnFail,
     },
     groups,
     matrix,
     origin,
     problems: p,
   };
+}
+
+/** `thresholds:` a list of expressions such as 'mqtt.e2e.qos1.p99 < 20ms', each checked where it is written. */
+function readThresholds(raw: unknown, p: Problems): Threshold[] {
+  if (raw === undefined || raw === null) return [];
+  if (!Array.isArray(raw)) {
+    p.add({ path: ['thresholds'] }, "must be a list of expressions, e.g. ['mqtt.e2e.qos1.p99 < 20ms', 'mqtt.lost.qos1 == 0']");
+    return [];
+  }
+  const out: Threshold[] = [];
+  raw.forEach((t, i) => {
+    if (typeof t !== 'string') {
+      p.add({ path: ['thresholds', i] }, `must be a string such as 'mqtt.e2e.p99 < 20ms', not ${typeName(t)}`);
+      return;
+    }
+    const parsed = parseThreshold(t, 'scenario', i);
+    if (parsed.ok) out.push(parsed.threshold);
+    else p.add({ path: ['thresholds', i] }, parsed.error);
+  });
+  return out;
 }
 
 function unwrap<T>(r: { ok: true; value: T } | { ok: false; error: string }): T {

@@ -15,6 +15,7 @@ import { connectWs, endWs, wsSink } from '../drivers/ws-driver.js';
 import { nowMicros } from '../metrics/clock.js';
 import { encodeWill, makeFiller } from '../metrics/payload.js';
 import type { Recorder } from '../metrics/recorder.js';
+import type { WireMeter } from '../metrics/wire.js';
 import type { ClientPlan } from '../plan/workers.js';
 import { publishes, receives, type GroupSpec } from '../scenario/model.js';
 import type { GroupStats } from './group-stats.js';
@@ -51,6 +52,8 @@ export interface OpenContext {
   tag: string;
   localAddress: string | undefined;
   onStage: (stage: ConnectStage, micros: number) => void;
+  /** Counts the bytes of every socket the client opens (reconnects too). */
+  meter: WireMeter;
   /** An established connection (first CONNACK or WebSocket open). */
   connected(connectMicros: number): void;
   /** An established connection closed by the target: counted (MQTT clients are reconnected by `adopt`). */
@@ -75,7 +78,7 @@ async function openIdle(g: GroupSpec, c: ClientPlan, endpoint: TargetEndpoint, c
   const { client, connectMicros } = await IdleClient.connect(
     endpoint,
     c.clientId,
-    { ...ctx.options, keepaliveSeconds: g.keepaliveSeconds, localAddress: ctx.localAddress, now: nowMicros, onStage: ctx.onStage },
+    { ...ctx.options, keepaliveSeconds: g.keepaliveSeconds, localAddress: ctx.localAddress, now: nowMicros, onStage: ctx.onStage, meter: ctx.meter },
     { onDrop: () => ctx.dropped(), onError: (kind) => ctx.recorder.error(kind) },
   );
   ctx.connected(connectMicros);
@@ -91,7 +94,7 @@ async function openMqtt(g: GroupSpec, c: ClientPlan, endpoint: TargetEndpoint, c
     will: c.willId > 0 && g.will !== null ? { topic: c.willTopic, payload: encodeWill(c.willId), qos: g.will.qos, retain: g.will.retain } : null,
     topicAlias: g.topicAlias,
   };
-  const { client, connectMicros } = await connectMqtt(endpoint, c.clientId, ctx.options, nowMicros, ctx.localAddress, ctx.onStage, session);
+  const { client, connectMicros } = await connectMqtt(endpoint, c.clientId, ctx.options, nowMicros, ctx.localAddress, ctx.onStage, session, ctx.meter);
   ctx.connected(connectMicros);
   let away = false;
   ctx.adopt(client, () => away);
@@ -153,7 +156,7 @@ async function openMqtt(g: GroupSpec, c: ClientPlan, endpoint: TargetEndpoint, c
 
 async function openWs(g: GroupSpec, c: ClientPlan, endpoint: TargetEndpoint, ctx: OpenContext): Promise<OpenClient> {
   const query = g.role === 'echo' ? '' : `${endpoint.path.includes('?') ? '&' : '?'}room=${encodeURIComponent(ctx.tag)}`;
-  const { ws, connectMicros } = await connectWs(endpoint, query, { ...ctx.options, localAddress: ctx.localAddress, now: nowMicros, onStage: ctx.onStage });
+  const { ws, connectMicros } = await connectWs(endpoint, query, { ...ctx.options, localAddress: ctx.localAddress, now: nowMicros, onStage: ctx.onStage, meter: ctx.meter });
   ctx.connected(connectMicros);
   let away = false;
   ws.on('error', (err) => ctx.recorder.error(classifyError(err)));

@@ -10,6 +10,7 @@ import { ConnectError } from '../drivers/mqtt-driver.js';
 import type { ConnectStage } from '../drivers/transports.js';
 import { nowMicros } from '../metrics/clock.js';
 import { Recorder, encodeOrEmpty } from '../metrics/recorder.js';
+import { WireMeter, wireDelta, type WireBytes } from '../metrics/wire.js';
 import { levelAt, type PhaseSpec } from '../plan/plan.js';
 import type { ClientPlan, WorkerPlan } from '../plan/workers.js';
 import type { GroupSpec } from '../scenario/model.js';
@@ -27,6 +28,10 @@ const RECONNECT_DELAY_MS = 1000;
 export class PhaseRunner {
   readonly recorder = new Recorder();
   private readonly health = new HealthMonitor();
+  /** Every client socket of this phase in this worker; totals taken at the steady window's start and end. */
+  private readonly wire = new WireMeter();
+  private wireAtSteadyStart: WireBytes | null = null;
+  private wireSteady: WireBytes | null = null;
   private readonly stats: GroupStats[];
   private readonly open: Array<{ plan: ClientPlan; client: OpenClient }> = [];
   private readonly willsDropped: Array<{ willId: number; byGroup: number[] }> = [];
@@ -116,6 +121,7 @@ export class PhaseRunner {
       tag: this.phase.tag,
       localAddress,
       onStage: (stage, micros) => this.recordStage(stage, micros),
+      meter: this.wire,
       connected: (micros) => {
         this.recorder.connects++;
         this.recorder.connect.recordValue(Math.max(1, micros));
@@ -249,7 +255,10 @@ export class PhaseRunner {
   start(startUs: number, steadyStartUs: number): void {
     this.loadStartUs = startUs;
     this.recorder.steadyStartUs = steadyStartUs;
-    this.at((steadyStartUs - startUs) / 1000, () => this.health.begin());
+    this.at((steadyStartUs - startUs) / 1000, () => {
+      this.health.begin();
+      this.wireAtSteadyStart = this.wire.total();
+    });
     for (const p of this.publishers) p.start(startUs, startUs);
     for (const fn of this.onStart.splice(0)) fn();
     const failures: ConnectFailure[] = [];
@@ -270,6 +279,8 @@ export class PhaseRunner {
   stop(): void {
     this.stopped = true;
     this.recorder.steadyEndUs = Math.min(this.recorder.steadyEndUs, nowMicros());
+    // The first stop ends the steady window (finish stops again).
+    if (this.wireAtSteadyStart !== null && this.wireSteady === null) this.wireSteady = wireDelta(this.wireAtSteadyStart, this.wire.total());
     this.health.end();
     if (this.loop !== null) clearTimeout(this.loop);
     this.loop = null;
@@ -342,6 +353,7 @@ export class PhaseRunner {
         );
       }),
       willsDropped: [...this.willsDropped],
+      ...(this.wireSteady !== null ? { wire: this.wireSteady } : {}),
       health: {
         workerIndex: this.plan.workerIndex,
         ...this.health.snapshot(),

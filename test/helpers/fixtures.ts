@@ -43,6 +43,8 @@ export function scenario(groups: GroupSpec[], fields: Partial<Scenario> = {}): S
     json: false,
     targetPid: null,
     interactive: false,
+    thresholds: [],
+    abortOnFail: false,
     ...fields,
   };
 }

@@ -1,0 +1,116 @@
+/**
+ * `mqbench report <result.json>`: render a saved result again. terminal (the default) and md
+ * go to stdout; html and junit are files next to the result (or in --out). With --out every
+ * format but terminal is a file. When Markdown goes to stdout (for `>> $GITHUB_STEP_SUMMARY`),
+ * everything else printed goes to stderr so stdout stays Markdown.
+ */
+import path from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
+import { errorMessage } from '../drivers/errors.js';
+import { renderMarkdown } from '../report/markdown.js';
+import { parseReportFormats, writeReports, type ReportFormat } from '../report/write.js';
+import { renderSummary } from '../reporters/terminal.js';
+import { readResultFile } from '../result/load.js';
+import type { ResultDocument } from '../result/schema.js';
+import { ExitCode } from './exit-codes.js';
+import { wantsColour, type Io } from './io.js';
+
+export type CliReportFormat = 'terminal' | ReportFormat;
+
+export function reportOptions<T>(y: Argv<T>) {
+  return y
+    .positional('result', { type: 'string', demandOption: true, describe: 'A result file written by `mqbench run` (results/mqbench-...json)' })
+    .option('format', { type: 'string', describe: 'terminal, html, md, junit (comma-separated). terminal and md print to stdout; html and junit are written next to the result as .html and .junit.xml [default: "terminal"]' })
+    .option('out', { type: 'string', describe: 'Directory for the report files (default: beside the result); with --out, md is written to a file too' });
+}
+
+/** The whole yargs command, so main.ts holds one line for it. */
+export function reportCommandModule<T>(io: Io, setCode: (code: number) => void): CommandModule<T, ReportArgs<T>> {
+  return {
+    command: 'report <result>',
+    describe: 'Render a saved result again: terminal summary, HTML report, Markdown (CI job summaries, PR comments) or JUnit XML',
+    builder: (y: Argv<T>) => reportOptions(y),
+    handler: async (argv) => {
+      setCode(await reportCommand(String(argv.result), { format: argv.format, out: argv.out }, io));
+    },
+  };
+}
+
+type ReportArgs<T> = ReturnType<typeof reportOptions<T>> extends Argv<infer U> ? U : never;
+
+export interface ReportFlags {
+  format?: string | undefined;
+  out?: string | undefined;
+}
+
+/** 'terminal,html' -> ['terminal', 'html']; the file formats are checked by parseReportFormats. */
+export function parseCliFormats(text: string): CliReportFormat[] | { error: string } {
+  const parts = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const terminal = parts.some((s) => s.toLowerCase() === 'terminal');
+  const files = parts.filter((s) => s.toLowerCase() !== 'terminal');
+  if (files.length === 0) return terminal ? ['terminal'] : { error: "no format given; use terminal, html, md or junit (comma-separated, e.g. --format html,md)" };
+  const parsed = parseReportFormats(files.join(','));
+  if ('error' in parsed) return { error: `${parsed.error.replace(/; use .*$/, '')}; use terminal, html, md or junit (comma-separated, e.g. --format html,md)` };
+  return terminal ? ['terminal', ...parsed] : parsed;
+}
+
+/**
+ * A result file read (result/load.ts, shared with compare and --baseline) and checked enough that
+ * every reporter can render it, or what is wrong and how to fix it.
+ */
+export async function loadResult(file: string): Promise<{ doc: ResultDocument } | { error: string }> {
+  const read = await readResultFile(file);
+  if (!read.ok) {
+    // A report given for its result: say which file to give instead.
+    const hint = /\.(html|md|xml)$/i.test(file) && / not JSON /.test(read.error) ? `. ${path.basename(file)} looks like a report: give the .json result it was made from` : '';
+    return { error: `${read.error}${hint}` };
+  }
+  const problem = renderProblem(read.doc as unknown as Record<string, unknown>);
+  return problem === null ? { doc: read.doc } : { error: `${file}: not an mqbench result (${problem}); give a result file written by 'mqbench run'` };
+}
+
+/** What the reporters need beyond a schemaVersion and named phases, or null. */
+function renderProblem(d: Record<string, unknown>): string | null {
+  const missing = ['runId', 'status', 'startedAt', 'endedAt', 'env', 'sockets', 'verdict', 'command', 'tool'].filter((k) => d[k] === undefined || d[k] === null);
+  if (missing.length > 0) return `it has no ${missing.join(', ')}`;
+  for (const [i, p] of (d['phases'] as unknown[]).entries()) {
+    const ph = p as Record<string, unknown>;
+    const gaps = ['params', 'counters', 'rates', 'latency', 'generator'].filter((k) => typeof ph[k] !== 'object' || ph[k] === null);
+    if (gaps.length > 0) return `phases[${i}] has no ${gaps.join(', ')}`;
+    if (typeof (ph['latency'] as Record<string, unknown>)['e2e'] !== 'object') return `phases[${i}] has no e2e latency`;
+  }
+  return null;
+}
+
+export async function reportCommand(resultFile: string, flags: ReportFlags, io: Io): Promise<number> {
+  const formats = parseCliFormats(flags.format ?? 'terminal');
+  if ('error' in formats) {
+    io.stderr.write(`mqbench report: --format: ${formats.error}\n`);
+    return ExitCode.BadInput;
+  }
+  if (flags.out !== undefined && flags.out.trim() === '') {
+    io.stderr.write('mqbench report: --out: give a directory for the report files, or leave --out out to write them beside the result\n');
+    return ExitCode.BadInput;
+  }
+  const loaded = await loadResult(resultFile);
+  if ('error' in loaded) {
+    io.stderr.write(`mqbench report: ${loaded.error}\n`);
+    return ExitCode.BadInput;
+  }
+  const doc = loaded.doc;
+  const mdToStdout = formats.includes('md') && flags.out === undefined;
+  // stdout carries the Markdown alone when it is there; the rest goes to stderr.
+  const side = mdToStdout ? io.stderr : io.stdout;
+  if (formats.includes('terminal')) side.write(renderSummary(doc, resultFile, wantsColour(side, io.env)));
+  if (mdToStdout) io.stdout.write(renderMarkdown(doc));
+  const files = formats.filter((f): f is ReportFormat => f !== 'terminal' && !(f === 'md' && mdToStdout));
+  if (files.length === 0) return ExitCode.Pass;
+  try {
+    const written = await writeReports(doc, resultFile, files, flags.out);
+    for (const w of written) side.write(`${w}\n`);
+  } catch (err) {
+    io.stderr.write(`mqbench report: could not write the report files to ${flags.out ?? path.dirname(resultFile)}: ${errorMessage(err)}; choose a writable directory with --out\n`);
+    return ExitCode.BadInput;
+  }
+  return ExitCode.Pass;
+}

@@ -1,0 +1,95 @@
+/**
+ * The GitHub Actions example (docs/github-actions/mqbench-pr.yml): it is valid YAML, the README
+ * shows it verbatim, and its mqbench steps run here as written (the base and head checkouts
+ * both being this build), shortened to a few seconds per phase, producing the files the
+ * summary, comment, JUnit and artifact steps read.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readdir, readFile, symlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
+import { parse } from 'yaml';
+import type { ResultDocument } from '../src/result/schema.js';
+import { tempDir } from './helpers/cli.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const WORKFLOW = join(ROOT, 'docs/github-actions/mqbench-pr.yml');
+
+interface Step {
+  name?: string;
+  run?: string;
+  uses?: string;
+  if?: string;
+  with?: Record<string, unknown>;
+}
+
+async function steps(): Promise<Step[]> {
+  const wf = parse(await readFile(WORKFLOW, 'utf8')) as { on: Record<string, unknown>; jobs: Record<string, { steps: Step[] }> };
+  assert.ok('pull_request' in wf.on, 'runs on pull requests');
+  const job = Object.values(wf.jobs)[0];
+  assert.ok(job, 'one job');
+  return job.steps;
+}
+
+function sh(script: string, cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile('bash', ['-euo', 'pipefail', '-c', script], { cwd, env: { ...process.env, NO_COLOR: '1' }, timeout: 120_000 }, (err, stdout, stderr) => {
+      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 1;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+test('the README shows the workflow file verbatim', async () => {
+  const wf = (await readFile(WORKFLOW, 'utf8')).trimEnd();
+  const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
+  assert.ok(readme.includes(`\`\`\`yaml\n${wf}\n\`\`\``), 'README.md and docs/github-actions/mqbench-pr.yml differ');
+});
+
+test('the workflow runs the scenario for main and for the pull request, gates it and posts the Markdown', { timeout: 180_000 }, async () => {
+  const all = await steps();
+  const runs = all.filter((s) => s.run?.includes('bin.js run'));
+  assert.equal(runs.length, 2, 'a baseline step and a gated step');
+  const [baseStep, headStep] = runs as [Step, Step];
+  assert.match(baseStep.run ?? '', /^node base\/dist\/src\/cli\/bin\.js run head\/scenarios\/ci-gate\.yaml .*--out results\/base \|\| test \$\? -eq 1$/);
+  assert.match(headStep.run ?? '', /--baseline results\/base\/\*\.json --max-regression 10% --report md,junit,html --out results\/head$/);
+  assert.ok(all.some((s) => s.run?.includes('>> "$GITHUB_STEP_SUMMARY"')), 'the Markdown goes to the job summary');
+  assert.ok(all.some((s) => s.uses?.startsWith('marocchino/sticky-pull-request-comment')), 'and to a pull-request comment');
+
+  // base/ and head/ are both this checkout; the runs are shortened (flags override the file).
+  const cwd = await tempDir('mqbench-ci-');
+  await symlink(ROOT, join(cwd, 'base'));
+  await symlink(ROOT, join(cwd, 'head'));
+  const short = (cmd: string): string => cmd.replace('--repeat 3', '--repeat 2').replace(/ --out /, ' --duration 2s --warmup 500ms --drain 2s --workers 1 --out ');
+  const base = await sh(short(baseStep.run ?? ''), cwd);
+  // Exit 0 also when a threshold failed on main (exit 1): the step keeps the baseline either way.
+  assert.equal(base.code, 0, `baseline step: ${base.stdout}\n${base.stderr}`);
+  assert.equal((await readdir(join(cwd, 'results/base'))).filter((f) => f.endsWith('.json')).length, 1);
+  const head = await sh(short(headStep.run ?? ''), cwd);
+  const results = join(cwd, 'results/head');
+  const files = await readdir(results);
+  const json = files.find((f) => f.endsWith('.json'));
+  assert.ok(json, files.join(', '));
+  const doc = JSON.parse(await readFile(join(results, json), 'utf8')) as ResultDocument;
+  assert.equal(doc.status, 'completed');
+  assert.equal(doc.repeat?.count, 2);
+  assert.ok(doc.baseline, 'compared with the baseline');
+  assert.deepEqual(doc.phases.map((p) => p.name), ['mqtt-tcp-qos1', 'mqtt-ws-qos1']);
+  assert.ok((doc.gates ?? []).some((g) => g.kind === 'threshold' && g.source === 'scenario'), 'the file thresholds were checked');
+  // Same code on both sides: exit 0, unless a threshold of the file failed on a loaded machine, which the verdict then names.
+  if (head.code !== 0) {
+    assert.equal(head.code, 1, head.stderr);
+    assert.ok(doc.verdict.failures.length > 0 && doc.verdict.failures.every((f) => /threshold|regression/.test(f)), doc.verdict.failures.join('\n'));
+  }
+  for (const step of all.filter((s) => s.run !== undefined && !s.run.includes('bin.js') && !s.run.includes('npm ci'))) {
+    const r = await sh((step.run ?? '').replace('"$GITHUB_STEP_SUMMARY"', 'summary.md'), cwd);
+    assert.equal(r.code, 0, `${step.name}: ${r.stderr}`);
+  }
+  const summary = await readFile(join(cwd, 'summary.md'), 'utf8');
+  assert.match(summary, /mqtt-tcp-qos1/);
+  assert.ok(existsSync(join(cwd, 'results/comment.md')));
+  assert.ok(files.some((f) => f.endsWith('.junit.xml')) && files.some((f) => f.endsWith('.html')), files.join(', '));
+});
