@@ -8,7 +8,6 @@ import { executeRun, type RunOutcome } from '../coordinator/run.js';
 import { compareDocuments, DEFAULT_LATENCY_FLOOR_US } from '../compare/compare.js';
 import { renderComparison } from '../compare/render.js';
 import { readers } from '../config/value-rules.js';
-import type { Parsed } from '../config/units.js';
 import { DEFAULT_MAX_REGRESSION, parseLatencyFloor, parseTolerance } from './compare-command.js';
 import { unmatchedThresholds } from '../gates/threshold.js';
 import { settleVerdict } from '../gates/verdict.js';
@@ -89,16 +88,10 @@ async function readExtras(flags: RawRunFlags): Promise<{ extras: RunExtras; issu
     issues.push({ where, message });
   };
   const extras: RunExtras = { repeat: 1, baseline: null, maxRegression: DEFAULT_MAX_REGRESSION, latencyFloorUs: DEFAULT_LATENCY_FLOOR_US, reports: [] };
-  const { int } = readers(add);
+  const { int, unit } = readers(add);
   if (flags.repeat !== undefined) extras.repeat = int('--repeat', flags.repeat, 1, 1, MAX_REPEAT);
-  const parsed = (flag: string, raw: unknown, parse: (text: string) => Parsed<number>, fallback: number): number => {
-    const r = parse(String(raw));
-    if (r.ok) return r.value;
-    add(flag, r.error);
-    return fallback;
-  };
-  if (flags.maxRegression !== undefined) extras.maxRegression = parsed('--max-regression', flags.maxRegression, parseTolerance, DEFAULT_MAX_REGRESSION);
-  if (flags.latencyFloor !== undefined) extras.latencyFloorUs = parsed('--latency-floor', flags.latencyFloor, parseLatencyFloor, DEFAULT_LATENCY_FLOOR_US);
+  if (flags.maxRegression !== undefined) extras.maxRegression = unit('--max-regression', flags.maxRegression, '', (v) => parseTolerance(String(v)), DEFAULT_MAX_REGRESSION);
+  if (flags.latencyFloor !== undefined) extras.latencyFloorUs = unit('--latency-floor', flags.latencyFloor, '', (v) => parseLatencyFloor(String(v)), DEFAULT_LATENCY_FLOOR_US);
   if (flags.baseline !== undefined) {
     const file = String(flags.baseline);
     const read = await readResultFile(file);

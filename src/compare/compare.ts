@@ -162,7 +162,7 @@ function compareMetric(b: PhaseResult, h: PhaseResult, def: MetricDef, tolerance
   if (samples.kind === 'repeats') {
     const pText = test === null ? '' : `, p=${formatP(test.p)}`;
     if (worseBy > 0 && spread.beyond) return set('regression', `${by}, beyond ${tol}, and ${spread.text}${pText}`);
-    if (worseBy < 0 && spreadBetter(b, h, def)) return set('improved', `${by}, beyond ${tol}, every head repeat better than every base repeat${pText}`);
+    if (worseBy < 0 && allWorse(def, repeatValues(b, def), repeatValues(h, def))) return set('improved', `${by}, beyond ${tol}, every head repeat better than every base repeat${pText}`);
     return set('within-noise', `${by}, beyond ${tol}, but the repeats overlap (${samples.base.length} vs ${samples.head.length}${pText})`);
   }
   if (test === null) {
@@ -184,35 +184,34 @@ function compareMetric(b: PhaseResult, h: PhaseResult, def: MetricDef, tolerance
   return set('within-noise', `${by}, beyond ${tol}, not significant (${pText})`);
 }
 
-/** Worse for this metric: a > b in its bad direction. */
+/** Worse for this metric: a beyond b in its bad direction. */
 const worse = (def: MetricDef, a: number, b: number): boolean => (def.better === 'lower' ? a > b : a < b);
+/** The worst of these values for this metric. */
+const worstOf = (def: MetricDef, values: number[]): number => (def.better === 'lower' ? Math.max(...values) : Math.min(...values));
+/** The best of these values for this metric. */
+const bestOf = (def: MetricDef, values: number[]): number => (def.better === 'lower' ? Math.min(...values) : Math.max(...values));
+
+/** Every value of `a` worse than every value of `b`: the repeats do not overlap (two or more each). */
+function allWorse(def: MetricDef, a: number[], b: number[]): boolean {
+  return a.length >= 2 && b.length >= 2 && worse(def, bestOf(def, a), worstOf(def, b));
+}
 
 /** Is head beyond the base's run-to-run spread (in the worse direction), and in words why (not). */
 function beyondSpread(b: PhaseResult, h: PhaseResult, def: MetricDef, headValue: number, samples: { kind: string; base: number[] }): { beyond: boolean; text: string } {
   const baseRepeats = repeatValues(b, def);
   const headRepeats = repeatValues(h, def);
   if (baseRepeats.length >= 2 && headRepeats.length >= 2) {
-    const worstBase = def.better === 'lower' ? Math.max(...baseRepeats) : Math.min(...baseRepeats);
-    const bestHead = def.better === 'lower' ? Math.min(...headRepeats) : Math.max(...headRepeats);
-    const beyond = worse(def, bestHead, worstBase);
+    const beyond = allWorse(def, headRepeats, baseRepeats);
     const range = `base repeats ${formatMetric(def.unit, Math.min(...baseRepeats))}..${formatMetric(def.unit, Math.max(...baseRepeats))}, head ${formatMetric(def.unit, Math.min(...headRepeats))}..${formatMetric(def.unit, Math.max(...headRepeats))}`;
     return { beyond, text: beyond ? `every head repeat is worse than every base repeat (${range})` : `the repeats overlap (${range})` };
   }
   if (samples.kind === 'seconds' && samples.base.length > 0) {
-    const worstSecond = def.better === 'lower' ? Math.max(...samples.base) : Math.min(...samples.base);
+    const worstSecond = worstOf(def, samples.base);
     const beyond = worse(def, headValue, worstSecond);
     const vs = `${formatMetric(def.unit, headValue)} vs the base's worst second ${formatMetric(def.unit, worstSecond)}`;
     return { beyond, text: beyond ? `worse than every steady second of the base (${vs})` : `inside the base's per-second range (${vs}); --repeat ${MIN_REPEATS} on both sides measures the spread between runs` };
   }
   return { beyond: false, text: 'no spread known' };
-}
-
-/** Every head repeat better than every base repeat. */
-function spreadBetter(b: PhaseResult, h: PhaseResult, def: MetricDef): boolean {
-  const base = repeatValues(b, def);
-  const head = repeatValues(h, def);
-  if (base.length < 2 || head.length < 2) return false;
-  return def.better === 'lower' ? Math.max(...head) < Math.min(...base) : Math.min(...head) > Math.max(...base);
 }
 
 interface Samples {

@@ -96,12 +96,10 @@ export async function executeRun(config: Scenario, hooks: RunHooks): Promise<{ d
           outcome = { kind: 'failed', message: `${result.name}: ${result.error ?? 'failed'}` };
           break;
         }
-        // Stopped without Ctrl-C: the live gate stopped it.
-        const stoppedLive = result.status === 'interrupted' && !hooks.signal.aborted ? (result.error ?? 'a gate failed') : null;
-        const breach = config.abortOnFail && !hooks.signal.aborted ? (stoppedLive ?? phaseBreach(config.thresholds, result)) : null;
-        if (breach !== null) {
+        const stop = config.abortOnFail && !hooks.signal.aborted ? gateStop(config, result) : null;
+        if (stop !== null) {
           const left = specs.length - i - 1;
-          outcome = { kind: 'gate', message: `${breach.startsWith('stopped by') ? breach : `stopped by --abort-on-fail: ${breach}`}${left > 0 ? `; ${left} later phase(s) not run` : ''}` };
+          outcome = { kind: 'gate', message: `${stop}${left > 0 ? `; ${left} later phase(s) not run` : ''}` };
           hooks.onNote?.(`mqbench: ${outcome.message}`);
           break;
         }
@@ -118,6 +116,16 @@ export async function executeRun(config: Scenario, hooks: RunHooks): Promise<{ d
   const status: RunStatus = outcome.kind === 'completed' ? 'completed' : outcome.kind === 'interrupted' ? 'interrupted' : 'failed';
   const error = outcome.kind === 'completed' ? undefined : outcome.kind === 'interrupted' ? 'interrupted by signal' : outcome.message;
   return { doc: finalize(doc, status, error, phases, new Date(), config.thresholds), outcome };
+}
+
+/**
+ * --abort-on-fail after a phase: why the run stops, or null. A phase interrupted without Ctrl-C
+ * was stopped by the live gate, and its error says so; else its first failed gate.
+ */
+function gateStop(config: Scenario, result: PhaseResult): string | null {
+  if (result.status === 'interrupted') return result.error ?? 'stopped by --abort-on-fail';
+  const breach = phaseBreach(config.thresholds, result);
+  return breach === null ? null : `stopped by --abort-on-fail: ${breach}`;
 }
 
 /** Probes every distinct endpoint once; the first that cannot be reached, as a message. */
