@@ -55,7 +55,7 @@ function enc(values: readonly number[]): string {
   return encode(h);
 }
 
-const NO_HISTOGRAMS: Record<HistogramName, string> = { e2e: '', e2eUncorrected: '', ack: '', connect: '', subscribe: '', connectTcp: '', connectTls: '', connectWs: '' };
+const NO_HISTOGRAMS: Record<HistogramName, string> = { e2e: '', e2eUncorrected: '', ack: '', connect: '', subscribe: '', connectTcp: '', connectTls: '', connectWs: '', outage: '' };
 
 function report(workerIndex: number, r: Partial<WorkerPhaseReport> = {}): WorkerPhaseReport {
   return {
@@ -64,8 +64,12 @@ function report(workerIndex: number, r: Partial<WorkerPhaseReport> = {}): Worker
     total: { sent: 0, acked: 0, received: 0, bytesSent: 0, bytesReceived: 0 },
     connects: 0,
     connectFailures: 0,
+    joinFailures: 0,
+    reconnectAttempts: 0,
     reconnects: 0,
     disconnects: 0,
+    outage: { clients: 0, steadyDownUs: 0, downAtEnd: 0, unsent: 0, steadyUnsent: 0 },
+    afterDrain: 0,
     errors: {},
     histograms: { ...NO_HISTOGRAMS },
     sent: [],
@@ -78,7 +82,7 @@ function report(workerIndex: number, r: Partial<WorkerPhaseReport> = {}): Worker
 }
 
 function snapshot(workerIndex: number, t: number, s: Partial<IntervalSnapshot> = {}): IntervalSnapshot {
-  return { workerIndex, t, sent: 0, acked: 0, received: 0, bytesSent: 0, bytesReceived: 0, e2e: '', connections: 0, steadyMax: { e2e: 0, e2eUncorrected: 0, ack: 0 }, ...s };
+  return { workerIndex, t, sent: 0, acked: 0, received: 0, bytesSent: 0, bytesReceived: 0, e2e: '', connections: 0, down: 0, steadyMax: { e2e: 0, e2eUncorrected: 0, ack: 0 }, ...s };
 }
 
 function ctx(c: Partial<PhaseContext> = {}): PhaseContext {
@@ -181,9 +185,9 @@ describe('mergeTimeline', () => {
       snapshot(1, 2, { sent: 21, received: 21, bytesSent: 210, bytesReceived: 210, connections: 2 }),
     ];
     assert.deepEqual(mergeTimeline(snaps, 0, 2, 10), [
-      { t: 1, stage: 'warmup', warmup: true, sent: 21, received: 19, bytesSent: 210, bytesReceived: 190, p50: 100, p99: 300, connections: 3 },
-      { t: 2, stage: 'warmup', warmup: true, sent: 41, received: 41, bytesSent: 410, bytesReceived: 410, p50: 0, p99: 0, connections: 3 },
-      { t: 3, stage: 'steady', warmup: false, sent: 61, received: 59, bytesSent: 610, bytesReceived: 590, p50: 600, p99: 700, connections: 3 },
+      { t: 1, stage: 'warmup', warmup: true, sent: 21, received: 19, bytesSent: 210, bytesReceived: 190, p50: 100, p99: 300, connections: 3, down: 0 },
+      { t: 2, stage: 'warmup', warmup: true, sent: 41, received: 41, bytesSent: 410, bytesReceived: 410, p50: 0, p99: 0, connections: 3, down: 0 },
+      { t: 3, stage: 'steady', warmup: false, sent: 61, received: 59, bytesSent: 610, bytesReceived: 590, p50: 600, p99: 700, connections: 3, down: 0 },
     ]);
   });
 
@@ -213,6 +217,7 @@ describe('mergePhase', () => {
     total: { sent: 1000, acked: 998, received: 1500, bytesSent: 16_000, bytesReceived: 24_000 },
     connects: 2,
     connectFailures: 1,
+    joinFailures: 1,
     reconnects: 0,
     disconnects: 1,
     errors: { ECONNRESET: 2, timeout: 1 },
@@ -256,8 +261,12 @@ describe('mergePhase', () => {
       outOfOrder: 2,
       connects: 3,
       connectFailures: 1,
+      reconnectAttempts: 0,
       reconnects: 1,
       disconnects: 1,
+      lostNotAcknowledged: 0,
+      lostAcknowledged: 0,
+      deliveredAfterDrain: 0,
       errors: { ECONNRESET: 3, timeout: 1 },
     });
     // The phase completed, so its one connect failure was a client joining during the load.
@@ -358,8 +367,12 @@ describe('mergePhase', () => {
       outOfOrder: 0,
       connects: 0,
       connectFailures: 0,
+      reconnectAttempts: 0,
       reconnects: 0,
       disconnects: 0,
+      lostNotAcknowledged: 0,
+      lostAcknowledged: 0,
+      deliveredAfterDrain: 0,
       errors: {},
     });
     assert.deepEqual(r.latency.e2e, summarize(newHistogram()));
@@ -652,7 +665,7 @@ describe('mergePhase: delivery failures per receiving group', () => {
 
   test('clients that could not join during the load fail a completed phase', () => {
     const s = spec();
-    const late = [report(0, { connectFailures: 2 }), report(1, { connectFailures: 1 })];
+    const late = [report(0, { connectFailures: 2, joinFailures: 2 }), report(1, { connectFailures: 3, joinFailures: 1 })];
     assert.deepEqual(mergePhase(s, late, [], ctx()).deliveryFailures, ['3 client(s) that joined during the load could not connect']);
     // A phase that failed (its clients could not connect before the start) says so in its error instead.
     assert.deepEqual(mergePhase(s, late, [], ctx({ status: 'failed', error: 'x' })).deliveryFailures, []);

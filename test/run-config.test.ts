@@ -274,6 +274,21 @@ describe('single bad flags', () => {
     { raw: { transport: 'udp' }, where: '--transport', message: /'udp' is not a transport/ },
     { raw: { ca: notPem }, where: '--ca', message: /holds no PEM certificate/ },
     { raw: { ca: missing }, where: '--ca', message: /cannot read .*ENOENT/ },
+    // Counts are decimal digits: Number() would read '0x3' as 3 and '1e1' as 10.
+    { raw: { publishers: '0x3' }, where: '--publishers', message: /'0x3' must be a whole number from 0 to 1000000 in plain decimal digits \(write 3\)/ },
+    { raw: { subscribers: '1e1' }, where: '--subscribers', message: /'1e1' must be a whole number from 0 to 1000000 in plain decimal digits \(write 10\)/ },
+    { raw: { workers: '0b10' }, where: '--workers', message: /'0b10' must be a whole number from 1 to 256 in plain decimal digits \(write 2\)/ },
+    { raw: { keepalive: '6e1' }, where: '--keepalive', message: /in plain decimal digits/ },
+    { raw: { inflight: '1e9' }, where: '--inflight', message: /'1e9' must be a whole number from 1 to 65000 in plain decimal digits$/ },
+    { raw: { connections: '+0x1' }, where: '--connections', message: /'\+0x1' must be a whole number from 0 to 10000000$/ },
+    // Negative durations, sizes and rates, as `--warmup -2s` reaches them (cli/argv.ts).
+    { raw: { warmup: '-2s' }, where: '--warmup', message: /'-2s': a duration must not be negative; use e\.g\. 500ms, 10s, 2m/ },
+    { raw: { duration: '-1s' }, where: '--duration', message: /a duration must not be negative/ },
+    { raw: { drain: '-0.5s' }, where: '--drain', message: /a duration must not be negative/ },
+    { raw: { connectTimeout: '-1s' }, where: '--connect-timeout', message: /a duration must not be negative/ },
+    { raw: { payload: '-1KiB' }, where: '--payload', message: /a size must not be negative/ },
+    { raw: { rate: '-5/s' }, where: '--rate', message: /a rate must not be negative/ },
+    { raw: { connectRate: '-10/s' }, where: '--connect-rate', message: /a rate must not be negative/ },
   ];
   for (const c of cases) {
     test(`${JSON.stringify(c.raw)} -> ${c.where}`, () => {
@@ -354,6 +369,12 @@ describe('--target', () => {
     ['wss://h', { transport: 'wss', host: 'h', port: 443, path: '' }],
     ['wss://h/custom?x=1', { transport: 'wss', host: 'h', port: 443, path: '/custom?x=1' }],
     ['mqtt://[::1]:1884', { transport: 'tcp', host: '::1', port: 1884, path: '' }],
+    // Host names with numeric labels are names, not addresses.
+    ['mqtt://10.0.0.1', { transport: 'tcp', host: '10.0.0.1', port: 1883, path: '' }],
+    ['mqtt://255.255.255.254:1', { transport: 'tcp', host: '255.255.255.254', port: 1, path: '' }],
+    ['mqtt://1.2.3.4.nip.io', { transport: 'tcp', host: '1.2.3.4.nip.io', port: 1883, path: '' }],
+    ['mqtt://0.0.0.0', { transport: 'tcp', host: '0.0.0.0', port: 1883, path: '' }],
+    ['mqtt://broker-1.example', { transport: 'tcp', host: 'broker-1.example', port: 1883, path: '' }],
   ];
   for (const [url, expected] of valid) {
     test(`${url}`, () => {
@@ -373,6 +394,16 @@ describe('--target', () => {
     ['localhost:1883', /is not an MQTT URL/],
     ['mqtt://', /'mqtt:\/\/' has no host/],
     ['mqtt://127.0.0.1:0', /names port 0/],
+    // Numbers and dots mean an IPv4 address: not a name to send to DNS (exit 3) or to inet_aton.
+    ['mqtt://256.1.1.1', /'256\.1\.1\.1' is not an IPv4 address: 256 is above 255; an IPv4 address is four numbers from 0 to 255, e\.g\. 127\.0\.0\.1/],
+    ['mqtt://1.2.3.300:1883', /300 is above 255/],
+    ['ws://256.1.1.1/mqtt', /'256\.1\.1\.1' is not an IPv4 address: 256 is above 255/],
+    ['mqtt://127.1', /'127\.1' is not an IPv4 address: it has 2 number\(s\)/],
+    ['ws://1.2.3:9001/mqtt', /'1\.2\.3' is not an IPv4 address: it has 3 number\(s\)/],
+    ['mqtt://1.2.3.4.5', /it has 5 number\(s\)/],
+    ['mqtt://2130706433', /it has 1 number\(s\)/],
+    ['mqtts://user@010.0.0.1:8883', /'010\.0\.0\.1' is not an IPv4 address: write '010' in plain decimal/],
+    ['mqtt://0x7f.0.0.1', /write '0x7f' in plain decimal/],
   ];
   for (const [url, re] of invalid) {
     test(`rejects ${url}`, () => {

@@ -101,6 +101,25 @@ describe('every problem at once, with path and line', () => {
     assert.match(dup.issues[0]?.message ?? '', /written twice/);
   });
 
+  test('aliases: a defined one is read; an undefined one or an alias bomb is a problem with where, not a crash', () => {
+    // Control: an anchor reused by an alias is ordinary YAML and must keep working.
+    const reused = ok('name: x\ngroups:\n  - { name: p, role: publish, clients: &n 2 }\n  - { name: s, role: subscribe, clients: *n }\n');
+    assert.deepEqual(reused.groups.map((g) => g.clients), [2, 2]);
+
+    const unresolved = bad('name: x\ngroups:\n  - name: p\n    role: publish\n    clients: *nope\n');
+    assert.deepEqual(unresolved.issues.map((i) => i.where), [`${unresolved.path} (line 5)`]);
+    assert.match(unresolved.issues[0]?.message ?? '', /alias \*nope refers to no anchor; define &nope on a value before this alias/);
+    const json = bad('{"name": "x", "groups": *g}\n', {}, '.json');
+    assert.match(json.issues[0]?.message ?? '', /alias \*g refers to no anchor/);
+
+    // "Billion laughs": 9^6 copies of 'lol' from seven lines.
+    const levels = ['a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]'];
+    for (const [prev, name] of [['a', 'b'], ['b', 'c'], ['c', 'd'], ['d', 'e'], ['e', 'f']] as const) levels.push(`${name}: &${name} [${Array(9).fill(`*${prev}`).join(', ')}]`);
+    const bomb = bad(`${levels.join('\n')}\n${TWO}`);
+    assert.deepEqual(bomb.issues.map((i) => i.where), [bomb.path]);
+    assert.match(bomb.issues[0]?.message ?? '', /aliases \(\*name\) expand past the limit of 1000 copied values .*write the values out/);
+  });
+
   test('a missing file, a wrong extension, a document that is not a mapping', () => {
     const r = buildScenarioRun(join(dir, 'nope.yaml'), {}, false);
     assert.ok('issues' in r && /no such file/.test(r.issues[0]?.message ?? ''));

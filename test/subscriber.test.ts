@@ -100,8 +100,8 @@ describe('deliveryByPublisher', () => {
     s.subscribed();
     for (const seq of [3, 4, 5]) s.onMessage(message(1, seq));
     assert.deepEqual(byKey(deliveryByPublisher([s])), [
-      { publisher: 1, group: 1, skipped: 3, unique: 3, duplicates: 0, outOfOrder: 0 },
-      { publisher: 2, group: 1, skipped: 8, unique: 0, duplicates: 0, outOfOrder: 0 },
+      { publisher: 1, group: 1, skipped: 3, unique: 3, duplicates: 0, outOfOrder: 0, coverage: [{ from: 3, next: 6, gaps: [] }] },
+      { publisher: 2, group: 1, skipped: 8, unique: 0, duplicates: 0, outOfOrder: 0, coverage: [] },
     ]);
     // Nothing is lost: publisher 2 sent nothing after the join.
     const totals = deliveryTotals(
@@ -126,9 +126,9 @@ describe('deliveryByPublisher', () => {
     for (const seq of [0, 2, 1]) onTime.onMessage(message(2, seq));
     for (const seq of [3, 4, 5]) other.onMessage(message(1, seq));
     assert.deepEqual(byKey(deliveryByPublisher([late, onTime, other])), [
-      { publisher: 1, group: 1, skipped: 4, unique: 8, duplicates: 1, outOfOrder: 0 },
-      { publisher: 2, group: 1, skipped: 2, unique: 3, duplicates: 0, outOfOrder: 1 },
-      { publisher: 1, group: 2, skipped: 3, unique: 3, duplicates: 0, outOfOrder: 0 },
+      { publisher: 1, group: 1, skipped: 4, unique: 8, duplicates: 1, outOfOrder: 0, coverage: [{ from: 4, next: 6, gaps: [] }, { from: 0, next: 6, gaps: [] }] },
+      { publisher: 2, group: 1, skipped: 2, unique: 3, duplicates: 0, outOfOrder: 1, coverage: [{ from: 0, next: 3, gaps: [] }] },
+      { publisher: 1, group: 2, skipped: 3, unique: 3, duplicates: 0, outOfOrder: 0, coverage: [{ from: 3, next: 6, gaps: [] }] },
     ]);
   });
 

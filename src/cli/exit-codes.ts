@@ -7,7 +7,7 @@ export const ExitCode = {
   BadInput: 2,
   /** The run could not complete: target unreachable, clients could not connect, a worker crashed. */
   CouldNotComplete: 3,
-  /** Interrupted (SIGINT); results so far were written. */
+  /** Interrupted (SIGINT, SIGTERM or SIGHUP); results so far were written. */
   Interrupted: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];

@@ -8,11 +8,18 @@ export interface Io {
   stdout: OutStream;
   stderr: OutStream;
   env: NodeJS.ProcessEnv;
-  /** Subscribes to SIGINT; returns the unsubscribe function. */
-  onInterrupt(listener: () => void): () => void;
-  /** Resolves when SIGINT or SIGTERM arrives (for standalone servers). */
+  /**
+   * Subscribes to the signals that stop a run: SIGINT (Ctrl-C), SIGTERM (CI runners, Kubernetes,
+   * `kill`) and SIGHUP (a closed terminal or SSH session). The listener gets the signal's name;
+   * returns the unsubscribe function.
+   */
+  onInterrupt(listener: (signal?: InterruptSignal) => void): () => void;
+  /** Resolves with the signal's name when SIGINT, SIGTERM or SIGHUP arrives (for standalone servers). */
   untilTerminated(): Promise<string>;
 }
+
+export const INTERRUPT_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+export type InterruptSignal = (typeof INTERRUPT_SIGNALS)[number];
 
 export function processIo(): Io {
   return {
@@ -20,13 +27,16 @@ export function processIo(): Io {
     stderr: process.stderr,
     env: process.env,
     onInterrupt(listener) {
-      process.on('SIGINT', listener);
-      return () => process.off('SIGINT', listener);
+      // A listener replaces the default action (exit 128+n), so a run stops, drains and writes its result.
+      const handlers = INTERRUPT_SIGNALS.map((signal) => [signal, () => listener(signal)] as const);
+      for (const [signal, handler] of handlers) process.on(signal, handler);
+      return () => {
+        for (const [signal, handler] of handlers) process.off(signal, handler);
+      };
     },
     untilTerminated() {
       return new Promise((resolve) => {
-        process.once('SIGINT', () => resolve('SIGINT'));
-        process.once('SIGTERM', () => resolve('SIGTERM'));
+        for (const signal of INTERRUPT_SIGNALS) process.once(signal, () => resolve(signal));
       });
     },
   };

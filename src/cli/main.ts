@@ -6,13 +6,15 @@ import { brokerCommand, brokerOptions } from './broker-command.js';
 import { echoCommand, echoOptions } from './echo-command.js';
 import { ExitCode } from './exit-codes.js';
 import type { Io } from './io.js';
+import { joinDashValues, stringOptions } from './argv.js';
 import { runCommand, runOptions } from './run-command.js';
 
 class UsageError extends Error {}
 
 export async function main(args: string[], io: Io): Promise<number> {
   let code: number = ExitCode.Pass;
-  const cli = yargs(args)
+  const strings = stringOptions();
+  const cli = yargs(joinDashValues(args, (name) => strings.has(name)))
     .scriptName('mqbench')
     .version(TOOL_VERSION)
     .usage('$0 <command> [options]')
@@ -56,6 +58,9 @@ export async function main(args: string[], io: Io): Promise<number> {
           latencyFloor: argv['latency-floor'],
           repeat: argv.repeat,
           report: argv.report,
+          username: argv.username,
+          password: argv.password,
+          passwordFile: argv['password-file'],
         };
         code = await runCommand(argv.scenario, flags, args, io);
       },

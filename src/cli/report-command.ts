@@ -13,6 +13,7 @@ import { renderSummary } from '../reporters/terminal.js';
 import { readResultFile } from '../result/load.js';
 import type { ResultDocument } from '../result/schema.js';
 import { ExitCode } from './exit-codes.js';
+import { prepareOutDir } from './out-dir.js';
 import { wantsColour, type Io } from './io.js';
 
 export type CliReportFormat = 'terminal' | ReportFormat;
@@ -55,31 +56,15 @@ export function parseCliFormats(text: string): CliReportFormat[] | { error: stri
 }
 
 /**
- * A result file read (result/load.ts, shared with compare and --baseline) and checked enough that
- * every reporter can render it, or what is wrong and how to fix it.
+ * A result file read and checked against the result schema (result/load.ts, shared with compare
+ * and --baseline), so every reporter can render it, or what is wrong and how to fix it.
  */
 export async function loadResult(file: string): Promise<{ doc: ResultDocument } | { error: string }> {
   const read = await readResultFile(file);
-  if (!read.ok) {
-    // A report given for its result: say which file to give instead.
-    const hint = /\.(html|md|xml)$/i.test(file) && / not JSON /.test(read.error) ? `. ${path.basename(file)} looks like a report: give the .json result it was made from` : '';
-    return { error: `${read.error}${hint}` };
-  }
-  const problem = renderProblem(read.doc as unknown as Record<string, unknown>);
-  return problem === null ? { doc: read.doc } : { error: `${file}: not an mqbench result (${problem}); give a result file written by 'mqbench run'` };
-}
-
-/** What the reporters need beyond a schemaVersion and named phases, or null. */
-function renderProblem(d: Record<string, unknown>): string | null {
-  const missing = ['runId', 'status', 'startedAt', 'endedAt', 'env', 'sockets', 'verdict', 'command', 'tool'].filter((k) => d[k] === undefined || d[k] === null);
-  if (missing.length > 0) return `it has no ${missing.join(', ')}`;
-  for (const [i, p] of (d['phases'] as unknown[]).entries()) {
-    const ph = p as Record<string, unknown>;
-    const gaps = ['params', 'counters', 'rates', 'latency', 'generator'].filter((k) => typeof ph[k] !== 'object' || ph[k] === null);
-    if (gaps.length > 0) return `phases[${i}] has no ${gaps.join(', ')}`;
-    if (typeof (ph['latency'] as Record<string, unknown>)['e2e'] !== 'object') return `phases[${i}] has no e2e latency`;
-  }
-  return null;
+  if (read.ok) return { doc: read.doc };
+  // A report given for its result: say which file to give instead.
+  const hint = /\.(html|md|xml)$/i.test(file) && / not JSON /.test(read.error) ? `. ${path.basename(file)} looks like a report: give the .json result it was made from` : '';
+  return { error: `${read.error}${hint}` };
 }
 
 export async function reportCommand(resultFile: string, flags: ReportFlags, io: Io): Promise<number> {
@@ -95,6 +80,12 @@ export async function reportCommand(resultFile: string, flags: ReportFlags, io: 
   const loaded = await loadResult(resultFile);
   if ('error' in loaded) {
     io.stderr.write(`mqbench report: ${loaded.error}\n`);
+    return ExitCode.BadInput;
+  }
+  // With --out every format but terminal is a file there: checked before anything is printed.
+  const outProblem = flags.out !== undefined && formats.some((f) => f !== 'terminal') ? await prepareOutDir(flags.out) : null;
+  if (outProblem !== null) {
+    io.stderr.write(`mqbench report: ${outProblem}\n`);
     return ExitCode.BadInput;
   }
   const doc = loaded.doc;

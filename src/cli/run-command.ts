@@ -21,6 +21,7 @@ import { writeResult } from '../result/document.js';
 import { ProgressLine } from '../reporters/progress.js';
 import { renderSummary } from '../reporters/terminal.js';
 import { ExitCode } from './exit-codes.js';
+import { prepareOutDir } from './out-dir.js';
 import { wantsColour, type Io } from './io.js';
 
 /** The scenario `mqbench run` runs with no workload flags: scenarios/quickstart.yaml of the package (this file is dist/src/cli/). */
@@ -41,6 +42,9 @@ export function runOptions<T>(y: Argv<T>) {
     .option('transport', { type: 'string', describe: 'tcp, tls, ws or wss (with --target, its scheme decides); with a scenario: replaces matrix.transport, else every group\'s [default: "tcp"]' })
     .option('ca', { type: 'string', describe: 'PEM file of the CA that signed the broker certificate (tls, wss). The bundled broker\'s CA is trusted automatically' })
     .option('insecure', { type: 'boolean', describe: 'Do not verify the broker certificate (tls, wss). Never the default [default: false]' })
+    .option('username', { type: 'string', describe: 'User name in the MQTT CONNECT (default: the --target URL\'s user info, mqtt://user:password@host:port, else none)' })
+    .option('password', { type: 'string', describe: 'Password in the MQTT CONNECT (default: the --target URL\'s user info); shown as *** in every output. --password-file keeps it out of the shell history' })
+    .option('password-file', { type: 'string', describe: 'File whose first line is the MQTT password (instead of --password)' })
     .option('connections', { type: 'string', describe: 'Idle connect-only clients held through each phase (keepalive pings only), beside publishers and subscribers [default: 0]' })
     .option('local-address', { type: 'string', describe: 'Source IP addresses to spread connections over, comma-separated. Default: the OS picks; against 127.x targets, 127.0.0.x are added past 25,000 connections' })
     .option('publishers', { type: 'string', describe: `Publishing clients per phase ${shown(RUN_DEFAULTS.publishers)}` })
@@ -110,6 +114,22 @@ async function readExtras(flags: RawRunFlags): Promise<{ extras: RunExtras; issu
 }
 
 /**
+ * A baseline must share a phase (by name) with this run, or the comparison gates nothing: a CI
+ * regression gate that silently passes. Checked against the planned phases, before any load.
+ */
+function baselineIssues(baseline: { file: string; doc: ResultDocument }, planned: readonly string[]): ConfigIssue[] {
+  const theirs = baseline.doc.phases.map((p) => p.name);
+  if (theirs.some((n) => planned.includes(n))) return [];
+  const list = (names: readonly string[]): string => (names.length === 0 ? 'no phases' : names.join(', '));
+  return [
+    {
+      where: '--baseline',
+      message: `no phase in common with ${baseline.file}: it has ${list(theirs)}, this run plans ${list(planned)}; give a baseline from the same scenario, QoS levels and transports (phases are matched by name)`,
+    },
+  ];
+}
+
+/**
  * scenario: the file given, or undefined. quickstart: the scenario run when neither a file nor a
  * workload flag is given (tests pass their own).
  */
@@ -123,6 +143,7 @@ export async function runCommand(scenario: string | undefined, flags: RawRunFlag
     const planned = planPhases(built.config, 'check');
     const file = built.config.file;
     issues.push(...unmatchedThresholds(built.config.thresholds, planned).map((u) => (u.where.startsWith('--') || file === null ? u : { ...u, where: `${file}: ${u.where}` })));
+    if (extras.baseline !== null) issues.push(...baselineIssues(extras.baseline, planned.map((p) => p.name)));
   }
   if ('issues' in built || issues.length > 0) {
     const flagged = issues.some((i) => i.where.startsWith('--'));
@@ -141,19 +162,26 @@ export async function runCommand(scenario: string | undefined, flags: RawRunFlag
     for (const i of checked.issues) io.stderr.write(`  ${i.where}: ${i.message}\n`);
     return ExitCode.BadInput;
   }
+  // The result (and --report files beside it) must have somewhere to go before the first connection.
+  const outProblem = await prepareOutDir(config.outDir);
+  if (outProblem !== null) {
+    io.stderr.write(`mqbench run: ${outProblem}. Nothing was run.\n`);
+    return ExitCode.BadInput;
+  }
   const human = config.json ? io.stderr : io.stdout;
   const colour = wantsColour(human, io.env);
   const progress = interactive ? new ProgressLine(io.stderr as NodeJS.WriteStream) : null;
   const controller = new AbortController();
   let interrupts = 0;
-  const unsubscribe = io.onInterrupt(() => {
+  // SIGINT, SIGTERM (CI runners, Kubernetes) and SIGHUP all stop the run the same way.
+  const unsubscribe = io.onInterrupt((signal = 'SIGINT') => {
     interrupts++;
     progress?.clear();
     if (interrupts === 1) {
-      io.stderr.write('mqbench: interrupted; finishing the current phase and writing results (Ctrl-C again to quit at once)\n');
+      io.stderr.write(`mqbench: interrupted (${signal}); finishing the current phase and writing results (${signal === 'SIGINT' ? 'Ctrl-C' : signal} again to quit at once)\n`);
       controller.abort();
     } else {
-      io.stderr.write('mqbench: quitting without a result file\n');
+      io.stderr.write(`mqbench: ${signal}, a second signal: quitting without a result file\n`);
       process.exit(ExitCode.Interrupted);
     }
   });
@@ -184,7 +212,10 @@ export async function runCommand(scenario: string | undefined, flags: RawRunFlag
         ? undefined
         : compareDocuments(extras.baseline.doc, merged, { maxRegression: extras.maxRegression, latencyFloorUs: extras.latencyFloorUs, baseFile: extras.baseline.file, headFile: '(this run)' });
     const doc = settleVerdict(merged, config.thresholds, comparison);
+    // A write that fails after the run (disk full, directory removed) is exit 3, and the summary
+    // then says what was not written instead of PASS.
     let file: string | null = null;
+    const unwritten: string[] = [];
     try {
       file = await writeResult(config.outDir, doc);
     } catch (err) {
@@ -196,13 +227,13 @@ export async function runCommand(scenario: string | undefined, flags: RawRunFlag
         if (!config.json) for (const w of written) io.stderr.write(`report: ${w}\n`);
       } catch (err) {
         io.stderr.write(`mqbench: could not write the reports next to ${file}: ${errorMessage(err)}\n`);
-        file = null;
+        unwritten.push(`the ${extras.reports.join(', ')} report(s)`);
       }
     }
     if (config.json) io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
     if (comparison !== undefined) human.write(renderComparison(comparison, colour));
-    human.write(renderSummary(doc, file, colour));
-    if (file === null) return ExitCode.CouldNotComplete;
+    human.write(renderSummary(doc, file, colour, unwritten));
+    if (file === null || unwritten.length > 0) return ExitCode.CouldNotComplete;
     switch (outcome.kind) {
       case 'interrupted':
         return ExitCode.Interrupted;

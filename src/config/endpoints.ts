@@ -34,6 +34,11 @@ export const SCHEMES: Record<Transport, { scheme: string; port: number }> = {
  */
 export function parseTarget(input: string, where: string, add: AddIssue, kind: 'mqtt' | 'ws' = 'mqtt'): Target | null {
   const example = kind === 'mqtt' ? 'mqtt://127.0.0.1:1883' : 'ws://127.0.0.1:8080';
+  const badAddress = ipv4Problem(input);
+  if (badAddress !== null) {
+    add(where, badAddress);
+    return null;
+  }
   let url: URL;
   try {
     url = new URL(input);
@@ -67,6 +72,27 @@ export function parseTarget(input: string, where: string, add: AddIssue, kind: '
   // An empty path is filled in by the protocol: /mqtt, /echo or /broadcast.
   const path = ws ? (url.pathname === '/' ? '' : url.pathname) + url.search : '';
   return { url: input, transport, host, port, path };
+}
+
+/**
+ * A host of numbers and dots is meant as an IPv4 address: unless it is a dotted quad of 0-255 it
+ * is a typo, not a name to look up. Without this check 'mqtt://256.1.1.1' goes to DNS (exit 3,
+ * "not found"), and 'mqtt://127.1' or 'mqtt://010.0.0.1' reach whatever the resolver's inet_aton
+ * makes of them (127.0.0.1, 8.0.0.1). Read from the text: URL() rewrites ws:// hosts
+ * ('ws://1.2.3' becomes 1.2.0.3) and keeps mqtt:// hosts as written.
+ */
+export function ipv4Problem(input: string): string | null {
+  const raw = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?([^:/?#[\]]*)/i.exec(input.trim())?.[1];
+  if (raw === undefined || raw === '') return null;
+  const labels = (raw.endsWith('.') ? raw.slice(0, -1) : raw).split('.');
+  if (!labels.every((l) => /^(?:\d+|0x[0-9a-f]*)$/i.test(l))) return null;
+  const hint = 'an IPv4 address is four numbers from 0 to 255, e.g. 127.0.0.1; or give a host name';
+  if (labels.length !== 4) return `'${raw}' is not an IPv4 address: it has ${labels.length} number(s); ${hint}`;
+  const odd = labels.find((l) => !/^(?:0|[1-9]\d*)$/.test(l));
+  if (odd !== undefined) return `'${raw}' is not an IPv4 address: write '${odd}' in plain decimal (hex and leading zeros mean other numbers to some resolvers); ${hint}`;
+  const big = labels.find((l) => Number(l) > 255);
+  if (big !== undefined) return `'${raw}' is not an IPv4 address: ${big} is above 255; ${hint}`;
+  return null;
 }
 
 /** Targets are looked up by transport, so two for the same transport would be ambiguous. */

@@ -9,7 +9,8 @@ import { defaultGroup } from '../scenario/defaults.js';
 import type { GroupSpec, MatrixCell, Protocol, Scenario } from '../scenario/model.js';
 import { topicProblems } from '../scenario/topics.js';
 import { parseThreshold, type Threshold } from '../gates/threshold.js';
-import { checkOnePerTransport, parseLocalAddresses, parseTarget, readCa, SCHEMES, type AddIssue, type Target } from './endpoints.js';
+import { credentialFlags, FLAG_PLACES, readTarget, refuseCredentials, resolveCredentials, type ParsedTarget } from './credentials.js';
+import { checkOnePerTransport, parseLocalAddresses, readCa, SCHEMES, type AddIssue, type Target } from './endpoints.js';
 import { parseDuration, parseQosList, parseRate, parseSize, type Qos } from './units.js';
 import { MAX_INFLIGHT, MAX_KEEPALIVE_SECONDS, MAX_WORKERS, readers, rules } from './value-rules.js';
 
@@ -67,6 +68,9 @@ export interface RawRunFlags {
   latencyFloor?: unknown;
   repeat?: unknown;
   report?: unknown;
+  username?: unknown;
+  password?: unknown;
+  passwordFile?: unknown;
 }
 
 export const RUN_DEFAULTS = {
@@ -106,9 +110,10 @@ export function buildRunConfig(raw: RawRunFlags, interactive: boolean): { config
   const failedAt = (where: string): boolean => issues.some((i) => i.where === where);
 
   const targetUrls = flagList(raw.target);
-  const targets = targetUrls.map((u) => parseTarget(u, '--target', add)).filter((t): t is Target => t !== null);
+  const parsedTargets = targetUrls.map((u) => readTarget(u, '--target', add)).filter((t): t is ParsedTarget => t !== null);
+  const targets = parsedTargets.map((t) => t.target);
   const wsTargetsFlag = flagList(raw.wsTarget)
-    .map((u) => parseTarget(u, '--ws-target', add, 'ws'))
+    .map((u) => readTarget(u, '--ws-target', add, 'ws')?.target ?? null)
     .filter((t): t is Target => t !== null);
   const protocol = oneOf('--protocol', raw.protocol, ['mqtt', 'ws'] as const, 'mqtt', add);
   const wsRole = oneOf('--role', raw.role, ['echo', 'broadcast'] as const, 'echo', add);
@@ -159,6 +164,12 @@ export function buildRunConfig(raw: RawRunFlags, interactive: boolean): { config
   const targetPid = raw.targetPid === undefined ? null : int('--target-pid', raw.targetPid, 0, 1, 2 ** 22);
   if (targetPid !== null && targetUrls.length === 0 && !failedAt('--target')) add('--target-pid', 'only applies with --target (the bundled broker is measured anyway)');
   const thresholds = flagThresholds(raw.threshold, add);
+  const explicitCredentials = credentialFlags(raw, add);
+  if (protocol === 'ws') {
+    refuseCredentials(explicitCredentials, '--username/--password', 'a user name or password', add);
+    for (const t of parsedTargets) refuseCredentials(t.user, '--target', `the user info of ${t.target.url}`, add);
+  }
+  const credentials = protocol === 'ws' ? {} : resolveCredentials(explicitCredentials, parsedTargets, FLAG_PLACES, add);
 
   if (issues.length > 0) return { issues };
 
@@ -206,6 +217,7 @@ export function buildRunConfig(raw: RawRunFlags, interactive: boolean): { config
       interactive,
       thresholds,
       abortOnFail: raw.abortOnFail === true,
+      credentials,
     },
   };
 }

@@ -7,7 +7,8 @@ import { fromFlag } from '../scenario/context.js';
 import { loadScenarioFile } from '../scenario/load.js';
 import { publishes, type Scenario } from '../scenario/model.js';
 import { finishDraft, readDocument, type Draft } from '../scenario/validate.js';
-import { checkOnePerTransport, parseLocalAddresses, parseTarget, readCa, type AddIssue, type Target } from './endpoints.js';
+import { credentialFlags, readTarget, type ParsedTarget } from './credentials.js';
+import { checkOnePerTransport, parseLocalAddresses, readCa, type AddIssue } from './endpoints.js';
 import { buildRunConfig, flagList, flagThresholds, type ConfigIssue, type RawRunFlags } from './run-config.js';
 import { parseDuration, parseQosList, parseRate, parseSize } from './units.js';
 import { MAX_KEEPALIVE_SECONDS, MAX_WORKERS, readers, rules } from './value-rules.js';
@@ -71,12 +72,24 @@ export function applyFlags(d: Draft, raw: RawRunFlags, file: string): void {
     if (given(raw[c.key])) add(c.flag, `describes clients, which the scenario file ${file} does; set ${c.field} in the file instead`);
   }
   if (given(raw.target)) {
-    s.targets = targetsOf(raw.target, '--target', 'mqtt', add);
+    const parsed = targetsOf(raw.target, '--target', 'mqtt', add);
+    s.targets = parsed.map((t) => t.target);
     d.origin.set('target', fromFlag('--target'));
+    d.auth.targets = parsed;
+    d.auth.places.target = '--target';
+    if (d.auth.explicit.password === undefined) d.auth.places.password = '--target';
   }
   if (given(raw.wsTarget)) {
-    s.wsTargets = targetsOf(raw.wsTarget, '--ws-target', 'ws', add);
+    s.wsTargets = targetsOf(raw.wsTarget, '--ws-target', 'ws', add).map((t) => t.target);
     d.origin.set('wsTarget', fromFlag('--ws-target'));
+  }
+  // --username, --password, --password-file replace the file's username, password, passwordFile.
+  const credentials = credentialFlags(raw, add);
+  if (credentials.username !== undefined) d.auth.explicit.username = credentials.username;
+  if (credentials.password !== undefined) {
+    d.auth.explicit.password = credentials.password;
+    d.auth.places.password = raw.password !== undefined ? '--password' : '--password-file';
+    d.auth.places.usernameSetting = '--username';
   }
   if (given(raw.transport)) {
     const t = String(raw.transport);
@@ -163,10 +176,10 @@ export function applyFlags(d: Draft, raw: RawRunFlags, file: string): void {
   }
 }
 
-function targetsOf(raw: unknown, flag: string, kind: 'mqtt' | 'ws', add: AddIssue): Target[] {
+function targetsOf(raw: unknown, flag: string, kind: 'mqtt' | 'ws', add: AddIssue): ParsedTarget[] {
   const list = flagList(raw)
-    .map((u) => parseTarget(u, flag, add, kind))
-    .filter((t): t is Target => t !== null);
-  checkOnePerTransport(list, flag, add);
+    .map((u) => readTarget(u, flag, add, kind))
+    .filter((t): t is ParsedTarget => t !== null);
+  checkOnePerTransport(list.map((t) => t.target), flag, add);
   return list;
 }

@@ -7,6 +7,8 @@
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
 
 const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
+/** '-2s', ' -1KiB': a value with a minus sign, told apart from other typos (`--warmup -2s` reaches here whole: cli/argv.ts). */
+const NEGATIVE = /^\s*-\s*\.?\d/;
 const fail = <T>(error: string): Parsed<T> => ({ ok: false, error });
 
 const DURATION_MS: Record<string, number> = {
@@ -20,8 +22,10 @@ const DURATION_MS: Record<string, number> = {
 /** Parses '250ms', '10s', '1.5m', '1h', '500us' into milliseconds. A bare number means seconds. */
 export function parseDuration(input: string | number): Parsed<number> {
   if (typeof input === 'number') {
-    return Number.isFinite(input) && input >= 0 ? ok(input * 1000) : fail(`'${input}' is not a duration; use e.g. 500ms, 10s, 2m`);
+    if (input < 0) return fail(`'${input}': a duration must not be negative; use e.g. 500ms, 10s, 2m`);
+    return Number.isFinite(input) ? ok(input * 1000) : fail(`'${input}' is not a duration; use e.g. 500ms, 10s, 2m`);
   }
+  if (NEGATIVE.test(input)) return fail(`'${input}': a duration must not be negative; use e.g. 500ms, 10s, 2m`);
   const m = /^\s*(\d+(?:\.\d+)?)\s*(us|ms|s|m|h)?\s*$/i.exec(input);
   if (!m || m[1] === undefined) return fail(`'${input}' is not a duration; use e.g. 500ms, 10s, 2m`);
   const unit = (m[2] ?? 's').toLowerCase();
@@ -41,8 +45,10 @@ const SIZE_BYTES: Record<string, number> = {
 /** Parses '16', '16B', '1KiB', '1KB' (1000), '2MiB' into bytes (whole numbers only). */
 export function parseSize(input: string | number): Parsed<number> {
   if (typeof input === 'number') {
-    return Number.isInteger(input) && input >= 0 ? ok(input) : fail(`'${input}' is not a size in bytes; use e.g. 16B, 1KiB`);
+    if (input < 0) return fail(`'${input}': a size must not be negative; use e.g. 16B, 1KiB`);
+    return Number.isInteger(input) ? ok(input) : fail(`'${input}' is not a size in bytes; use e.g. 16B, 1KiB`);
   }
+  if (NEGATIVE.test(input)) return fail(`'${input}': a size must not be negative; use e.g. 16B, 512B, 1KiB, 1MiB`);
   const m = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|kib|mb|mib)?\s*$/i.exec(input);
   if (!m || m[1] === undefined) return fail(`'${input}' is not a size; use e.g. 16B, 512B, 1KiB, 1MiB`);
   const factor = SIZE_BYTES[(m[2] ?? 'b').toLowerCase()];
@@ -57,6 +63,7 @@ export function parseRate(input: string | number): Parsed<number> {
   if (typeof input === 'number') {
     return Number.isFinite(input) && input > 0 ? ok(input) : fail(`'${input}' is not a positive rate; use e.g. 1000 or 1000/s`);
   }
+  if (NEGATIVE.test(input)) return fail(`'${input}': a rate must not be negative; use one above zero, e.g. 1000, 1000/s, 10k/s`);
   const m = /^\s*(\d+(?:\.\d+)?)\s*(k|m)?\s*(?:\/\s*(s|m|h))?\s*$/i.exec(input);
   if (!m || m[1] === undefined) return fail(`'${input}' is not a rate; use e.g. 1000, 1000/s, 10k/s, 600/m`);
   const mult = m[2] === undefined ? 1 : m[2].toLowerCase() === 'k' ? 1000 : 1_000_000;

@@ -43,13 +43,19 @@ export interface Readers {
   unit<T>(where: string, value: unknown, fallback: string | number, parse: (s: string | number) => Parsed<T>, fb: T): T;
 }
 
+/** A whole number as text: optional sign, decimal digits (a sign so '-1' gets the range message). */
+const DECIMAL = /^\s*[+-]?\d+\s*$/;
+
 export function readers(add: AddIssue): Readers {
   return {
     int(where, value, fallback, min, max) {
-      // Number('') and Number(' ') are 0: a blank value is an error, not zero.
-      const v = value === undefined ? fallback : typeof value === 'string' && value.trim() === '' ? Number.NaN : Number(value);
+      // Text must be decimal digits: Number() also reads '' and ' ' as 0, '0x3' as 3 and '1e1' as 10.
+      const v = value === undefined ? fallback : typeof value === 'string' ? (DECIMAL.test(value) ? Number(value) : Number.NaN) : Number(value);
       if (!Number.isInteger(v) || v < min || v > max) {
-        add(where, `'${String(value)}' must be a whole number from ${min} to ${max}`);
+        // '0x3', '1e1': say which number to write instead.
+        const other = typeof value === 'string' && value.trim() !== '' && !DECIMAL.test(value) ? Number(value) : Number.NaN;
+        const digits = Number.isInteger(other) ? ` in plain decimal digits${other >= min && other <= max ? ` (write ${other})` : ''}` : '';
+        add(where, `'${String(value)}' must be a whole number from ${min} to ${max}${digits}`);
         return fallback;
       }
       return v;

@@ -3,8 +3,9 @@
  * per-second snapshots, stop, drain, final reports, merged phase result. Cancellation
  * arrives as an AbortSignal; failures travel up as values, never as process exits.
  */
+import { authHint, type Credentials } from '../config/credentials.js';
 import type { Scenario } from '../scenario/model.js';
-import type { IntervalSnapshot, TargetEndpoint } from './protocol.js';
+import type { FromWorker, IntervalSnapshot, TargetEndpoint } from './protocol.js';
 import { mergePhase } from '../metrics/aggregate.js';
 import { nowMicros } from '../metrics/clock.js';
 import { mergeEncoded } from '../metrics/histogram.js';
@@ -22,6 +23,8 @@ const DRAIN_POLL_MS = 100;
 const QOS0_QUIET_MS = 1000;
 /** After an interrupt the drain is cut to this, milliseconds. */
 const INTERRUPTED_DRAIN_MS = 1000;
+/** After an incomplete drain, deliveries are still awaited this long and counted as after the drain, milliseconds. */
+const LATE_WINDOW_MS = 500;
 /** Worker replies other than connect and finish must come within this, milliseconds. */
 const REPLY_TIMEOUT_MS = 10_000;
 
@@ -86,22 +89,16 @@ export async function runPhase(run: PhaseRun): Promise<PhaseResult> {
   let targetCpu: number | null = null;
 
   const connectStartUs = nowMicros();
-  const readies = await Promise.all(
-    workers.map((w, i) => {
-      const plan = plans[i];
-      if (plan === undefined) throw new Error(`no plan for worker ${i}`);
-      return w.request(
-        { type: 'phase', phase: spec, plan, endpoints: run.target.endpoints, client: { connectTimeoutMs: config.connectTimeoutMs, keepaliveSeconds, noDelay: config.noDelay }, window, drops },
-        'ready',
-        connectBudgetMs,
-      );
-    }),
-  );
+  const readies = await connectWorkers(run, plans, keepaliveSeconds, window, drops, connectBudgetMs);
   const connectSeconds = (nowMicros() - connectStartUs) / 1e6;
-  const failures = readies.flatMap((r) => r.failures);
-  if (failures.length > 0) {
+  const failures = readies === 'interrupted' ? [] : readies.flatMap((r) => r.failures);
+  if (readies === 'interrupted') {
+    // The workers are told to finish below, with the clients connected so far.
+    status = 'interrupted';
+    error = `interrupted while connecting clients, after ${connectSeconds.toFixed(1)}s`;
+  } else if (failures.length > 0) {
     status = 'failed';
-    error = connectFailureMessage(run.target.url, failures, clients);
+    error = connectFailureMessage(run.target.url, failures, clients, config.credentials);
   } else if (signal.aborted) {
     status = 'interrupted';
     error = 'interrupted before publishing started';
@@ -171,10 +168,45 @@ export async function runPhase(run: PhaseRun): Promise<PhaseResult> {
     await tick('drain', drainStartUs, spec.drainMs / 1000);
   }
 
-  const finals = await Promise.all(workers.map((w) => w.request({ type: 'finish' }, 'final', 30_000)));
+  // An incomplete drain at QoS 1/2: listen a little longer, so deliveries that come only after the drain are told apart from loss.
+  const lateWindowMs = status === 'completed' && !drainComplete && spec.params.qos !== 0 ? LATE_WINDOW_MS : 0;
+  const finals = await Promise.all(workers.map((w) => w.request({ type: 'finish', lateWindowMs }, 'final', 30_000 + lateWindowMs)));
   const target: TargetUsage = { kind: run.target.bundled ? 'bundled' : 'external', url: run.target.url, cpuSeconds: targetCpu, cpuMicrosPerMessage: null };
   const ctx = { status, steadySeconds, connectSeconds, drainSeconds, drainComplete, cpuSeconds, target };
   return mergePhase(spec, finals.map((f) => f.report), snapshots, error === undefined ? ctx : { ...ctx, error });
+}
+
+/**
+ * Sends each worker its part of the phase and waits until every client connected (or failed),
+ * or until the run is interrupted: a signal during the connect stage must not wait out the
+ * connect timeout (20 s against a target that never answers CONNACK), so the wait is abandoned.
+ */
+async function connectWorkers(
+  run: PhaseRun,
+  plans: ReturnType<typeof planWorkers>,
+  keepaliveSeconds: number,
+  window: SharedArrayBuffer,
+  drops: SharedArrayBuffer,
+  budgetMs: number,
+): Promise<Array<Extract<FromWorker, { type: 'ready' }>> | 'interrupted'> {
+  const { spec, config } = run;
+  try {
+    return await Promise.all(
+      run.workers.map((w, i) => {
+        const plan = plans[i];
+        if (plan === undefined) throw new Error(`no plan for worker ${i}`);
+        return w.request(
+          { type: 'phase', phase: spec, plan, endpoints: run.target.endpoints, client: { connectTimeoutMs: config.connectTimeoutMs, keepaliveSeconds, noDelay: config.noDelay, ...config.credentials }, window, drops },
+          'ready',
+          budgetMs,
+          run.signal,
+        );
+      }),
+    );
+  } catch (err) {
+    if (run.signal.aborted && err === run.signal.reason) return 'interrupted';
+    throw err;
+  }
 }
 
 /**
@@ -231,10 +263,12 @@ function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-function connectFailureMessage(url: string, failures: ReadonlyArray<{ kind: string; message: string }>, clients: number): string {
+function connectFailureMessage(url: string, failures: ReadonlyArray<{ kind: string; message: string }>, clients: number, credentials: Credentials | undefined): string {
   const byKind = new Map<string, number>();
   for (const f of failures) byKind.set(f.kind, (byKind.get(f.kind) ?? 0) + 1);
   const kinds = [...byKind].map(([k, n]) => `${k}: ${n}`).join(', ');
   const first = failures[0]?.message ?? '';
-  return `${failures.length} of ${clients} client(s) could not connect to ${url} (${kinds}); first error: ${first}`;
+  // A CONNACK refusing the credentials says "Not authorized" and nothing more: name the fix.
+  const hint = authHint(failures.map((f) => f.message), credentials);
+  return `${failures.length} of ${clients} client(s) could not connect to ${url} (${kinds}); first error: ${first}${hint === null ? '' : `; ${hint}`}`;
 }

@@ -14,6 +14,9 @@ export interface ClientOptions {
   connectTimeoutMs: number;
   keepaliveSeconds: number;
   noDelay: boolean;
+  /** MQTT CONNECT user name and password (Scenario.credentials); absent: none sent. */
+  username?: string;
+  password?: string;
 }
 
 export type ToWorker =
@@ -30,8 +33,8 @@ export type ToWorker =
   | { type: 'stop' }
   /** Report progress of the drain. */
   | { type: 'status' }
-  /** Close every client and send the final report of the phase. */
-  | { type: 'finish' }
+  /** Close every client and send the final report of the phase; `lateWindowMs`: first listen this long for deliveries after an incomplete drain. */
+  | { type: 'finish'; lateWindowMs: number }
   | { type: 'shutdown' };
 
 /** Counters of one interval or a whole phase; all counts are messages unless named bytes. */
@@ -49,6 +52,8 @@ export interface IntervalSnapshot extends Counters {
   /** End-to-end latency (corrected) of messages received in this interval, encoded. */
   e2e: string;
   connections: number;
+  /** Clients without a connection at the end of the interval because the target dropped them. */
+  down: number;
   /** Largest latency so far of messages sent in the steady window (0: none yet); it only grows, so --abort-on-fail can act on it. */
   steadyMax: { e2e: number; e2eUncorrected: number; ack: number };
 }
@@ -71,7 +76,7 @@ export interface WorkerHealth {
   windowStalls: number;
 }
 
-export type HistogramName = 'e2e' | 'e2eUncorrected' | 'ack' | 'connect' | 'subscribe' | 'connectTcp' | 'connectTls' | 'connectWs';
+export type HistogramName = 'e2e' | 'e2eUncorrected' | 'ack' | 'connect' | 'subscribe' | 'connectTcp' | 'connectTls' | 'connectWs' | 'outage';
 
 /** One worker's figures for one client group (see GroupStats). */
 export interface GroupReport {
@@ -102,9 +107,21 @@ export interface WorkerPhaseReport {
   steady: Counters;
   total: Counters;
   connects: number;
+  /** Failed connection attempts of every kind (first connects, late joins, reconnects). */
   connectFailures: number;
+  /** Clients that joined during the load and could not connect. */
+  joinFailures: number;
+  reconnectAttempts: number;
   reconnects: number;
   disconnects: number;
+  /**
+   * Time without a connection: `clients` that connected at least once, their client-microseconds
+   * without a connection in the steady window, how many were still without one at the end, and
+   * open-model messages never sent for want of a connection (all, and in the steady window).
+   */
+  outage: { clients: number; steadyDownUs: number; downAtEnd: number; unsent: number; steadyUnsent: number };
+  /** First deliveries that arrived after the drain had ended. */
+  afterDrain: number;
   errors: Record<string, number>;
   /** Encoded histograms, microseconds. */
   histograms: Record<HistogramName, string>;

@@ -17,6 +17,9 @@ interface Waiter {
 
 export class WorkerFailure extends Error {}
 
+/** A worker asked to shut down is terminated after this long, milliseconds. */
+const SHUTDOWN_GRACE_MS = 3000;
+
 export class WorkerHandle {
   private readonly worker: Worker;
   private readonly waiters: Waiter[] = [];
@@ -42,26 +45,44 @@ export class WorkerHandle {
     this.worker.postMessage(msg);
   }
 
-  /** Sends `msg` and waits for the next reply of `type`. */
-  request<T extends FromWorker['type']>(msg: ToWorker, type: T, timeoutMs: number): Promise<Reply<T>> {
+  /** Sends `msg` and waits for the next reply of `type`; see next() for `signal`. */
+  request<T extends FromWorker['type']>(msg: ToWorker, type: T, timeoutMs: number, signal?: AbortSignal): Promise<Reply<T>> {
     this.post(msg);
-    return this.next(type, timeoutMs);
+    return this.next(type, timeoutMs, signal);
   }
 
-  next<T extends FromWorker['type']>(type: T, timeoutMs: number): Promise<Reply<T>> {
+  /**
+   * Waits for the next reply of `type`. `signal` abandons the wait: it rejects with the signal's
+   * reason and leaves no timer behind (a reply that still comes is queued, unread).
+   */
+  next<T extends FromWorker['type']>(type: T, timeoutMs: number, signal?: AbortSignal): Promise<Reply<T>> {
     if (this.failure !== null) return Promise.reject(this.failure);
     const queued = this.inbox.findIndex((m) => m.type === type);
     if (queued >= 0) return Promise.resolve(this.inbox.splice(queued, 1)[0] as Reply<T>);
+    if (signal?.aborted === true) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
+      const onAbort = (): void => {
+        const i = this.waiters.indexOf(waiter);
+        if (i >= 0) this.waiters.splice(i, 1);
+        clearTimeout(waiter.timer);
+        reject(signal?.reason);
+      };
       const waiter: Waiter = {
         type,
-        resolve: resolve as (m: FromWorker) => void,
-        reject,
+        resolve: (m) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(m as Reply<T>);
+        },
+        reject: (e) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(e);
+        },
         timer: setTimeout(() => {
           this.waiters.splice(this.waiters.indexOf(waiter), 1);
-          reject(new WorkerFailure(`worker ${this.index} did not answer '${type}' within ${timeoutMs}ms`));
+          waiter.reject(new WorkerFailure(`worker ${this.index} did not answer '${type}' within ${timeoutMs}ms`));
         }, timeoutMs),
       };
+      signal?.addEventListener('abort', onAbort, { once: true });
       this.waiters.push(waiter);
     });
   }
@@ -95,11 +116,12 @@ export class WorkerHandle {
     return this.failure;
   }
 
-  async shutdown(): Promise<void> {
+  /** graceMs: how long a worker may take to exit by itself before it is terminated (default 3 s). */
+  async shutdown(graceMs = SHUTDOWN_GRACE_MS): Promise<void> {
     this.exiting = true;
     if (this.failure === null) this.worker.postMessage({ type: 'shutdown' } satisfies ToWorker);
     // A worker stuck in a phase (or failed) is terminated after a grace period.
-    const timer = setTimeout(() => void this.worker.terminate(), this.failure === null ? 3000 : 0);
+    const timer = setTimeout(() => void this.worker.terminate(), this.failure === null ? graceMs : 0);
     await this.exited;
     clearTimeout(timer);
   }

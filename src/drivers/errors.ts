@@ -23,6 +23,7 @@ export function classifyError(err: unknown): ErrorKind {
   const code = typeof e?.code === 'string' ? e.code : typeof e?.code === 'number' ? `rc${e.code}` : '';
   const message = typeof e?.message === 'string' ? e.message : String(err);
   if (code === 'ECONNREFUSED') return 'refused';
+  if (code === 'ERR_WS_UPGRADE_REFUSED') return 'rejected';
   if (code === 'ETIMEDOUT' || code === 'CONNECT_TIMEOUT' || /timed? ?out/i.test(message)) return 'timeout';
   if (code === 'ECONNRESET') return 'reset';
   if (code === 'EPIPE' || code === 'ERR_STREAM_DESTROYED' || code === 'ERR_STREAM_WRITE_AFTER_END') return 'closed';

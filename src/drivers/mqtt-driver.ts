@@ -50,6 +50,8 @@ export function mqttOptions(clientId: string, options: ClientOptions, session?: 
     ...(v5 && session?.sessionExpirySeconds != null ? { properties: { sessionExpiryInterval: session.sessionExpirySeconds } } : {}),
     ...(session?.will ? { will: { topic: session.will.topic, payload: session.will.payload, qos: session.will.qos, retain: session.will.retain } } : {}),
     ...(v5 && session?.topicAlias ? { autoAssignTopicAlias: true } : {}),
+    ...(options.username !== undefined ? { username: options.username } : {}),
+    ...(options.password !== undefined ? { password: options.password } : {}),
     reconnectPeriod: 0,
     connectTimeout: options.connectTimeoutMs,
     queueQoSZero: false,
@@ -72,6 +74,8 @@ export function connectMqtt(
   onStage?: (stage: ConnectStage, micros: number) => void,
   session?: SessionOptions,
   meter?: WireMeter,
+  /** Called with the new client before it connects: a broker may deliver queued messages in the same read as the CONNACK, before the caller sees the connection. */
+  prepare?: (client: MqttClient) => void,
 ): Promise<ConnectedClient> {
   const started = now();
   let first = true;
@@ -81,6 +85,7 @@ export function connectMqtt(
     first = false;
     return stream;
   }, mqttOptions(clientId, options, session));
+  prepare?.(client);
   return new Promise((resolve, reject) => {
     let settled = false;
     let sessionPresent = false;
@@ -116,11 +121,17 @@ export function connectMqtt(
   });
 }
 
-/** Subscribes and resolves with the SUBACK latency in microseconds; a refused grant rejects. */
-export function subscribeMqtt(client: MqttClient, filter: string, qos: 0 | 1 | 2, now: () => number): Promise<number> {
+/**
+ * Subscribes and resolves with the SUBACK latency in microseconds; a refused grant rejects, and
+ * so does a broker that never answers within `timeoutMs` (a SUBACK that never comes would
+ * otherwise hold the phase until the coordinator gives up on the worker).
+ */
+export function subscribeMqtt(client: MqttClient, filter: string, qos: 0 | 1 | 2, now: () => number, timeoutMs: number): Promise<number> {
   const started = now();
   return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new ConnectError('timeout', `no SUBACK for '${filter}' within ${timeoutMs}ms (the broker accepted the connection but did not answer the SUBSCRIBE)`)), timeoutMs);
     client.subscribe(filter, { qos }, (err, granted) => {
+      clearTimeout(timer);
       if (err) {
         reject(new ConnectError('subscribe', `subscribe to '${filter}' failed: ${errorMessage(err)}`));
         return;
@@ -153,16 +164,23 @@ export interface PublishOptions {
   properties: { userProperties?: Record<string, string>; messageExpiryInterval?: number } | null;
 }
 
-/** A publisher's sink on an MQTT client: one topic, one QoS, the options object reused when it carries no properties. */
-export function mqttSink(client: MqttClient, topic: string, qos: 0 | 1 | 2, extra?: PublishOptions): PublishSink {
+/** The connection a sink publishes on: the client of the moment (a reconnect brings a new one), and whether it is up. */
+export interface LiveClient {
+  readonly client: MqttClient;
+  readonly up: boolean;
+}
+
+/** A publisher's sink on an MQTT connection: one topic, one QoS, the options object reused when it carries no properties. */
+export function mqttSink(live: LiveClient, topic: string, qos: 0 | 1 | 2, extra?: PublishOptions): PublishSink {
   const props = extra?.properties ?? null;
   const fixed = { qos, retain: extra?.retain ?? false };
   return {
     get connected() {
-      return client.connected;
+      return live.up && live.client.connected;
     },
     acknowledged: qos > 0,
     publish(payload, done) {
+      const client = live.client;
       client.publish(topic, payload, props === null && !client.options.autoAssignTopicAlias ? fixed : { ...fixed, properties: { ...props } }, done);
     },
   };

@@ -46,13 +46,35 @@ export class IdleClient {
   static connect(
     target: TargetEndpoint,
     clientId: string,
-    opts: { keepaliveSeconds: number; connectTimeoutMs: number; noDelay: boolean; localAddress?: string | undefined; now: () => number; onStage?: (stage: ConnectStage, micros: number) => void; meter?: WireMeter | undefined },
+    opts: {
+      keepaliveSeconds: number;
+      connectTimeoutMs: number;
+      noDelay: boolean;
+      /** CONNECT user name and password (ClientOptions); absent: none sent. */
+      username?: string | undefined;
+      password?: string | undefined;
+      localAddress?: string | undefined;
+      now: () => number;
+      onStage?: (stage: ConnectStage, micros: number) => void;
+      meter?: WireMeter | undefined;
+    },
     events: IdleEvents,
   ): Promise<{ client: IdleClient; connectMicros: number }> {
     const started = opts.now();
     const stream = buildStream(target, { noDelay: opts.noDelay, localAddress: opts.localAddress, onStage: opts.onStage, now: opts.now, meter: opts.meter });
     const client = new IdleClient(clientId, stream);
-    stream.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId, keepalive: opts.keepaliveSeconds }));
+    stream.write(
+      mqttPacket.generate({
+        cmd: 'connect',
+        protocolId: 'MQTT',
+        protocolVersion: 4,
+        clean: true,
+        clientId,
+        keepalive: opts.keepaliveSeconds,
+        ...(opts.username !== undefined ? { username: opts.username } : {}),
+        ...(opts.password !== undefined ? { password: Buffer.from(opts.password, 'utf8') } : {}),
+      }),
+    );
     return new Promise((resolve, reject) => {
       let settled = false;
       const fail = (err: ConnectError): void => {

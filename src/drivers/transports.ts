@@ -8,6 +8,7 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
+import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import WebSocket, { createWebSocketStream } from 'ws';
 import type { WireMeter } from '../metrics/wire.js';
@@ -101,8 +102,30 @@ export function openWebSocket(target: TargetEndpoint, o: StreamOptions, query = 
   return ws;
 }
 
+/** 'WebSocket upgrade refused: HTTP 404 Not Found': the server answered, but not as a WebSocket server (wrong path, a plain HTTP server). */
+export function upgradeRefusal(res: IncomingMessage): string {
+  return `WebSocket upgrade refused: HTTP ${res.statusCode ?? '?'}${res.statusMessage ? ` ${res.statusMessage}` : ''}`;
+}
+
 function wsStream(target: TargetEndpoint, o: StreamOptions): Duplex {
-  return createWebSocketStream(openWebSocket(target, o));
+  const ws = openWebSocket(target, o);
+  // Without this, ws aborts a non-101 answer with an Error that has no `code`, which MQTT.js
+  // drops (its stream error handler only re-emits coded errors) and the client reads "closed
+  // before CONNACK". So: note the HTTP status, terminate, and give the error that terminate()
+  // emits the status and a code. This listener is added before createWebSocketStream's, which
+  // hands the same error object to the stream (and so to MQTT.js).
+  let refused: string | null = null;
+  ws.once('unexpected-response', (_req, res) => {
+    refused = `${upgradeRefusal(res)}; check the URL's path (MQTT brokers commonly serve /mqtt)`;
+    res.resume();
+    ws.terminate();
+  });
+  ws.on('error', (err: Error & { code?: string }) => {
+    if (refused === null) return;
+    err.message = refused;
+    err.code = 'ERR_WS_UPGRADE_REFUSED';
+  });
+  return createWebSocketStream(ws);
 }
 
 const BUILDERS: Record<Transport, (target: TargetEndpoint, o: StreamOptions) => Duplex> = {

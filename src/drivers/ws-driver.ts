@@ -8,7 +8,7 @@ import { classifyError, errorMessage } from './errors.js';
 import { ConnectError } from './mqtt-driver.js';
 import type { PublishSink } from './sink.js';
 import type { WireMeter } from '../metrics/wire.js';
-import { openWebSocket, type ConnectStage, type TargetEndpoint } from './transports.js';
+import { openWebSocket, upgradeRefusal, type ConnectStage, type TargetEndpoint } from './transports.js';
 
 export interface ConnectedSocket {
   ws: WebSocket;
@@ -33,7 +33,10 @@ export function connectWs(
       reject(err);
     };
     const timer = setTimeout(() => fail(new ConnectError('timeout', `WebSocket not open within ${opts.connectTimeoutMs}ms`)), opts.connectTimeoutMs);
-    ws.once('unexpected-response', (_req, res) => fail(new ConnectError('rejected', `the server answered the upgrade with HTTP ${res.statusCode}`)));
+    ws.once('unexpected-response', (_req, res) => {
+      res.resume();
+      fail(new ConnectError('rejected', `${upgradeRefusal(res)}; check the URL's path (the bundled echo server serves /echo and /broadcast)`));
+    });
     ws.once('error', (err) => fail(new ConnectError(classifyError(err), errorMessage(err))));
     ws.once('close', () => fail(new ConnectError('closed', 'connection closed before the WebSocket opened')));
     ws.once('open', () => {

@@ -28,6 +28,7 @@ const HISTOGRAMS: ReadonlyArray<[HistName, string]> = [
   ['connectTcp', 'connect stage: TCP connected'],
   ['connectTls', 'connect stage: TLS handshake done'],
   ['connectWs', 'connect stage: WebSocket open'],
+  ['outage', 'time a client was without a connection after the target dropped it, until it was back (or the phase ended)'],
 ];
 
 const STATS: ReadonlyArray<[keyof LatencySummary, string]> = [
@@ -53,13 +54,17 @@ const COUNTERS: ReadonlyArray<[CounterName, 'higher' | 'lower' | null, string]> 
   ['outOfOrder', 'lower', 'deliveries older than one already received from the same publisher'],
   ['connects', null, 'connections established'],
   ['connectFailures', 'lower', 'connections that failed'],
-  ['reconnects', 'lower', 'reconnections'],
+  ['reconnectAttempts', 'lower', 'reconnect attempts after drops, successful or not'],
+  ['reconnects', 'lower', 'reconnections after drops'],
   ['disconnects', 'lower', 'established connections closed by the target or the network'],
+  ['lostNotAcknowledged', 'lower', 'lost messages of QoS 1/2 that the broker never acknowledged'],
+  ['lostAcknowledged', 'lower', 'lost messages of QoS 1/2 that the broker acknowledged but never delivered (held or dropped by the broker)'],
+  ['deliveredAfterDrain', 'lower', 'first deliveries that arrived only after the drain had ended'],
 ];
 
-function latencyValue(s: LatencySummary, stat: keyof LatencySummary): number | null {
-  // No samples: nothing was measured, which is not 0 us.
-  if (s.count === 0) return null;
+function latencyValue(s: LatencySummary | undefined, stat: keyof LatencySummary): number | null {
+  // No samples (or a result from before the histogram existed): nothing was measured, which is not 0 us.
+  if (s === undefined || s.count === 0) return null;
   const v = s[stat];
   return typeof v === 'number' ? v : null;
 }
@@ -73,11 +78,12 @@ function buildTable(): MetricDef[] {
     for (const [stat, statName] of STATS) {
       defs.push({ name: `${hist}.${stat}`, unit: 'us', better: 'lower', describe: `${statName} of ${what}`, get: (p) => latencyValue(p.latency[hist], stat) });
     }
-    defs.push({ name: `${hist}.count`, unit: 'count', better: null, describe: `samples of ${what}`, get: (p) => p.latency[hist].count });
+    defs.push({ name: `${hist}.count`, unit: 'count', better: null, describe: `samples of ${what}`, get: (p) => p.latency[hist]?.count ?? null });
   }
   for (const [name, better, what] of COUNTERS) {
-    defs.push({ name, unit: 'count', better, describe: what, get: (p) => p.counters[name] });
+    defs.push({ name, unit: 'count', better, describe: what, get: (p) => p.counters[name] ?? null });
   }
+  defs.push({ name: 'outage.share', unit: '%', better: 'lower', describe: "share of the steady window the phase's clients were without a connection (above 10% the phase is degraded)", get: (p) => (p.outage === undefined ? null : p.outage.share * 100) });
   defs.push(
     { name: 'errors', unit: 'count', better: 'lower', describe: 'errors of every kind (errors.<kind> for one kind: refused, timeout, tls, protocol, closed, ...)', get: (p) => Object.values(p.counters.errors).reduce((a, b) => a + b, 0) },
     { name: 'lost.pct', unit: '%', better: 'lower', describe: 'lost, percent of expected', get: (p) => percentOf(p.counters.lost, p.counters.expected) },

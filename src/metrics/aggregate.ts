@@ -4,10 +4,10 @@
  * and the generator judged for saturation.
  */
 import type { IntervalSnapshot, WorkerHealth, WorkerPhaseReport } from '../coordinator/protocol.js';
-import type { GroupResult, PhaseResult, PhaseStatus, TargetUsage, TimelinePoint } from '../result/schema.js';
+import type { GroupResult, PhaseOutage, PhaseResult, PhaseStatus, TargetUsage, TimelinePoint } from '../result/schema.js';
 import type { PhaseSpec } from '../plan/plan.js';
 import { publishes, receives, type GroupSpec } from '../scenario/model.js';
-import { deliveryTotals, type DeliveryTotals } from './delivery.js';
+import { deliveryTotals, lossBreakdown, type DeliveryTotals } from './delivery.js';
 import { mergeEncoded, summarize } from './histogram.js';
 import { mergeWire } from './wire.js';
 
@@ -19,6 +19,8 @@ export const SATURATED_LOOP_DELAY_US = 50_000;
 export const SATURATED_SEND_LAG_US = 10_000;
 /** Open model: fewer sends than this share of the schedule means the schedule was not kept. */
 export const MIN_RATE_SHARE = 0.95;
+/** A phase whose clients were without a connection for more than this share of the steady window is 'degraded'. */
+export const DEGRADED_OUTAGE_SHARE = 0.1;
 
 export interface PhaseContext {
   status: PhaseStatus;
@@ -37,17 +39,23 @@ export function mergePhase(spec: PhaseSpec, reports: ReadonlyArray<WorkerPhaseRe
   const sum = (f: (r: WorkerPhaseReport) => number): number => reports.reduce((a, r) => a + f(r), 0);
   const errors: Record<string, number> = {};
   for (const r of reports) for (const [k, v] of Object.entries(r.errors)) errors[k] = (errors[k] ?? 0) + v;
-  const delivery = deliveryTotals(
-    reports.flatMap((r) => r.sent),
-    reports.flatMap((r) => r.delivery),
-  );
+  const allSent = reports.flatMap((r) => r.sent);
+  const allSeen = reports.flatMap((r) => r.delivery);
+  const delivery = deliveryTotals(allSent, allSeen);
+  // Receiving groups with a shared subscription: their members split one stream.
+  const shared = new Set(spec.groups.flatMap((g, i) => (g.filters.some((f) => f.startsWith('$share/')) ? [i] : [])));
+  const loss = lossBreakdown(allSent, allSeen, shared);
   const hist = (k: keyof WorkerPhaseReport['histograms']) => summarize(mergeEncoded(reports.map((r) => r.histograms[k])));
   const secs = ctx.steadySeconds > 0 ? ctx.steadySeconds : Number.NaN;
   const perSec = (n: number): number => (Number.isFinite(secs) ? Math.round((n / secs) * 10) / 10 : 0);
   const steadyReceived = sum((r) => r.steady.received);
   const steadySent = sum((r) => r.steady.sent);
   const workers = reports.map((r) => r.health).sort((a, b) => a.workerIndex - b.workerIndex);
-  const reasons = saturationReasons(spec, workers, steadySent, ctx.steadySeconds);
+  // Messages never sent for want of a connection are the target's doing, not a schedule the generator missed.
+  const reasons = saturationReasons(spec, workers, steadySent + sum((r) => r.outage.steadyUnsent), ctx.steadySeconds);
+  const outage = outageOf(reports, ctx.steadySeconds);
+  const degraded = outage.share > DEGRADED_OUTAGE_SHARE;
+  const status: PhaseStatus = ctx.status === 'completed' && degraded ? 'degraded' : ctx.status;
   const perMessage = (cpuSeconds: number | null): number | null =>
     cpuSeconds === null || steadyReceived === 0 ? null : Math.round((cpuSeconds * 1e6 * 100) / steadyReceived) / 100;
 
@@ -55,12 +63,13 @@ export function mergePhase(spec: PhaseSpec, reports: ReadonlyArray<WorkerPhaseRe
   const failures = groups.length === 1 || groups.filter((g) => receives(g.role)).length <= 1
     ? groupFailures(spec.groups, groups, reports, '')
     : groupFailures(spec.groups, groups, reports, 'group ');
-  const lateFailures = ctx.status === 'completed' ? sum((r) => r.connectFailures) : 0;
+  const lateFailures = ctx.status === 'completed' ? sum((r) => r.joinFailures) : 0;
   if (lateFailures > 0) failures.push(`${lateFailures} client(s) that joined during the load could not connect`);
+  if (degraded) failures.push(outageFailure(outage));
 
   const result: PhaseResult = {
     name: spec.name,
-    status: ctx.status,
+    status,
     cell: { ...spec.cell },
     params: { ...spec.params, rampSeconds: spec.rampMs / 1000, warmupSeconds: spec.warmupMs / 1000, drainSeconds: spec.drainMs / 1000 },
     durationSeconds: round3(ctx.steadySeconds),
@@ -76,8 +85,12 @@ export function mergePhase(spec: PhaseSpec, reports: ReadonlyArray<WorkerPhaseRe
       outOfOrder: delivery.outOfOrder,
       connects: sum((r) => r.connects),
       connectFailures: sum((r) => r.connectFailures),
+      reconnectAttempts: sum((r) => r.reconnectAttempts),
       reconnects: sum((r) => r.reconnects),
       disconnects: sum((r) => r.disconnects),
+      lostNotAcknowledged: loss.notAcknowledged,
+      lostAcknowledged: loss.acknowledgedNotDelivered,
+      deliveredAfterDrain: sum((r) => r.afterDrain),
       errors,
     },
     rates: {
@@ -95,7 +108,9 @@ export function mergePhase(spec: PhaseSpec, reports: ReadonlyArray<WorkerPhaseRe
       connectTcp: hist('connectTcp'),
       connectTls: hist('connectTls'),
       connectWs: hist('connectWs'),
+      outage: hist('outage'),
     },
+    outage,
     timeline: mergeTimeline(snapshots, spec.rampMs / 1000, spec.warmupMs / 1000, spec.durationMs / 1000),
     generator: {
       saturated: reasons.length > 0,
@@ -114,7 +129,24 @@ export function mergePhase(spec: PhaseSpec, reports: ReadonlyArray<WorkerPhaseRe
   return result;
 }
 
-/** QoS 0 loss and QoS 1 duplicates are reported; QoS 1/2 loss and QoS 2 duplicates fail. */
+/** Pure: the share of the steady window the phase's clients spent without a connection. */
+export function outageOf(reports: ReadonlyArray<WorkerPhaseReport>, steadySeconds: number): PhaseOutage {
+  const clients = reports.reduce((a, r) => a + r.outage.clients, 0);
+  const downUs = reports.reduce((a, r) => a + r.outage.steadyDownUs, 0);
+  const share = clients === 0 || steadySeconds <= 0 ? 0 : Math.min(1, downUs / (clients * steadySeconds * 1e6));
+  return {
+    share: Math.round(share * 10_000) / 10_000,
+    limit: DEGRADED_OUTAGE_SHARE,
+    downAtEnd: reports.reduce((a, r) => a + r.outage.downAtEnd, 0),
+    unsent: reports.reduce((a, r) => a + r.outage.unsent, 0),
+  };
+}
+
+export function outageFailure(o: PhaseOutage): string {
+  const end = o.downAtEnd > 0 ? `; ${o.downAtEnd} client(s) still without a connection at the end` : '';
+  return `degraded: the target was unreachable for ${(o.share * 100).toFixed(1)}% of the steady window (clients without a connection; limit ${Math.round(o.limit * 100)}%)${end}: the figures describe an outage, not the target's capacity`;
+}
+
 /** QoS 1/2 loss and QoS 2 duplicates fail a phase; plain WebSocket (qos null) is reliable like TCP, so both fail it. */
 export function deliveryFailures(qos: 0 | 1 | 2 | null, lost: number, duplicated: number): string[] {
   const out: string[] = [];
@@ -160,6 +192,7 @@ export function mergeTimeline(snapshots: ReadonlyArray<IntervalSnapshot>, rampSe
         p50: h.totalCount === 0 ? 0 : h.getValueAtPercentile(50),
         p99: h.totalCount === 0 ? 0 : h.getValueAtPercentile(99),
         connections: add((s) => s.connections),
+        down: add((s) => s.down ?? 0),
       };
     });
 }

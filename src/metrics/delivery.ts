@@ -7,6 +7,20 @@
 
 /** Gaps remembered per pair; older ones are forgotten (arrivals below them count as late, not duplicate). */
 const MAX_GAPS = 100_000;
+/** Gap ranges reported per pair (a broker that drops at random opens many); beyond this the pair's loss is not placed. */
+const MAX_GAP_RANGES = 10_000;
+
+/** Half-open ranges [from, to) of sequence numbers, ascending. */
+export type SeqRanges = Array<[number, number]>;
+
+/** One receiver's view of one publisher: it got every number in [from, next) except the gaps. */
+export interface Coverage {
+  from: number;
+  next: number;
+  gaps: SeqRanges;
+  /** More gap ranges than are reported: the coverage is not known exactly. */
+  truncated?: true;
+}
 
 export type Observation = 'new' | 'duplicate' | 'out-of-order';
 
@@ -64,6 +78,23 @@ export class SequenceTracker {
     return 'duplicate';
   }
 
+  /** What this tracker got of its publisher's numbers from the baseline on: everything below `next` but the gaps. */
+  coverage(): Coverage {
+    const sorted = [...this.gaps].sort((a, b) => a - b);
+    const gaps: SeqRanges = [];
+    let truncated = false;
+    for (const g of sorted) {
+      const last = gaps[gaps.length - 1];
+      if (last !== undefined && last[1] === g) last[1] = g + 1;
+      else if (gaps.length < MAX_GAP_RANGES) gaps.push([g, g + 1]);
+      else truncated = true;
+    }
+    // Below forgottenBelow old gaps may have been forgotten: nothing there is claimed as received.
+    const coverage: Coverage = { from: this.forgottenBelow, next: this.max + 1, gaps };
+    if (truncated) coverage.truncated = true;
+    return coverage;
+  }
+
   private evict(): void {
     if (this.gaps.size <= MAX_GAPS) return;
     for (const s of this.gaps) {
@@ -84,6 +115,8 @@ export interface PublisherDelivery {
   unique: number;
   duplicates: number;
   outOfOrder: number;
+  /** Per receiving client: which numbers it got (for the loss breakdown against the unacknowledged ones). */
+  coverage?: Coverage[];
 }
 
 /** Per-publisher figures of one publisher's side, reported at the end of a phase. */
@@ -96,6 +129,8 @@ export interface PublisherSent {
   matching: number;
   /** The same per receiving group index. */
   matchingByGroup: number[];
+  /** Sequence numbers the broker never acknowledged (PUBACK/PUBCOMP); null at QoS 0 and on WebSocket, which have no acknowledgement. */
+  unacked?: SeqRanges | null;
 }
 
 export interface DeliveryTotals {
@@ -152,4 +187,79 @@ export function deliveryTotals(sent: ReadonlyArray<PublisherSent>, seen: Readonl
     }
   }
   return { expected, received: unique + duplicated, unique, lost, duplicated, outOfOrder };
+}
+
+/** Sum of |a ∩ [from, to)| over ascending ranges a. */
+function countIn(ranges: SeqRanges, from: number, to: number): number {
+  let n = 0;
+  for (const [a, b] of ranges) {
+    const lo = Math.max(a, from);
+    const hi = Math.min(b, to);
+    if (hi > lo) n += hi - lo;
+  }
+  return n;
+}
+
+/** |a ∩ b| for two ascending range lists. */
+function countBoth(a: SeqRanges, b: SeqRanges): number {
+  let n = 0;
+  for (const [from, to] of b) n += countIn(a, from, to);
+  return n;
+}
+
+/** Where the lost messages stopped: never acknowledged by the broker, or acknowledged and then never delivered. */
+export interface LossBreakdown {
+  /** Lost messages of publishers with acknowledgements (QoS 1/2). */
+  lost: number;
+  /** Of those: the broker never acknowledged them (the connection dropped first, or no PUBACK/PUBCOMP came). */
+  notAcknowledged: number;
+  /** Of those: acknowledged by the broker but never delivered to an expected subscriber (held or dropped by the broker). */
+  acknowledgedNotDelivered: number;
+  /** Of those: not placed, because a receiver had more gaps than are tracked. */
+  unplaced: number;
+}
+
+/**
+ * Pure: splits the loss of acknowledged publishers per (publisher, receiving group), with `lost`
+ * as deliveryTotals settles it for those pairs. A plain receiver expects every number from its
+ * baseline, so the unacknowledged ones it misses are those in its gaps and after the last it got
+ * (a receiver that got nothing from the publisher misses them all). The members of a shared
+ * subscription (`sharedGroups`) get disjoint parts of one stream: the unacknowledged numbers
+ * none of them got, once per share. The rest of the pair's loss was acknowledged by the broker.
+ */
+export function lossBreakdown(sent: ReadonlyArray<PublisherSent>, seen: ReadonlyArray<PublisherDelivery>, sharedGroups: ReadonlySet<number> = new Set()): LossBreakdown {
+  const out: LossBreakdown = { lost: 0, notAcknowledged: 0, acknowledgedNotDelivered: 0, unplaced: 0 };
+  for (const p of sent) {
+    const unacked = p.unacked;
+    if (unacked === null || unacked === undefined) continue;
+    const perGroup = p.matchingByGroup.length > 0;
+    const groups = perGroup ? p.matchingByGroup : [p.matching];
+    groups.forEach((matching, g) => {
+      if (matching === 0) return;
+      const mine = seen.filter((d) => d.publisher === p.publisher && (!perGroup || d.group === g));
+      const only = perGroup ? { ...p, matchingByGroup: p.matchingByGroup.map((m, i) => (i === g ? m : 0)) } : p;
+      const lost = deliveryTotals([only], mine).lost;
+      if (lost === 0) return;
+      out.lost += lost;
+      const coverages = mine.flatMap((d) => d.coverage ?? []);
+      if (coverages.some((c) => c.truncated === true)) {
+        out.unplaced += lost;
+        return;
+      }
+      const all = countIn(unacked, 0, p.sent);
+      let missing: number;
+      if (sharedGroups.has(perGroup ? g : -1)) {
+        let got = 0;
+        for (const c of coverages) got += countIn(unacked, c.from, c.next) - countBoth(unacked, c.gaps);
+        missing = all * matching - got;
+      } else {
+        missing = Math.max(0, matching - coverages.length) * all;
+        for (const c of coverages) missing += countIn(unacked, c.next, p.sent) + countBoth(unacked, c.gaps);
+      }
+      const notAcknowledged = Math.min(lost, Math.max(0, missing));
+      out.notAcknowledged += notAcknowledged;
+      out.acknowledgedNotDelivered += lost - notAcknowledged;
+    });
+  }
+  return out;
 }

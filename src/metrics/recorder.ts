@@ -27,11 +27,26 @@ export class Recorder {
   readonly sendLag = newHistogram();
   private intervalE2e: Histogram = newHistogram();
   readonly errors: Record<string, number> = {};
+  /** Time without a connection per client, from its drop until it was back (or the phase ended), microseconds. */
+  readonly outageHistogram = newHistogram();
   connects = 0;
+  /** Failed connection attempts: first connects, late joins and reconnect attempts alike. */
   connectFailures = 0;
+  /** Of those, clients that joined during the load and never got in. */
+  joinFailures = 0;
+  /** Reconnect attempts after drops (each try, successful or not). */
+  reconnectAttempts = 0;
   reconnects = 0;
   /** Established connections the target (or the network) closed. */
   disconnects = 0;
+  /** Client-microseconds without a connection inside the steady window. */
+  steadyDownUs = 0;
+  /** Open model: messages due in the steady window while their client had no connection, never sent. */
+  steadyUnsent = 0;
+  /** First deliveries that arrived after the drain had ended (still counted as delivered). */
+  afterDrain = 0;
+  /** When the drain ended (shared clock); Infinity before. */
+  drainEndUs = Number.POSITIVE_INFINITY;
 
   /** Microseconds on the shared clock; Infinity until the run starts. */
   steadyStartUs = Number.POSITIVE_INFINITY;
@@ -40,6 +55,28 @@ export class Recorder {
 
   private inSteady(nowUs: number): boolean {
     return nowUs >= this.steadyStartUs && nowUs < this.steadyEndUs;
+  }
+
+  /** A client had no connection from `fromUs` to `toUs`: its outage, and the part inside the steady window. */
+  outage(fromUs: number, toUs: number): void {
+    record(this.outageHistogram, toUs - fromUs);
+    const overlap = Math.min(toUs, this.steadyEndUs) - Math.max(fromUs, this.steadyStartUs);
+    if (overlap > 0) this.steadyDownUs += overlap;
+  }
+
+  /**
+   * Open model: `count` messages, due from `firstDueUs` every `intervalUs`, fell due while the
+   * client had no connection and were skipped; those due inside the steady window count there.
+   */
+  unsent(firstDueUs: number, intervalUs: number, count: number): void {
+    if (count <= 0) return;
+    if (intervalUs <= 0) {
+      if (this.inSteady(firstDueUs)) this.steadyUnsent += count;
+      return;
+    }
+    const from = Math.max(0, Math.ceil((this.steadyStartUs - firstDueUs) / intervalUs));
+    const to = Math.min(count, Math.ceil((this.steadyEndUs - firstDueUs) / intervalUs));
+    if (to > from) this.steadyUnsent += to - from;
   }
 
   error(kind: ErrorKind): void {
@@ -91,13 +128,14 @@ export class Recorder {
   }
 
   /** Hands over the interval since the last call and starts a new one. */
-  takeInterval(workerIndex: number, t: number, connections: number): IntervalSnapshot {
+  takeInterval(workerIndex: number, t: number, connections: number, down: number): IntervalSnapshot {
     const snap: IntervalSnapshot = {
       ...this.interval,
       workerIndex,
       t,
       e2e: this.intervalE2e.totalCount === 0 ? '' : encode(this.intervalE2e),
       connections,
+      down,
       steadyMax: { e2e: this.e2e.maxValue, e2eUncorrected: this.e2eUncorrected.maxValue, ack: this.ack.maxValue },
     };
     this.interval = zero();

@@ -3,6 +3,7 @@ import { formatBytes, formatMicros } from '../config/units.js';
 import type { GroupResult, PhaseResult, ResultDocument } from '../result/schema.js';
 import { count, cpuPerMessage, groupsOf, phaseProblems, scenarioName } from './format.js';
 import { esc, section, table, type Row } from './html-util.js';
+import { deliverySentence, outageSentence } from './faults.js';
 
 function deliveryCells(name: string, x: { sent: number; acked: number; expected: number; received: number; lost: number; duplicated: number; outOfOrder: number }): string[] {
   return [name, count(x.sent), count(x.acked), count(x.expected), count(x.received), count(x.lost), count(x.duplicated), count(x.outOfOrder)].map((c, i) => (i === 0 ? c : esc(c)));
@@ -27,7 +28,8 @@ export function deliverySection(doc: ResultDocument): string {
     const problems = phaseProblems(p);
     const result = problems.length === 0 ? '<span class="mark ok">✓ complete</span>' : `<span class="mark bad">✗ ${esc(problems.join('; '))}</span>`;
     const drain = p.drain === undefined ? '' : ` <span class="note">drain ${p.drain.seconds}s${p.drain.complete ? '' : ', incomplete'}</span>`;
-    rows.push({ className: problems.length > 0 ? 'failed' : '', cells: [...deliveryCells(esc(p.name), p.counters), result + drain] });
+    const faults = [outageSentence(p), deliverySentence(p)].filter((x): x is string => x !== null).map((x) => `<div class="note">${esc(x)}</div>`).join('');
+    rows.push({ className: problems.length > 0 ? 'failed' : '', cells: [...deliveryCells(esc(p.name), p.counters), result + drain + faults] });
     const groups = groupsOf(p);
     if (groups.length > 1) for (const g of groups) rows.push(groupRow(g));
   }

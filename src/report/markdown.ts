@@ -6,6 +6,7 @@
  */
 import { formatMetric } from '../gates/metrics.js';
 import { formatMicros } from '../config/units.js';
+import { deliverySentence, outageSentence } from './faults.js';
 import type { ComparisonRow, GateResult, ResultDocument } from '../result/schema.js';
 import {
   changeText,
@@ -165,6 +166,9 @@ export function renderMarkdown(doc: ResultDocument, options: MarkdownOptions = {
     doc.baseline !== undefined ? 0.55 : 0.85,
   );
   out.push('');
+  // The target's faults in words: drops and outages, and where lost messages stopped.
+  const faults = doc.phases.flatMap((p) => [outageSentence(p), deliverySentence(p)].filter((x): x is string => x !== null).map((x) => `- **${mdCell(p.name)}**: ${mdCell(x)}`));
+  if (faults.length > 0) out.push(...faults, '');
 
   const b = doc.baseline;
   if (b !== undefined) {

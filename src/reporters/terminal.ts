@@ -5,8 +5,14 @@
 import { Chalk } from 'chalk';
 import { formatBytes, formatMicros, formatRate } from '../config/units.js';
 import type { GroupResult, PhaseResult, ResultDocument } from '../result/schema.js';
+import { deliverySentence, outageSentence } from '../report/faults.js';
 
-export function renderSummary(doc: ResultDocument, resultFile: string | null, colour: boolean): string {
+/**
+ * resultFile: where the result was written, or null when it could not be written; unwritten:
+ * other files of the run that could not be written (reports). A run whose files were not all
+ * written never reads as PASS.
+ */
+export function renderSummary(doc: ResultDocument, resultFile: string | null, colour: boolean, unwritten: readonly string[] = []): string {
   const c = new Chalk({ level: colour ? 1 : 0 });
   const lines: string[] = [];
   const s = doc.scenario as {
@@ -24,6 +30,8 @@ export function renderSummary(doc: ResultDocument, resultFile: string | null, co
   });
   const shape = s.load === undefined ? '' : ` · ${s.load.stages.length > 0 ? `${s.load.stages.length} ramp stage(s), ` : ''}${s.load.durationSeconds}s steady after ${s.load.warmupSeconds}s warm-up`;
   lines.push(c.dim(`${s.file ? `scenario ${s.name} (${s.file}) · ` : ''}${groups.join(' · ')}${first !== undefined ? ` · ${first.params.payloadBytes}B payload` : ''}${shape}`));
+  // Never the default, and it changes what was measured (no certificate checks): said up front.
+  if ((doc.scenario as { insecure?: unknown }).insecure === true) lines.push(c.yellow.bold("! TLS verification OFF (--insecure): the broker's certificate was not checked"));
   lines.push('');
 
   const header = ['phase', 'sent/s', 'recv/s', 'e2e p50', 'p90', 'p99', 'p99.9', 'max', 'ack p99', 'lost', 'dup', 'ooo', 'errors'];
@@ -34,7 +42,7 @@ export function renderSummary(doc: ResultDocument, resultFile: string | null, co
   for (const [i, r] of rows.entries()) {
     const p = doc.phases[i];
     const line = fmt(r);
-    lines.push(p !== undefined && (p.deliveryFailures.length > 0 || p.status === 'failed') ? c.red(line) : line);
+    lines.push(p !== undefined && (p.deliveryFailures.length > 0 || p.status === 'failed' || p.status === 'degraded') ? c.red(line) : line);
   }
   lines.push('');
 
@@ -50,6 +58,10 @@ export function renderSummary(doc: ResultDocument, resultFile: string | null, co
     if (p.params.model === 'open') {
       lines.push(c.dim(`${p.name}: e2e p99 uncorrected ${formatMicros(p.latency.e2eUncorrected.p99)} (corrected for coordinated omission: ${formatMicros(p.latency.e2e.p99)})`));
     }
+    const outage = outageSentence(p);
+    if (outage !== null) lines.push((p.status === 'degraded' ? c.red : c.yellow)(`! ${p.name}: ${outage}`));
+    const delivery = deliverySentence(p);
+    if (delivery !== null) lines.push((p.deliveryFailures.length > 0 ? c.red : c.yellow)(`! ${p.name}: ${delivery}`));
     if (g.saturated) lines.push(c.yellow(`! ${p.name}: the load generator was the limit, not the target: ${g.reasons.join('; ')}`));
     if (p.error !== undefined) lines.push(c.red(`x ${p.name}: ${p.error}`));
   }
@@ -64,8 +76,14 @@ export function renderSummary(doc: ResultDocument, resultFile: string | null, co
     for (const g of thresholds) lines.push(g.passed ? `  ${c.green('pass')}  ${g.name}: ${g.measured ?? ''}` : c.red(`  FAIL  ${g.name}: ${g.message}`));
     lines.push('');
   }
-  const verdict = doc.verdict.passed ? c.green.bold('PASS') : c.red.bold(doc.status === 'completed' ? 'FAIL' : doc.status.toUpperCase());
-  lines.push(`${verdict}${doc.verdict.failures.length > 0 ? `: ${doc.verdict.failures.join('; ')}` : ''}`);
+  const missing = [...(resultFile === null ? ['the result'] : []), ...unwritten];
+  if (doc.verdict.passed && missing.length > 0) {
+    lines.push(c.red.bold('NOT WRITTEN') + `: the run met its gates, but ${missing.join(' and ')} could not be written (see the error above)`);
+  } else {
+    const verdict = doc.verdict.passed ? c.green.bold('PASS') : c.red.bold(doc.status === 'completed' ? 'FAIL' : doc.status.toUpperCase());
+    lines.push(`${verdict}${doc.verdict.failures.length > 0 ? `: ${doc.verdict.failures.join('; ')}` : ''}`);
+    if (missing.length > 0) lines.push(c.red(`not written: ${missing.join(' and ')} (see the error above)`));
+  }
   if (resultFile !== null) lines.push(c.dim(`result: ${resultFile}`));
   return `${lines.join('\n')}\n`;
 }

@@ -1,8 +1,9 @@
 /** Builds and writes the result document. Writes go to a temporary file renamed into place, so no reader sees half a file. */
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import { REDACTED, redactArgv } from '../config/redact.js';
 import type { RunConfig } from '../config/run-config.js';
 import { settleVerdict } from '../gates/verdict.js';
 import type { Threshold } from '../gates/threshold.js';
@@ -29,7 +30,8 @@ export function newDocument(runId: string, config: RunConfig, command: string[],
     status: 'failed',
     startedAt: startedAt.toISOString(),
     endedAt: startedAt.toISOString(),
-    command,
+    // The command line holds --password and URL passwords as given: stored redacted.
+    command: redactArgv(command),
     scenario: scenarioOf(config),
     sockets: { noDelay: config.noDelay, workers: config.workers },
     phases: [],
@@ -48,6 +50,7 @@ function scenarioOf(c: RunConfig): Record<string, unknown> {
     localAddresses: c.localAddresses,
     ca: c.caPath,
     insecure: c.insecure,
+    credentials: credentialsShown(c),
     workers: c.workers,
     connectRate: c.connectRate,
     connectTimeoutSeconds: c.connectTimeoutMs / 1000,
@@ -66,6 +69,13 @@ function scenarioOf(c: RunConfig): Record<string, unknown> {
   };
 }
 
+/** Who connected, never the password (target URLs are redacted when they are parsed); null: no credentials. */
+function credentialsShown(c: RunConfig): { username: string | null; password: string | null } | null {
+  const { username, password } = c.credentials ?? {};
+  if (username === undefined && password === undefined) return null;
+  return { username: username ?? null, password: password === undefined ? null : REDACTED };
+}
+
 /** Settles status and verdict: delivery failures and thresholds fail the verdict; an unfinished run never passes. */
 export function finalize(doc: ResultDocument, status: RunStatus, error: string | undefined, phases: PhaseResult[], endedAt: Date, thresholds: readonly Threshold[] = []): ResultDocument {
   const out: ResultDocument = { ...doc, status, phases, endedAt: endedAt.toISOString() };
@@ -78,11 +88,41 @@ export function resultFileName(doc: ResultDocument): string {
   return `mqbench-${stamp}-${doc.runId}.json`;
 }
 
-export async function writeResult(dir: string, doc: ResultDocument): Promise<string> {
-  await mkdir(dir, { recursive: true });
+/** The filesystem calls writeResult makes; tests pass failing ones (a full disk, a failed rename). */
+export interface ResultFs {
+  mkdir(dir: string, options: { recursive: true }): Promise<unknown>;
+  writeFile(file: string, data: string, options: { flag: 'wx' }): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
+  rm(file: string, options: { force: true }): Promise<void>;
+}
+
+const nodeFs: ResultFs = { mkdir, writeFile, rename, rm };
+
+/**
+ * Writes the result into `dir` as `resultFileName(doc)`: to `<file>.<pid>.tmp` (created, never an
+ * existing file followed), then renamed into place. On any failure (ENOSPC mid-write, a failed
+ * rename) the temporary file is removed and the write's error is thrown, so nothing is left behind.
+ */
+export async function writeResult(dir: string, doc: ResultDocument, fs: ResultFs = nodeFs): Promise<string> {
+  await fs.mkdir(dir, { recursive: true });
   const file = path.join(dir, resultFileName(doc));
   const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(doc, null, 2)}\n`);
-  await rename(tmp, file);
+  try {
+    await fs.writeFile(tmp, `${JSON.stringify(doc, null, 2)}\n`, { flag: 'wx' });
+    await fs.rename(tmp, file);
+  } catch (err) {
+    // EEXIST: the name is someone else's file, which is left alone.
+    if ((err as { code?: unknown }).code !== 'EEXIST') await removeTemporary(fs, tmp, err);
+    throw err;
+  }
   return file;
+}
+
+/** Removes a temporary file after `cause`; a removal that fails too is added to the error thrown. */
+async function removeTemporary(fs: ResultFs, tmp: string, cause: unknown): Promise<void> {
+  try {
+    await fs.rm(tmp, { force: true });
+  } catch (err) {
+    if (cause instanceof Error) cause.message += `; the temporary file ${tmp} could not be removed either: ${err instanceof Error ? err.message : String(err)}`;
+  }
 }

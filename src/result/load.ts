@@ -1,8 +1,15 @@
 /**
- * Reading a result document back (compare, report, --baseline). Every failure is a message
- * that names the file, what is wrong with it, and what to do instead; nothing throws.
+ * Reading a result document back (compare, report, --baseline): the one loader all three use.
+ * A document is checked against the published JSON Schema (schemas/result.schema.json), so a
+ * damaged or hand-edited result is refused up front instead of crashing a comparison halfway.
+ * Every failure is a message that names the file, what is wrong with it, and what to do
+ * instead; nothing throws.
  */
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import Ajv2020Module, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
 import { SCHEMA_VERSION, type ResultDocument } from './schema.js';
 
 export type LoadedResult = { ok: true; doc: ResultDocument } | { ok: false; error: string };
@@ -53,12 +60,64 @@ export function parseResult(path: string, text: string): LoadedResult {
     };
   }
   if (!Array.isArray(o['phases'])) return { ok: false, error: `${path}: not an mqbench result (phases is not a list)` };
-  for (const [i, p] of (o['phases'] as unknown[]).entries()) {
-    if (typeof p !== 'object' || p === null || typeof (p as { name?: unknown }).name !== 'string') {
-      return { ok: false, error: `${path}: not an mqbench result (phases[${i}] has no name)` };
-    }
+  const problems = schemaProblems(data);
+  if (problems.length > 0) {
+    return { ok: false, error: `${path}: not an mqbench result (${problems.join('; ')}); give a result file written by 'mqbench run' (the format is schemas/result.schema.json)` };
   }
   return { ok: true, doc: data as ResultDocument };
+}
+
+/** Problems listed in a message; the rest are counted ('and 12 more'). */
+const MAX_PROBLEMS = 5;
+
+/** dist/src/result/ -> the package's schemas/ (shipped with it: package.json "files"). */
+const SCHEMA_FILE = fileURLToPath(new URL('../../../schemas/result.schema.json', import.meta.url));
+
+let validator: ValidateFunction | null = null;
+
+/** Compiled on first use (ajv generates code: ~0.3 s on a busy 2-core machine), so `run` without --baseline never pays for it. */
+function validateResult(): ValidateFunction {
+  if (validator === null) {
+    const ajv = new Ajv2020Module.default({ allErrors: true, strict: true });
+    addFormatsModule.default(ajv);
+    validator = ajv.compile(JSON.parse(readFileSync(SCHEMA_FILE, 'utf8')) as object);
+  }
+  return validator;
+}
+
+/** Every schema violation as 'phases[0] has no counters' or 'phases[0].status must be one of ...'. */
+export function schemaProblems(data: unknown): string[] {
+  const validate = validateResult();
+  if (validate(data)) return [];
+  const missing = new Map<string, string[]>();
+  const other: string[] = [];
+  for (const e of validate.errors ?? []) {
+    const at = pointerToPath(e.instancePath);
+    if (e.keyword === 'required') {
+      const list = missing.get(at) ?? [];
+      list.push(String((e.params as { missingProperty?: unknown }).missingProperty));
+      missing.set(at, list);
+    } else other.push(`${at === '' ? 'the document' : at} ${describe(e)}`);
+  }
+  const all = [...[...missing].map(([at, keys]) => `${at === '' ? 'it' : at} has no ${keys.join(', ')}`), ...other];
+  return all.length > MAX_PROBLEMS ? [...all.slice(0, MAX_PROBLEMS), `and ${all.length - MAX_PROBLEMS} more`] : all;
+}
+
+function describe(e: ErrorObject): string {
+  const p = e.params as { allowedValues?: unknown[]; allowedValue?: unknown };
+  if (e.keyword === 'enum' && p.allowedValues !== undefined) return `must be one of ${p.allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
+  if (e.keyword === 'const') return `must be ${JSON.stringify(p.allowedValue)}`;
+  return e.message ?? `fails the schema's '${e.keyword}' rule`;
+}
+
+/** '/phases/0/latency/e2e' -> 'phases[0].latency.e2e' (JSON Pointer, RFC 6901). */
+function pointerToPath(pointer: string): string {
+  let out = '';
+  for (const raw of pointer.split('/').slice(1)) {
+    const part = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    out += /^\d+$/.test(part) ? `[${part}]` : out === '' ? part : `.${part}`;
+  }
+  return out;
 }
 
 /** "line 3, column 7" from V8's JSON.parse message ("... at position 41 (line 3 column 7)" on Node 20+). */

@@ -16,7 +16,7 @@ interface Run<T> {
 }
 
 const RUN_RANK: Record<RunStatus, number> = { completed: 0, interrupted: 1, failed: 2 };
-const PHASE_RANK: Record<PhaseStatus, number> = { completed: 0, skipped: 1, interrupted: 2, failed: 3 };
+const PHASE_RANK: Record<PhaseStatus, number> = { completed: 0, skipped: 1, degraded: 2, interrupted: 3, failed: 4 };
 
 /** docs in run order, one scenario. A later repeat may hold fewer phases (interrupted, failed). */
 export function mergeRepeats(docs: readonly ResultDocument[]): ResultDocument {
@@ -101,8 +101,12 @@ function mergePhase(runs: ReadonlyArray<Run<PhaseResult>>, tag: (k: number, s: s
       outOfOrder: sum((p) => p.counters.outOfOrder),
       connects: sum((p) => p.counters.connects),
       connectFailures: sum((p) => p.counters.connectFailures),
+      reconnectAttempts: sum((p) => p.counters.reconnectAttempts ?? 0),
       reconnects: sum((p) => p.counters.reconnects),
       disconnects: sum((p) => p.counters.disconnects),
+      lostNotAcknowledged: sum((p) => p.counters.lostNotAcknowledged ?? 0),
+      lostAcknowledged: sum((p) => p.counters.lostAcknowledged ?? 0),
+      deliveredAfterDrain: sum((p) => p.counters.deliveredAfterDrain ?? 0),
       errors: sumRecords(phases.map((p) => p.counters.errors)) ?? {},
     },
     rates: {
@@ -134,6 +138,14 @@ function mergePhase(runs: ReadonlyArray<Run<PhaseResult>>, tag: (k: number, s: s
     repeats: phases.map(figuresOf),
   };
   if (errors.length > 0) out.error = errors.join('; ');
+  const outages = phases.flatMap((p) => (p.outage === undefined ? [] : [{ o: p.outage, seconds: p.durationSeconds }]));
+  const first = outages[0];
+  if (first !== undefined) {
+    // The share over all repeats' steady seconds, as one long phase would have it.
+    const weight = outages.reduce((a, x) => a + x.seconds, 0);
+    const share = weight > 0 ? outages.reduce((a, x) => a + x.o.share * x.seconds, 0) / weight : 0;
+    out.outage = { share: Math.round(share * 10_000) / 10_000, limit: first.o.limit, downAtEnd: outages.reduce((a, x) => a + x.o.downAtEnd, 0), unsent: outages.reduce((a, x) => a + x.o.unsent, 0) };
+  }
   const wired = phases.filter((p) => p.wire !== undefined);
   if (wired.length > 0) {
     const bytesSent = wired.reduce((a, p) => a + (p.wire?.bytesSent ?? 0), 0);

@@ -11,7 +11,8 @@ import type { WorkerHealth } from '../coordinator/protocol.js';
 export const SCHEMA_VERSION = 1;
 
 export type RunStatus = 'completed' | 'interrupted' | 'failed';
-export type PhaseStatus = 'completed' | 'interrupted' | 'failed' | 'skipped';
+/** 'degraded': the phase ran to its end, but the target was away for too much of the steady window (see PhaseResult.outage). */
+export type PhaseStatus = 'completed' | 'degraded' | 'interrupted' | 'failed' | 'skipped';
 
 export interface PhaseCounters {
   sent: number;
@@ -22,11 +23,33 @@ export interface PhaseCounters {
   duplicated: number;
   outOfOrder: number;
   connects: number;
+  /** Failed connection attempts: first connects, late joins and reconnect attempts. */
   connectFailures: number;
+  /** Reconnect attempts after drops, successful or not (absent in results before it was counted). */
+  reconnectAttempts?: number;
+  /** Successful reconnects after drops. */
   reconnects: number;
   /** Established connections that were closed by the target or the network during the phase. */
   disconnects: number;
+  /** Of the lost messages of QoS 1/2 publishers: never acknowledged by the broker (PUBACK/PUBCOMP). */
+  lostNotAcknowledged?: number;
+  /** Of the lost messages of QoS 1/2 publishers: acknowledged by the broker, never delivered to an expected subscriber (held or dropped by the broker). */
+  lostAcknowledged?: number;
+  /** First deliveries that arrived only after the drain had ended (counted as received, not lost). */
+  deliveredAfterDrain?: number;
   errors: Record<string, number>;
+}
+
+/** Time the clients of a phase spent without a connection because the target dropped them. */
+export interface PhaseOutage {
+  /** Share of the steady window (client-seconds without a connection over clients x seconds), 0-1. */
+  share: number;
+  /** The share above which the phase is 'degraded'. */
+  limit: number;
+  /** Clients still without a connection when the phase ended. */
+  downAtEnd: number;
+  /** Open model: messages that fell due while their client had no connection and were not sent (all of the phase). */
+  unsent: number;
 }
 
 export interface PhaseRates {
@@ -50,6 +73,8 @@ export interface TimelinePoint {
   p50: number;
   p99: number;
   connections: number;
+  /** Clients without a connection because the target dropped them (absent in older results). */
+  down?: number;
   /** With --repeat N: which repeat (1-based) this point belongs to; t restarts at each repeat. Absent for a single run. */
   repeat?: number;
 }
@@ -135,7 +160,10 @@ export interface PhaseResult {
     connectTcp: LatencySummary;
     connectTls: LatencySummary;
     connectWs: LatencySummary;
+    /** Per client and drop: time from the drop until it was connected again (or the phase ended). Absent in older results. */
+    outage: LatencySummary;
   };
+  outage?: PhaseOutage;
   timeline: TimelinePoint[];
   generator: GeneratorHealth;
   target: TargetUsage;

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import type { ConfigIssue } from '../config/run-config.js';
 
 /** A position in the document: keys and list indexes from the root. */
@@ -32,6 +32,9 @@ export interface SourceFile {
 }
 
 export const SCENARIO_EXTENSIONS = ['.yaml', '.yml', '.json'];
+
+/** yaml's maxAliasCount: per anchor, its aliases times the values each copies (default 100; real scenarios reuse a group or two). */
+const MAX_ALIAS_COUNT = 1000;
 
 export function loadScenarioFile(file: string): { source: SourceFile } | { issues: ConfigIssue[] } {
   const ext = extname(file).toLowerCase();
@@ -92,7 +95,9 @@ export function parseScenarioText(text: string, file: string): { source: SourceF
     }
   };
   walk(doc.contents, []);
-  const value: unknown = doc.toJS({ maxAliasCount: 1000 });
+  const read = toPlain(doc, file, lineAt);
+  if ('issues' in read) return read;
+  const value = read.value;
   return {
     source: {
       label: file,
@@ -108,4 +113,38 @@ export function parseScenarioText(text: string, file: string): { source: SourceF
       },
     },
   };
+}
+
+/**
+ * Aliases (*name) expanded into plain data. The yaml package throws a ReferenceError for an alias
+ * whose anchor is not defined before it, and for a document whose aliases expand past
+ * maxAliasCount (a "billion laughs" file, a few lines that expand to gigabytes): both are the
+ * file's fault, so both are issues, not crashes.
+ */
+function toPlain(doc: Document, file: string, lineAt: (offset: number | undefined) => number): { value: unknown } | { issues: ConfigIssue[] } {
+  try {
+    return { value: doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) };
+  } catch (err) {
+    if (!(err instanceof ReferenceError)) throw err;
+    const unresolved = /^Unresolved alias .*: (.*)$/.exec(err.message)?.[1];
+    if (unresolved !== undefined) {
+      let line: number | undefined;
+      visit(doc, {
+        Alias(_key, node) {
+          if (node.source !== unresolved) return undefined;
+          line = lineAt(node.range?.[0]);
+          return visit.BREAK;
+        },
+      });
+      return {
+        issues: [{ where: line === undefined ? file : `${file} (line ${line})`, message: `alias *${unresolved} refers to no anchor; define &${unresolved} on a value before this alias (anchors must come first), or write the value out` }],
+      };
+    }
+    if (/alias count/i.test(err.message)) {
+      return {
+        issues: [{ where: file, message: `its aliases (*name) expand past the limit of ${MAX_ALIAS_COUNT} copied values (aliases of aliases multiply, as in a "billion laughs" file); write the values out, or use fewer, unnested aliases` }],
+      };
+    }
+    return { issues: [{ where: file, message: `not valid YAML: ${err.message}` }] };
+  }
 }

@@ -3,6 +3,7 @@
  * both (defaults < file < flags) are validated into this once; the planner, the workers and
  * the result read only this. Times are milliseconds, rates per second, sizes bytes.
  */
+import type { Credentials } from '../config/credentials.js';
 import type { Target } from '../config/run-config.js';
 import type { Qos } from '../config/units.js';
 import type { Transport } from '../drivers/transports.js';
@@ -149,6 +150,11 @@ export interface Scenario {
   thresholds: Threshold[];
   /** Stop the run as soon as a gate can no longer pass (file `abortOnFail:` or --abort-on-fail). */
   abortOnFail: boolean;
+  /**
+   * MQTT CONNECT user name and password (--username/--password/--password-file, the file's
+   * username/password/passwordFile, or target user info); absent: none sent. Kept out of the result.
+   */
+  credentials?: Credentials;
 }
 
 /** Roles that publish messages. */

@@ -5,7 +5,8 @@
  * rules between fields and expands the matrix.
  */
 import { resolve } from 'node:path';
-import { checkOnePerTransport, parseLocalAddresses, parseTarget, readCa, type Target } from '../config/endpoints.js';
+import { readPasswordFile, readTarget, resolveCredentials, type CredentialPlaces, type Credentials, type ParsedTarget } from '../config/credentials.js';
+import { checkOnePerTransport, parseLocalAddresses, readCa, type Target } from '../config/endpoints.js';
 import { defaultWorkers, type ConfigIssue } from '../config/run-config.js';
 import { parseDuration, parseRate } from '../config/units.js';
 import { MAX_WORKERS, rules } from '../config/value-rules.js';
@@ -19,7 +20,7 @@ import { groupFindings, type RuleContext } from './rules.js';
 import { isRecord, typeName, valueReaders } from './values.js';
 import { parseThreshold, type Threshold } from '../gates/threshold.js';
 
-export const TOP_KEYS = ['$schema', 'name', 'description', 'target', 'wsTarget', 'ca', 'insecure', 'localAddress', 'workers', 'connectRate', 'connectTimeout', 'noDelay', 'load', 'defaults', 'groups', 'matrix', 'thresholds', 'abortOnFail'];
+export const TOP_KEYS = ['$schema', 'name', 'description', 'target', 'wsTarget', 'ca', 'insecure', 'localAddress', 'workers', 'connectRate', 'connectTimeout', 'noDelay', 'load', 'defaults', 'groups', 'matrix', 'thresholds', 'abortOnFail', 'username', 'password', 'passwordFile'];
 export const LOAD_KEYS = ['stages', 'warmup', 'duration', 'drain'];
 
 /** A scenario being resolved: the values, and where each came from (file position or flag). */
@@ -30,6 +31,8 @@ export interface Draft {
   /** Top-level origins: 'target', 'wsTarget', 'load.stages', 'load.duration', ... */
   origin: Map<string, Origin>;
   problems: Problems;
+  /** Credentials given (the file's keys, then flags), the MQTT targets with their user info; resolved by finishDraft. */
+  auth: { explicit: Credentials; targets: ParsedTarget[]; places: CredentialPlaces };
 }
 
 export function readDocument(source: SourceFile, interactive: boolean): Draft {
@@ -49,12 +52,14 @@ export function readDocument(source: SourceFile, interactive: boolean): Draft {
 
   const name = val('name', (v) => r.string(['name'], v, 'fan-in'), source.stem);
   const description = val<string | null>('description', (v) => r.string(['description'], v, 'Many sensors, one collector.'), null);
+  const parsedTargets: ParsedTarget[] = [];
   const targetList = (key: 'target' | 'wsTarget', kind: 'mqtt' | 'ws'): Target[] => {
     const urls = val(key, (v) => r.strings([key], v, kind === 'mqtt' ? 'mqtt://127.0.0.1:1883' : 'ws://127.0.0.1:8080'), [] as string[]);
-    const list = urls.map((u, i) => parseTarget(u, p.where({ path: Array.isArray(top[key]) ? [key, i] : [key] }), (w, m) => p.addAt(w, m, { path: [key] }), kind));
-    const ok = list.filter((t): t is Target => t !== null);
-    checkOnePerTransport(ok, p.where({ path: [key] }), (w, m) => p.addAt(w, m, { path: [key] }));
-    return ok;
+    const list = urls.map((u, i) => readTarget(u, p.where({ path: Array.isArray(top[key]) ? [key, i] : [key] }), (w, m) => p.addAt(w, m, { path: [key] }), kind));
+    const ok = list.filter((t): t is ParsedTarget => t !== null);
+    if (kind === 'mqtt') parsedTargets.push(...ok);
+    checkOnePerTransport(ok.map((t) => t.target), p.where({ path: [key] }), (w, m) => p.addAt(w, m, { path: [key] }));
+    return ok.map((t) => t.target);
   };
   const targets = targetList('target', 'mqtt');
   const wsTargets = targetList('wsTarget', 'ws');
@@ -64,6 +69,7 @@ export function readDocument(source: SourceFile, interactive: boolean): Draft {
   const caPem = caPath === null ? null : readCa(caPath, '', pushAt('ca'), caWritten ?? caPath);
   const insecure = val('insecure', (v) => r.bool(['insecure'], v), false);
   if (caPath !== null && insecure) p.add({ path: ['insecure'] }, 'choose one: ca verifies the broker against that CA, insecure: true skips verification');
+  const auth = readCredentials(top, p, source.dir, parsedTargets);
   const localAddresses = has('localAddress') ? (origin.set('localAddress', { path: ['localAddress'] }), parseLocalAddresses(top['localAddress'], '', pushAt('localAddress'))) : [];
   const workers = val('workers', (v) => r.int(['workers'], v, 1, MAX_WORKERS), defaultWorkers());
   const connectRate = val('connectRate', (v) => r.rate(['connectRate'], v), unwrap(parseRate(SCENARIO_DEFAULTS.connectRate)));
@@ -124,7 +130,38 @@ export function readDocument(source: SourceFile, interactive: boolean): Draft {
     matrix,
     origin,
     problems: p,
+    auth,
   };
+}
+
+/**
+ * username, password, passwordFile (relative to the file). A password is never echoed in a
+ * message, not even a wrong one: YAML reads `password: 1234` as a number.
+ */
+function readCredentials(top: Record<string, unknown>, p: Problems, dir: string, targets: ParsedTarget[]): Draft['auth'] {
+  const explicit: Credentials = {};
+  const has = (k: string): boolean => Object.hasOwn(top, k);
+  if (has('username')) {
+    const u = top['username'];
+    if (typeof u !== 'string' || u === '') p.add({ path: ['username'] }, `must be a non-empty string, e.g. username: alice, not ${u === '' ? 'empty' : typeName(u)}`);
+    else explicit.username = u;
+  }
+  if (has('password') && has('passwordFile')) p.add({ path: ['passwordFile'] }, 'choose one: password or passwordFile');
+  else if (has('password')) {
+    const pw = top['password'];
+    if (typeof pw !== 'string' || pw === '') p.add({ path: ['password'] }, "must be a non-empty string (quote one that YAML reads as a number: password: '1234'); passwordFile: or --password-file keeps it out of the file");
+    else explicit.password = pw;
+  } else if (has('passwordFile')) {
+    const written = top['passwordFile'];
+    if (typeof written !== 'string' || written === '') p.add({ path: ['passwordFile'] }, `must be a file name, e.g. passwordFile: secrets/mqtt-password, not ${written === '' ? 'empty' : typeName(written)}`);
+    else {
+      const pw = readPasswordFile(resolve(dir, written), '', (_w, m) => p.add({ path: ['passwordFile'] }, m), written);
+      if (pw !== null) explicit.password = pw;
+    }
+  }
+  const at = (k: string): string => p.where({ path: has(k) ? [k] : [] });
+  const passwordKey = has('password') ? 'password' : has('passwordFile') ? 'passwordFile' : 'target';
+  return { explicit, targets, places: { password: at(passwordKey), target: at('target'), usernameSetting: 'username:' } };
 }
 
 /** `thresholds:` a list of expressions such as 'mqtt.e2e.qos1.p99 < 20ms', each checked where it is written. */
@@ -245,5 +282,6 @@ export function finishDraft(d: Draft): { config: Scenario } | { issues: ConfigIs
   if (d.matrix !== null && d.groups.length > 0) checkCells(s.groups, s.cells, d.matrix, ctx, p);
   s.cells = distinctCells(s.groups, s.cells);
   s.matrix = d.matrix?.fromFile === true ? d.matrix.written : null;
+  s.credentials = resolveCredentials(d.auth.explicit, d.auth.targets, d.auth.places, (w, m) => p.addAt(w, m));
   return p.count > 0 ? { issues: p.issues() } : { config: s };
 }

@@ -2,7 +2,7 @@
 import { BROKER_TRANSPORTS, startBroker } from './broker.js';
 import { serveFromParent } from './server-process.js';
 
-await serveFromParent({
+process.exitCode = await serveFromParent({
   optionsVar: 'MQBENCH_BROKER_OPTIONS',
   transports: BROKER_TRANSPORTS,
   fallback: 'tcp',

@@ -2,7 +2,7 @@
 import { ECHO_TRANSPORTS, startEchoServer } from './echo.js';
 import { serveFromParent } from './server-process.js';
 
-await serveFromParent({
+process.exitCode = await serveFromParent({
   optionsVar: 'MQBENCH_ECHO_OPTIONS',
   transports: ECHO_TRANSPORTS,
   fallback: 'ws',

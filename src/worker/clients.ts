@@ -9,7 +9,7 @@ import type WebSocket from 'ws';
 import type { ClientOptions, TargetEndpoint } from '../coordinator/protocol.js';
 import { classifyError } from '../drivers/errors.js';
 import { IdleClient } from '../drivers/mqtt-idle.js';
-import { connectMqtt, endMqtt, mqttSink, subscribeMqtt, type SessionOptions } from '../drivers/mqtt-driver.js';
+import { ConnectError, connectMqtt, mqttSink, subscribeMqtt, type SessionOptions } from '../drivers/mqtt-driver.js';
 import type { ConnectStage } from '../drivers/transports.js';
 import { connectWs, endWs, wsSink } from '../drivers/ws-driver.js';
 import { nowMicros } from '../metrics/clock.js';
@@ -19,6 +19,7 @@ import type { WireMeter } from '../metrics/wire.js';
 import type { ClientPlan } from '../plan/workers.js';
 import { publishes, receives, type GroupSpec } from '../scenario/model.js';
 import type { GroupStats } from './group-stats.js';
+import { MqttSession, type SessionEvents } from './mqtt-session.js';
 import { Publisher, type PublisherSettings } from './publisher.js';
 import { Subscriber } from './subscriber.js';
 
@@ -31,14 +32,16 @@ export interface OpenClient {
   subscriber: Subscriber | null;
   /** Close gracefully (end of phase). */
   end(): Promise<void>;
-  /** Go away without DISCONNECT (the broker publishes the will). */
-  drop(): void;
-  /** Disconnect now and come back with the same id when `back` is called (MQTT only). */
-  offline: (() => { back: () => void }) | null;
+  /** Go away without DISCONNECT (the broker publishes the will); returns whether it had a connection to lose. */
+  drop(): boolean;
+  /** Disconnect now and come back with the same id when `back` is called (MQTT only); `wasConnected`: it had a connection to close. */
+  offline: (() => { back: () => void; wasConnected: boolean }) | null;
   /** Clear the retained value this client published (end of phase); resolves once it is written. */
   clearRetained: (() => Promise<void>) | null;
   /** Idle raw connections: send PINGREQ; returns the unanswered pings. */
   ping: (() => number) | null;
+  /** MQTT clients the tool reconnects after a drop. */
+  session?: MqttSession;
 }
 
 /** What the runner lends to the opener. */
@@ -56,10 +59,10 @@ export interface OpenContext {
   meter: WireMeter;
   /** An established connection (first CONNACK or WebSocket open). */
   connected(connectMicros: number): void;
-  /** An established connection closed by the target: counted (MQTT clients are reconnected by `adopt`). */
-  dropped(): void;
-  /** MQTT.js runtime handlers: errors, drops and reconnects; `away` silences a close the tool caused. */
-  adopt(client: MqttClient, away: () => boolean): void;
+  /** An established idle or WebSocket connection closed by the target: counted, not reconnected (the drop is the finding); `errored`: its error was already counted. */
+  dropped(errored: boolean): void;
+  /** What an MQTT client reports of its connections after the first: drops, attempts, reconnects, errors. */
+  sessionEvents: SessionEvents;
   publisherSettings(g: GroupSpec, c: ClientPlan): PublisherSettings;
 }
 
@@ -75,14 +78,28 @@ export async function openClient(g: GroupSpec, c: ClientPlan, endpoint: TargetEn
 }
 
 async function openIdle(g: GroupSpec, c: ClientPlan, endpoint: TargetEndpoint, ctx: OpenContext): Promise<OpenClient> {
+  let errored = false;
   const { client, connectMicros } = await IdleClient.connect(
     endpoint,
     c.clientId,
     { ...ctx.options, keepaliveSeconds: g.keepaliveSeconds, localAddress: ctx.localAddress, now: nowMicros, onStage: ctx.onStage, meter: ctx.meter },
-    { onDrop: () => ctx.dropped(), onError: (kind) => ctx.recorder.error(kind) },
+    {
+      onDrop: () => ctx.dropped(errored),
+      // One error per connection: what a dying socket reports after the first is the same event.
+      onError: (kind) => {
+        if (errored) return;
+        errored = true;
+        ctx.recorder.error(kind);
+      },
+    },
   );
   ctx.connected(connectMicros);
-  return { publisher: null, subscriber: null, end: () => client.end(), drop: () => client.destroy(), offline: null, clearRetained: null, ping: () => client.ping() };
+  const drop = (): boolean => {
+    const was = client.connected;
+    client.destroy();
+    return was;
+  };
+  return { publisher: null, subscriber: null, end: () => client.end(), drop, offline: null, clearRetained: null, ping: () => client.ping() };
 }
 
 async function openMqtt(g: GroupSpec, c: ClientPlan, endpoint: TargetEndpoint, ctx: OpenContext): Promise<OpenClient> {
@@ -94,60 +111,76 @@ async function openMqtt(g: GroupSpec, c: ClientPlan, endpoint: TargetEndpoint, c
     will: c.willId > 0 && g.will !== null ? { topic: c.willTopic, payload: encodeWill(c.willId), qos: g.will.qos, retain: g.will.retain } : null,
     topicAlias: g.topicAlias,
   };
-  const { client, connectMicros } = await connectMqtt(endpoint, c.clientId, ctx.options, nowMicros, ctx.localAddress, ctx.onStage, session, ctx.meter);
-  ctx.connected(connectMicros);
-  let away = false;
-  ctx.adopt(client, () => away);
-  let subscriber: Subscriber | null = null;
-  const subscribe = async (): Promise<void> => {
+  const subscriber = receives(g.role) ? new Subscriber(ctx.recorder, ctx.delivered, c.group, ctx.stats, ctx.drops, c.lateFrom, ctx.sentCounts) : null;
+  const onMessage = (_topic: string, payload: Buffer, packet: { retain?: boolean }): void => subscriber?.onMessage(payload, packet.retain === true);
+  // Listening from before the CONNECT: a resumed session's queued messages may come with the
+  // CONNACK. A comeback starts there too: what was sent before it is backlog.
+  let connections = 0;
+  const prepare =
+    subscriber === null
+      ? undefined
+      : (client: MqttClient): void => {
+          client.on('message', onMessage);
+          if (connections++ > 0) subscriber.comeback(nowMicros());
+        };
+  const first = await connectMqtt(endpoint, c.clientId, ctx.options, nowMicros, ctx.localAddress, ctx.onStage, session, ctx.meter, prepare);
+  ctx.connected(first.connectMicros);
+  // Later connections: same id, session and source address; their stages are not first-connect figures.
+  const live = new MqttSession(first, () => connectMqtt(endpoint, c.clientId, ctx.options, nowMicros, ctx.localAddress, undefined, session, ctx.meter, prepare), ctx.sessionEvents);
+  const subscribe = async (client: MqttClient): Promise<void> => {
     for (const f of c.filters) {
-      const micros = await subscribeMqtt(client, f, g.qos, nowMicros);
+      const micros = await subscribeMqtt(client, f, g.qos, nowMicros, ctx.options.connectTimeoutMs);
       ctx.recorder.subscribe.recordValue(Math.max(1, micros));
     }
   };
-  if (receives(g.role)) {
-    const sub = new Subscriber(ctx.recorder, ctx.delivered, c.group, ctx.stats, ctx.drops, c.lateFrom, ctx.sentCounts);
-    client.on('message', (_topic: string, payload: Buffer, packet: { retain?: boolean }) => sub.onMessage(payload, packet.retain === true));
-    await subscribe();
-    sub.subscribed();
-    subscriber = sub;
+  if (subscriber !== null) {
+    try {
+      await subscribe(first.client);
+    } catch (err) {
+      await live.end();
+      throw err;
+    }
+    subscriber.subscribed();
   }
   const v5 = g.mqttVersion === 5;
   const properties = v5 && (Object.keys(g.userProperties).length > 0 || g.messageExpirySeconds !== null)
     ? { ...(Object.keys(g.userProperties).length > 0 ? { userProperties: g.userProperties } : {}), ...(g.messageExpirySeconds !== null ? { messageExpiryInterval: g.messageExpirySeconds } : {}) }
     : null;
-  const publisher = publishes(g.role) ? new Publisher(c, mqttSink(client, c.topic, g.qos, { retain: g.retain, properties }), ctx.publisherSettings(g, c), ctx.recorder) : null;
+  const publisher = publishes(g.role) ? new Publisher(c, mqttSink(live, c.topic, g.qos, { retain: g.retain, properties }), ctx.publisherSettings(g, c), ctx.recorder) : null;
+  live.onDown = () => publisher?.connectionLost(nowMicros());
+  live.onUp = async ({ client, sessionPresent }, planned) => {
+    // sessionsResumed counts comebacks from a planned absence (a reconnect after a drop is counted as one).
+    if (sessionPresent && planned) ctx.stats.sessionsResumed++;
+    // The broker kept the session: its subscriptions too. Otherwise subscribe again (what was sent meanwhile is lost).
+    if (!sessionPresent && subscriber !== null) {
+      try {
+        await subscribe(client);
+      } catch (err) {
+        ctx.recorder.error(err instanceof ConnectError ? err.kind : classifyError(err));
+      }
+    }
+    if (publisher !== null) {
+      publisher.resumed(nowMicros());
+      publisher.pump(nowMicros());
+    }
+  };
   return {
     publisher,
     subscriber,
-    end: () => endMqtt(client, CLOSE_TIMEOUT_MS),
-    drop: () => {
-      away = true;
-      client.stream?.destroy();
-    },
+    session: live,
+    end: () => live.end(),
+    drop: () => live.drop(),
     offline: () => {
-      away = true;
-      client.end(false);
-      return {
-        back: () => {
-          client.once('connect', (connack: { sessionPresent?: boolean }) => {
-            away = false;
-            subscriber?.comeback(nowMicros());
-            if (connack.sessionPresent === true) ctx.stats.sessionsResumed++;
-            // The broker forgot the session: subscribe again (what was sent meanwhile is lost).
-            else if (subscriber !== null) subscribe().catch((err: unknown) => ctx.recorder.error(classifyError(err)));
-          });
-          client.reconnect();
-        },
-      };
+      const wasConnected = live.goOffline();
+      return { back: () => live.comeBack(), wasConnected };
     },
     clearRetained:
       g.retain && publisher !== null
         ? () =>
             new Promise<void>((resolve) => {
-              if (!client.connected) resolve();
+              if (!live.up) resolve();
               // QoS 1: the broker has stored the clearing before the client disconnects.
-              else client.publish(c.topic, Buffer.alloc(0), { qos: 1, retain: true }, () => resolve());
+              else live.client.publish(c.topic, Buffer.alloc(0), { qos: 1, retain: true }, () => resolve());
             })
         : null,
     ping: null,
@@ -159,9 +192,15 @@ async function openWs(g: GroupSpec, c: ClientPlan, endpoint: TargetEndpoint, ctx
   const { ws, connectMicros } = await connectWs(endpoint, query, { ...ctx.options, localAddress: ctx.localAddress, now: nowMicros, onStage: ctx.onStage, meter: ctx.meter });
   ctx.connected(connectMicros);
   let away = false;
-  ws.on('error', (err) => ctx.recorder.error(classifyError(err)));
+  let errored = false;
+  // One error per connection, and the drop it ends in is not another.
+  ws.on('error', (err) => {
+    if (errored || away) return;
+    errored = true;
+    ctx.recorder.error(classifyError(err));
+  });
   ws.on('close', () => {
-    if (!away) ctx.dropped();
+    if (!away) ctx.dropped(errored);
   });
   const settings = ctx.publisherSettings(g, c);
   const publisher = publishes(g.role) ? new Publisher(c, wsSink(ws), settings, ctx.recorder) : null;
@@ -183,8 +222,10 @@ async function openWs(g: GroupSpec, c: ClientPlan, endpoint: TargetEndpoint, ctx
     subscriber,
     end: () => endWs(ws, CLOSE_TIMEOUT_MS),
     drop: () => {
+      const was = !away && ws.readyState === ws.OPEN;
       away = true;
       ws.terminate();
+      return was;
     },
     offline: null,
     clearRetained: null,

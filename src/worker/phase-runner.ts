@@ -3,7 +3,6 @@
  * drive its publishers from one scheduler loop, let late clients join, take clients offline
  * and drop them as their groups say, until 'stop'; then report.
  */
-import type { MqttClient } from 'mqtt';
 import type { ClientOptions, ConnectFailure, TargetEndpoint, WorkerPhaseReport } from '../coordinator/protocol.js';
 import { classifyError, errorMessage } from '../drivers/errors.js';
 import { ConnectError } from '../drivers/mqtt-driver.js';
@@ -17,13 +16,12 @@ import type { GroupSpec } from '../scenario/model.js';
 import { fillerFor, openClient, type OpenClient, type OpenContext } from './clients.js';
 import { GroupStats } from './group-stats.js';
 import { HealthMonitor } from './health.js';
+import type { SessionEvents } from './mqtt-session.js';
 import type { Publisher, PublisherSettings } from './publisher.js';
 import { deliveryByPublisher } from './subscriber.js';
 
 /** Scheduler period in milliseconds: the open model's send-time resolution. */
 const TICK_MS = 1;
-/** Delay before the tool reconnects a client the target dropped, milliseconds. */
-const RECONNECT_DELAY_MS = 1000;
 
 export class PhaseRunner {
   readonly recorder = new Recorder();
@@ -47,6 +45,10 @@ export class PhaseRunner {
   private readonly publishers: Publisher[] = [];
   private pingTimer: NodeJS.Timeout | null = null;
   private connections = 0;
+  /** Clients without a connection because the target dropped them (reconnecting, or idle and WebSocket ones, which stay down). */
+  private down = 0;
+  /** When each dropped idle or WebSocket client lost its connection (shared clock, us): they are not reconnected. */
+  private readonly neverBack: number[] = [];
   private closing = false;
   private stopped = false;
   private loadStartUs: number | null = null;
@@ -81,7 +83,8 @@ export class PhaseRunner {
       jobs.push(this.openOne(c, false, failures));
     }
     await Promise.all(jobs);
-    this.startPings();
+    // Interrupted while connecting: finish() may already have run; no timer may outlive it.
+    if (!this.closing) this.startPings();
     return { connected: this.connections, failures };
   }
 
@@ -105,6 +108,7 @@ export class PhaseRunner {
       const kind = err instanceof ConnectError ? err.kind : classifyError(err);
       this.recorder.connectFailures++;
       stats.connectFailures++;
+      if (late) this.recorder.joinFailures++;
       this.recorder.error(kind);
       failures.push({ clientId: c.clientId, kind, message: errorMessage(err) });
     }
@@ -129,8 +133,12 @@ export class PhaseRunner {
         stats.connect.recordValue(Math.max(1, micros));
         this.connections++;
       },
-      dropped: () => this.dropped(stats),
-      adopt: (client, away) => this.adopt(client, stats, away),
+      dropped: (errored) => {
+        if (this.closing) return;
+        this.dropped(stats, errored);
+        this.neverBack.push(nowMicros());
+      },
+      sessionEvents: this.sessionEvents(stats),
       publisherSettings: (g, c) => this.publisherSettings(g, c),
     };
   }
@@ -153,8 +161,9 @@ export class PhaseRunner {
     if (offline !== null && client.offline !== null) {
       const goOffline = client.offline;
       this.at(offline.atMs, () => {
-        this.connections--;
-        const { back } = goOffline();
+        // A client the target had already dropped has no connection to take away.
+        const { back, wasConnected } = goOffline();
+        if (wasConnected) this.connections--;
         this.at(offline.atMs + offline.forMs, back);
       });
     }
@@ -164,8 +173,7 @@ export class PhaseRunner {
           Atomics.store(this.drops, c.willId, BigInt(Math.round(nowMicros())));
           this.willsDropped.push({ willId: c.willId, byGroup: c.willMatchingByGroup });
         }
-        this.connections--;
-        client.drop();
+        if (client.drop()) this.connections--;
       });
     }
   }
@@ -198,37 +206,50 @@ export class PhaseRunner {
     h.recordValue(Math.max(1, micros));
   }
 
-  /** An established connection the target closed: counted; raw idle and WebSocket ones are not reconnected (the drop is the finding). */
-  private dropped(stats: GroupStats): void {
+  /**
+   * An established connection the target closed: counted once, whatever follows (reconnect
+   * attempts are counted apart). A drop is also a 'closed' error unless the connection already
+   * reported its cause (reset, timeout, ...).
+   */
+  private dropped(stats: GroupStats, errored = false): void {
     if (this.closing) return;
     this.connections--;
+    this.down++;
     this.recorder.disconnects++;
     stats.disconnects++;
-    this.recorder.error('closed');
+    if (!errored) this.recorder.error('closed');
   }
 
-  /** MQTT.js clients: errors counted by kind, drops counted and reconnected by the tool, unless the tool took the client away. */
-  private adopt(client: MqttClient, stats: GroupStats, away: () => boolean): void {
-    client.on('error', (err) => {
-      // A client the tool took away may still report its socket's end; that is not the target's doing.
-      if (!away()) this.recorder.error(classifyError(err));
-    });
-    client.on('close', () => {
-      if (this.closing || away()) return;
-      this.dropped(stats);
-      const timer = setTimeout(() => {
-        this.timers.delete(timer);
-        if (this.closing || away()) return;
-        this.recorder.reconnects++;
+  /** MQTT clients: drops, reconnect attempts and their failures, reconnects and the outage each ended, counted once per event. */
+  private sessionEvents(stats: GroupStats): SessionEvents {
+    const r = this.recorder;
+    return {
+      dropped: (errored) => this.dropped(stats, errored),
+      attempt: () => {
+        if (!this.closing) r.reconnectAttempts++;
+      },
+      failed: (kind) => {
+        if (this.closing) return;
+        r.connectFailures++;
+        stats.connectFailures++;
+        r.error(kind);
+      },
+      reconnected: (_micros, downSinceUs, planned) => {
+        if (this.closing) return;
+        this.connections++;
+        if (planned) return;
+        this.down--;
+        r.reconnects++;
         stats.reconnects++;
-        client.reconnect();
-      }, RECONNECT_DELAY_MS);
-      this.timers.add(timer);
-    });
-    client.on('connect', () => {
-      // The first CONNACK was counted by connect(); this is a reconnect or a comeback.
-      if (!this.closing) this.connections++;
-    });
+        r.outage(downSinceUs, nowMicros());
+      },
+      gaveUp: (downSinceUs) => {
+        if (this.closing) return;
+        this.down--;
+        r.outage(downSinceUs, nowMicros());
+      },
+      error: (kind) => r.error(kind),
+    };
   }
 
   /**
@@ -264,7 +285,7 @@ export class PhaseRunner {
     const failures: ConnectFailure[] = [];
     for (const c of this.plan.clients.filter((x) => x.joinAtMs > 0)) {
       this.at(c.joinAtMs, () => {
-        this.pending.push(this.openOne(c, true, failures).then(() => this.startPings()));
+        this.pending.push(this.openOne(c, true, failures).then(() => (this.closing ? undefined : this.startPings())));
       });
     }
     const run = (): void => {
@@ -288,7 +309,7 @@ export class PhaseRunner {
   }
 
   interval(t: number) {
-    return this.recorder.takeInterval(this.plan.workerIndex, t, this.connections);
+    return this.recorder.takeInterval(this.plan.workerIndex, t, this.connections, this.down);
   }
 
   status(): { outstandingAcks: number; expected: number; unique: number } {
@@ -312,8 +333,18 @@ export class PhaseRunner {
   }
 
   /** Closes every client and returns the phase report. */
-  async finish(): Promise<WorkerPhaseReport> {
+  async finish(lateWindowMs = 0): Promise<WorkerPhaseReport> {
     this.stop();
+    // Drain incomplete: whatever still arrives now came after the drain (counted apart, still delivered).
+    this.recorder.drainEndUs = nowMicros();
+    if (lateWindowMs > 0) await sleep(lateWindowMs);
+    const endUs = nowMicros();
+    for (const t of this.neverBack) this.recorder.outage(t, endUs);
+    for (const { client } of this.open) {
+      const since = client.session?.downSince ?? null;
+      if (since !== null) this.recorder.outage(since, endUs);
+    }
+    const downAtEnd = this.down;
     this.closing = true;
     if (this.pingTimer !== null) clearTimeout(this.pingTimer);
     for (const t of this.timers) clearTimeout(t);
@@ -327,8 +358,12 @@ export class PhaseRunner {
       total: { ...r.total },
       connects: r.connects,
       connectFailures: r.connectFailures,
+      joinFailures: r.joinFailures,
+      reconnectAttempts: r.reconnectAttempts,
       reconnects: r.reconnects,
       disconnects: r.disconnects,
+      outage: { clients: this.open.length, steadyDownUs: r.steadyDownUs, downAtEnd, unsent: publishers.reduce((a, p) => a + p.unsent, 0), steadyUnsent: r.steadyUnsent },
+      afterDrain: r.afterDrain,
       errors: { ...r.errors },
       histograms: {
         e2e: encodeOrEmpty(r.e2e),
@@ -339,8 +374,9 @@ export class PhaseRunner {
         connectTcp: encodeOrEmpty(r.connectTcp),
         connectTls: encodeOrEmpty(r.connectTls),
         connectWs: encodeOrEmpty(r.connectWs),
+        outage: encodeOrEmpty(r.outageHistogram),
       },
-      sent: publishers.map((p) => ({ publisher: p.plan.publisherId, group: p.plan.group, sent: p.seq, matching: p.plan.matching, matchingByGroup: p.plan.matchingByGroup })),
+      sent: publishers.map((p) => ({ publisher: p.plan.publisherId, group: p.plan.group, sent: p.seq, matching: p.plan.matching, matchingByGroup: p.plan.matchingByGroup, unacked: p.unacknowledged() })),
       delivery: deliveryByPublisher(this.open.flatMap(({ client }) => (client.subscriber === null ? [] : [client.subscriber]))),
       groups: this.stats.map((s, gi) => {
         const mine = this.open.filter((o) => o.plan.group === gi);

@@ -21,6 +21,15 @@ const TWO_32 = 0x1_0000_0000;
  * so a broker that drops messages cannot stall the generator for the rest of the phase.
  */
 const STALL_US = 1_000_000;
+/** Pending-acknowledgement flags per sequence number, indexed modulo this (> MAX_OUTSTANDING). */
+const RING_SIZE = 0x1_0000;
+const RING_MASK = RING_SIZE - 1;
+
+/** MQTT.js' errors for messages in flight on a connection it gives up. */
+const CONNECTION_GONE = /connection closed|client disconnecting/i;
+
+/** Half-open ranges [from, to) of sequence numbers. */
+export type SeqRanges = Array<[number, number]>;
 
 /** What a publisher needs of its client's plan. */
 export type PublisherPlan = Pick<ClientPlan, 'publisherId' | 'group' | 'ratePerSecond' | 'startOffsetUs' | 'matching' | 'matchingByGroup' | 'windowMatching'>;
@@ -62,6 +71,20 @@ export class Publisher {
   private loadStartUs = 0;
   private rampLastUs = 0;
   private credit = 0;
+  /**
+   * Acknowledged sinks (QoS 1/2): 1 while a sequence number waits for its PUBACK/PUBCOMP. A
+   * message of a connection that dropped before its acknowledgement is written off into
+   * `unacked`: the broker never acknowledged it, whatever happens to it later.
+   */
+  private readonly pendingAck: Uint8Array | null;
+  /** No sequence number below this is pending. */
+  private lowestPending = 0;
+  /** Bumped when the connection drops: callbacks of the dead connection's messages are ignored. */
+  private generation = 0;
+  /** Messages the broker never acknowledged (written off at a drop, or still pending at the end). */
+  private readonly unackedRanges: SeqRanges = [];
+  /** Open model: messages that fell due while the client had no connection and were never sent. */
+  unsent = 0;
 
   constructor(
     readonly plan: PublisherPlan,
@@ -70,6 +93,93 @@ export class Publisher {
     private readonly recorder: Recorder,
   ) {
     this.intervalUs = plan.ratePerSecond === null ? 0 : 1_000_000 / plan.ratePerSecond;
+    this.pendingAck = sink.acknowledged ? new Uint8Array(RING_SIZE) : null;
+  }
+
+  /**
+   * The connection dropped: its in-flight messages are resolved now (written off as never
+   * acknowledged; a persistent session that redelivers them is counted on arrival), so the
+   * closed-model window reopens once the client is back instead of waiting for callbacks
+   * that a dead connection never calls.
+   */
+  connectionLost(nowUs: number): void {
+    this.generation++;
+    this.takePending();
+    this.outstanding = 0;
+    const matching = this.plan.windowMatching;
+    if (matching > 0) {
+      this.refreshDelivered(nowUs);
+      // What the subscribers have not received of the window will not come on this connection.
+      this.writtenOff = Math.max(this.writtenOff, this.seq * matching - this.delivered);
+    }
+    this.lastProgressUs = nowUs;
+  }
+
+  /**
+   * Back after a drop. Open model: the messages that fell due while there was no connection are
+   * not sent in a burst (they would measure the reconnect, not the broker): the schedule resumes
+   * at the next due time and the skipped ones are counted as `unsent`.
+   */
+  resumed(nowUs: number): void {
+    this.lastProgressUs = nowUs;
+    if (!this.running || this.intervalUs === 0) return;
+    const ramp = this.settings.ramp;
+    const rate = this.plan.ratePerSecond;
+    if (ramp !== null && rate !== null) {
+      const endUs = this.loadStartUs + ramp.endMs * 1000;
+      if (this.rampLastUs < endUs) {
+        // Rate stages: what accrued while there was no connection is skipped, spread evenly over the gap.
+        const to = Math.min(nowUs, endUs);
+        if (to > this.rampLastUs) {
+          const perUs = (rate * Math.max(0, ramp.level(((this.rampLastUs + to) / 2 - this.loadStartUs) / 1000))) / 1e6;
+          const accrued = this.credit + perUs * (to - this.rampLastUs);
+          const skipped = Math.max(0, Math.floor(accrued));
+          this.credit = accrued - skipped;
+          this.skip(this.rampLastUs, skipped > 0 ? (to - this.rampLastUs) / skipped : 0, skipped);
+          this.rampLastUs = to;
+        }
+        if (to < endUs) return;
+        // The stages ended while there was no connection: the exact schedule takes over from their end.
+        this.nextUs = Math.max(this.nextUs, endUs);
+      }
+    }
+    if (this.nextUs < nowUs) {
+      const skipped = Math.floor((nowUs - this.nextUs) / this.intervalUs);
+      this.skip(this.nextUs, this.intervalUs, skipped);
+      this.nextUs += skipped * this.intervalUs;
+    }
+  }
+
+  /** `count` messages due from `firstDueUs` every `intervalUs` are not sent; with a message cap they count against it. */
+  private skip(firstDueUs: number, intervalUs: number, count: number): void {
+    const max = this.settings.maxMessages;
+    const n = max === null ? count : Math.min(count, Math.max(0, max - this.seq - this.unsent));
+    if (n <= 0) return;
+    this.unsent += n;
+    this.recorder.unsent(firstDueUs, intervalUs, n);
+  }
+
+  /** Sequence numbers the broker never acknowledged; null when the sink has no acknowledgements (QoS 0, WebSocket). */
+  unacknowledged(): SeqRanges | null {
+    if (this.pendingAck === null) return null;
+    this.takePending();
+    return this.unackedRanges.map(([a, b]): [number, number] => [a, b]);
+  }
+
+  /** Moves every pending sequence number into `unackedRanges`. */
+  private takePending(): void {
+    const ring = this.pendingAck;
+    if (ring === null) return;
+    // Slots are reused every RING_SIZE numbers: only the last RING_SIZE can still be pending.
+    for (let s = Math.max(this.lowestPending, this.seq - RING_SIZE); s < this.seq; s++) {
+      const i = s & RING_MASK;
+      if (ring[i] === 0) continue;
+      ring[i] = 0;
+      const last = this.unackedRanges[this.unackedRanges.length - 1];
+      if (last !== undefined && last[1] === s) last[1] = s + 1;
+      else this.unackedRanges.push([s, s + 1]);
+    }
+    this.lowestPending = this.seq;
   }
 
   /** Starts sending from `startUs` (a late joiner: when it joined); `loadStartUs` is the phase's load start, the origin of ramp stages. */
@@ -83,7 +193,8 @@ export class Publisher {
   }
 
   private get exhausted(): boolean {
-    return this.settings.maxMessages !== null && this.seq >= this.settings.maxMessages;
+    // Messages skipped for want of a connection count: the cap is the schedule's length, not a quota to make up.
+    return this.settings.maxMessages !== null && this.seq + this.unsent >= this.settings.maxMessages;
   }
 
   /**
@@ -143,12 +254,7 @@ export class Publisher {
     if (this.outstanding >= inflight) return false;
     const matching = this.plan.windowMatching;
     if (matching === 0) return true;
-    const raw = Atomics.load(this.settings.delivered, this.plan.publisherId);
-    if (raw !== this.lastRaw) {
-      this.delivered += (raw - this.lastRaw + TWO_32) % TWO_32;
-      this.lastRaw = raw;
-      this.lastProgressUs = nowUs;
-    }
+    this.refreshDelivered(nowUs);
     const pending = this.seq * matching - this.delivered - this.writtenOff;
     if (pending < inflight * matching) return true;
     if (nowUs - this.lastProgressUs < STALL_US) return false;
@@ -158,21 +264,41 @@ export class Publisher {
     return true;
   }
 
+  private refreshDelivered(nowUs: number): void {
+    const raw = Atomics.load(this.settings.delivered, this.plan.publisherId);
+    if (raw !== this.lastRaw) {
+      this.delivered += (raw - this.lastRaw + TWO_32) % TWO_32;
+      this.lastRaw = raw;
+      this.lastProgressUs = nowUs;
+    }
+  }
+
   private send(intendedUs: number): void {
     const sentUs = nowMicros();
     const filler = typeof this.settings.filler === 'function' ? this.settings.filler(this.seq) : this.settings.filler;
     const payload = encodePayload(filler, this.plan.publisherId, this.seq, intendedUs, sentUs);
-    this.seq++;
+    const seq = this.seq++;
     Atomics.store(this.settings.sentCounts, this.plan.publisherId, this.seq);
     this.outstanding++;
+    const ring = this.pendingAck;
+    if (ring !== null) ring[seq & RING_MASK] = 1;
+    const generation = this.generation;
     this.recorder.sent(sentUs, payload.length, sentUs - intendedUs);
     this.sink.publish(payload, (err) => {
-      this.outstanding--;
+      // A message of a connection that dropped was already written off (connectionLost).
+      if (generation !== this.generation) return;
       if (err) {
+        // MQTT.js fails the messages in flight when it gives a connection up (keepalive timeout,
+        // before the close): they stay pending, and connectionLost resolves them when the drop is
+        // reported. Not publish errors: the drop is counted once, as a drop.
+        if (CONNECTION_GONE.test(err.message)) return;
+        this.outstanding--;
         this.recorder.error('publish');
         return;
       }
-      if (!this.sink.acknowledged) return;
+      this.outstanding--;
+      if (ring === null) return;
+      ring[seq & RING_MASK] = 0;
       const ackUs = nowMicros();
       this.acked++;
       this.recorder.acked(ackUs, intendedUs, ackUs - sentUs);

@@ -87,6 +87,7 @@ export class Subscriber {
       return;
     }
     this.unique++;
+    if (nowUs >= this.recorder.drainEndUs) this.recorder.afterDrain++;
     Atomics.add(this.delivered, publisher, 1);
     const corrected = elapsedSinceWire(nowUs, payload.readUInt32BE(8));
     const uncorrected = elapsedSinceWire(nowUs, payload.readUInt32BE(12));
@@ -118,7 +119,7 @@ export function deliveryByPublisher(subscribers: ReadonlyArray<Subscriber>): Pub
   const by = new Map<string, PublisherDelivery>();
   const entry = (group: number, publisher: number): PublisherDelivery => {
     const key = `${group}:${publisher}`;
-    const d = by.get(key) ?? { publisher, group, unique: 0, duplicates: 0, outOfOrder: 0, skipped: 0 };
+    const d: PublisherDelivery = by.get(key) ?? { publisher, group, unique: 0, duplicates: 0, outOfOrder: 0, skipped: 0, coverage: [] };
     by.set(key, d);
     return d;
   };
@@ -128,6 +129,7 @@ export function deliveryByPublisher(subscribers: ReadonlyArray<Subscriber>): Pub
       d.unique += t.unique;
       d.duplicates += t.duplicates;
       d.outOfOrder += t.outOfOrder;
+      d.coverage?.push(t.coverage());
     }
     // Also for publishers never heard from: what they sent before the join is not expected.
     for (const [publisher, skipped] of s.baselines) entry(s.group, publisher).skipped += skipped;

@@ -43,7 +43,7 @@ async function handle(msg: ToWorker): Promise<void> {
       send({ type: 'status', workerIndex, ...requireRunner().status() });
       return;
     case 'finish': {
-      const report = await requireRunner().finish();
+      const report = await requireRunner().finish(msg.lateWindowMs);
       runner = null;
       send({ type: 'final', report });
       return;

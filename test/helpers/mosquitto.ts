@@ -3,10 +3,10 @@
  * loopback port with its own config, stopped by the pid started here. Installed by
  * scripts/install-mosquitto.sh (run by .ci/run and `npm run bench`).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { probeTcp } from '../../src/coordinator/probe.js';
 import { closedPort } from './cli.js';
@@ -20,6 +20,8 @@ export interface Mosquitto {
   wsPort: number;
   pid: number;
   stop(): Promise<void>;
+  /** Resolves once the process has exited (e.g. after a test killed it by its pid). */
+  exited(): Promise<void>;
 }
 
 export function mosquittoBinary(): string | null {
@@ -30,30 +32,52 @@ export function mosquittoBinary(): string | null {
   return null;
 }
 
+/** How a test wants its mosquitto. */
+export interface MosquittoOptions {
+  /**
+   * 'tuned' (the default): in-flight and queue limits raised and Nagle off, so figures show
+   * mosquitto's speed, not its limits. 'debian': only a loopback listener and anonymous access,
+   * everything else as Debian ships it (max_inflight_messages 20, max_queued_messages 1000,
+   * Nagle on): the broker users meet.
+   */
+  config?: 'tuned' | 'debian';
+  /** Reuse these ports (a restart after a kill); default: free ones. */
+  port?: number;
+  wsPort?: number;
+  /**
+   * User names and their passwords: anonymous access is then off (`allow_anonymous false`) and
+   * these users are in a password file hashed by mosquitto_passwd. Default: anonymous access.
+   */
+  users?: Record<string, string>;
+}
+
 /**
  * mosquitto's defaults suit a small deployment, not a benchmark: 20 QoS 1/2 messages in flight
  * per client (a 3.1.1 publisher with more unacknowledged QoS 2 messages is disconnected) and a
- * 1000-message queue per subscriber (QoS 1 messages beyond it are dropped). Both are raised so
- * the figures show mosquitto's speed, not its limits; Nagle is off as on mqbench's clients.
+ * 1000-message queue per subscriber (QoS 1 messages beyond it are dropped). The tuned
+ * configuration raises both so the figures show mosquitto's speed, not its limits; Nagle is off
+ * as on mqbench's clients. The 'debian' configuration keeps them, as users run it.
  */
-export async function startMosquitto(): Promise<Mosquitto> {
+export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosquitto> {
   const bin = mosquittoBinary();
   if (bin === null) throw new Error('mosquitto is not installed; run scripts/install-mosquitto.sh');
-  const port = await closedPort();
-  const wsPort = await closedPort();
+  const port = opts.port ?? (await closedPort());
+  const wsPort = opts.wsPort ?? (await closedPort());
   const dir = await mkdtemp(join(tmpdir(), 'mqbench-mosquitto-'));
   const conf = join(dir, 'mosquitto.conf');
+  const tuned = (opts.config ?? 'tuned') === 'tuned' ? ['set_tcp_nodelay true', 'max_inflight_messages 1000', 'max_queued_messages 0'] : [];
+  // Started as root, mosquitto drops to its own user before it opens the password file, which is
+  // in a directory only we can read: it stays this user instead (no effect when not root).
+  const auth = opts.users === undefined ? ['allow_anonymous true'] : ['allow_anonymous false', `password_file ${await passwordFile(dir, opts.users)}`, `user ${userInfo().username}`];
   await writeFile(
     conf,
     [
       'per_listener_settings false',
-      'allow_anonymous true',
+      ...auth,
       `listener ${port} 127.0.0.1`,
       `listener ${wsPort} 127.0.0.1`,
       'protocol websockets',
-      'set_tcp_nodelay true',
-      'max_inflight_messages 1000',
-      'max_queued_messages 0',
+      ...tuned,
       'persistence false',
       'log_dest stderr',
       'log_type error',
@@ -76,7 +100,27 @@ export async function startMosquitto(): Promise<Mosquitto> {
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  return { url: `mqtt://127.0.0.1:${port}`, port, wsUrl: `ws://127.0.0.1:${wsPort}/mqtt`, wsPort, pid, stop: () => stopChild(child, pid) };
+  return {
+    url: `mqtt://127.0.0.1:${port}`,
+    port,
+    wsUrl: `ws://127.0.0.1:${wsPort}/mqtt`,
+    wsPort,
+    pid,
+    stop: () => stopChild(child, pid),
+    exited: () => (child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', () => resolve()))),
+  };
+}
+
+/** A mosquitto password file for `users` in `dir`, hashed by mosquitto_passwd (batch mode, so passwords may hold ':'). */
+async function passwordFile(dir: string, users: Record<string, string>): Promise<string> {
+  const file = join(dir, 'passwd');
+  await writeFile(file, '', { mode: 0o600 });
+  for (const [user, password] of Object.entries(users)) {
+    await new Promise<void>((resolve, reject) => {
+      execFile('mosquitto_passwd', ['-b', file, user, password], (err, _stdout, stderr) => (err ? reject(new Error(`mosquitto_passwd -b ${file} ${user} failed: ${err.message} ${stderr}`)) : resolve()));
+    });
+  }
+  return file;
 }
 
 function stopChild(child: ChildProcess, pid: number): Promise<void> {

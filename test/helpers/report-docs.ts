@@ -75,7 +75,7 @@ export function phase(name: string, fields: Partial<PhaseResult> = {}): PhaseRes
     drain: { seconds: 0.01, complete: true },
     counters: { sent: 1000, acked: 1000, expected: 1000, received: 1000, lost: 0, duplicated: 0, outOfOrder: 0, connects: 2, connectFailures: 0, reconnects: 0, disconnects: 0, errors: {} },
     rates: { sentPerSecond: 500, receivedPerSecond: 500, bytesSentPerSecond: 32_000, bytesReceivedPerSecond: 32_000 },
-    latency: { e2e, e2eUncorrected: e2e, ack: latencyOf(1000, 100, 5000), connect: latencyOf(2, 1000, 3000), subscribe: latencyOf(1), connectTcp: latencyOf(2), connectTls: EMPTY, connectWs: EMPTY },
+    latency: { e2e, e2eUncorrected: e2e, ack: latencyOf(1000, 100, 5000), connect: latencyOf(2, 1000, 3000), subscribe: latencyOf(1), connectTcp: latencyOf(2), connectTls: EMPTY, connectWs: EMPTY, outage: EMPTY },
     timeline: [1, 2, 3, 4].map((t) => ({
       t,
       stage: t === 1 ? 'warmup' : t === 4 ? 'drain' : 'steady',
