@@ -18,6 +18,8 @@ import { tempDir } from '../test/helpers/cli.js';
 import { startMosquitto, type Mosquitto } from '../test/helpers/mosquitto.js';
 import { ensureMosquitto, ROOT, runJson } from './cli-json.js';
 import { benchScale, SCALE_SECTIONS } from './scale.js';
+import { benchDrivers } from './drivers.js';
+import { benchSendLag } from './send-lag.js';
 
 const DURATION = process.env['BENCH_DURATION'] ?? '5s';
 const WARMUP = process.env['BENCH_WARMUP'] ?? '1s';
@@ -119,6 +121,8 @@ async function benchCore(): Promise<Row[]> {
 const saved: Record<string, unknown> = { duration: DURATION, warmup: WARMUP, node: process.version };
 if (SECTIONS.includes('core')) saved['core'] = await benchCore();
 saved['scale'] = await benchScale(SECTIONS);
+if (SECTIONS.includes('send-lag')) saved['sendLag'] = await benchSendLag();
+if (SECTIONS.includes('drivers')) saved['drivers'] = await benchDrivers();
 const resultsDir = join(ROOT, 'results');
 await mkdir(resultsDir, { recursive: true });
 const file = join(resultsDir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);

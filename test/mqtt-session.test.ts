@@ -11,12 +11,13 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test } from 'node:test';
 import { Aedes } from 'aedes';
+import type { MqttClient } from 'mqtt';
 import type { ClientOptions } from '../src/coordinator/protocol.js';
 import type { ErrorKind } from '../src/drivers/errors.js';
 import { connectMqtt, subscribeMqtt, type ConnectedClient, type SessionOptions } from '../src/drivers/mqtt-driver.js';
 import type { TargetEndpoint } from '../src/drivers/transports.js';
 import { nowMicros } from '../src/metrics/clock.js';
-import { MqttSession, RECONNECT_FIRST_MS, RECONNECT_MAX_MS, type SessionEvents } from '../src/worker/mqtt-session.js';
+import { MQTTJS_OPS, MqttSession, RECONNECT_FIRST_MS, RECONNECT_MAX_MS, type SessionEvents } from '../src/worker/mqtt-session.js';
 
 const HOST = '127.0.0.1';
 const OPTIONS: ClientOptions = { connectTimeoutMs: 2000, keepaliveSeconds: 30, noDelay: true };
@@ -116,7 +117,7 @@ type Event =
 /** Every session event in order, with waits on what has arrived. */
 class Log implements SessionEvents {
   readonly events: Event[] = [];
-  session: MqttSession | null = null;
+  session: MqttSession<MqttClient> | null = null;
   /** Called inside `attempt`, before the attempt connects. */
   onAttempt: () => void = () => {};
   private readonly waiters = new Set<() => void>();
@@ -181,7 +182,7 @@ class Log implements SessionEvents {
 }
 
 interface Opened {
-  session: MqttSession;
+  session: MqttSession<MqttClient>;
   log: Log;
   first: ConnectedClient;
   downs: number;
@@ -196,7 +197,7 @@ async function openSession(broker: TestBroker, session?: SessionOptions): Promis
   const connect = (): Promise<ConnectedClient> => connectMqtt(broker.target, clientId, OPTIONS, nowMicros, undefined, undefined, session);
   const first = await connect();
   const log = new Log();
-  const s = new MqttSession(first, connect, log);
+  const s = new MqttSession(first, connect, log, MQTTJS_OPS);
   log.session = s;
   const opened = { session: s, log, first, downs: 0, ups: [] as boolean[], clientId };
   s.onDown = () => {

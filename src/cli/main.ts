@@ -41,6 +41,7 @@ export async function main(args: string[], io: Io): Promise<number> {
           connectTimeout: argv['connect-timeout'],
           keepalive: argv.keepalive,
           nodelay: argv.nodelay,
+          driver: argv.driver,
           out: argv.out,
           json: argv.json,
           targetPid: argv['target-pid'],

@@ -61,6 +61,7 @@ export function runOptions<T>(y: Argv<T>) {
     .option('connect-rate', { type: 'string', describe: `New connections per second over all workers; with a scenario: every group's ${shown(RUN_DEFAULTS.connectRate)}` })
     .option('connect-timeout', { type: 'string', describe: `Time allowed for TCP connect + CONNACK per client ${shown(RUN_DEFAULTS.connectTimeout)}` })
     .option('keepalive', { type: 'string', describe: `MQTT keepalive, seconds; with a scenario: every group's ${shown(RUN_DEFAULTS.keepalive)}` })
+    .option('driver', { type: 'string', describe: "MQTT client: lean (mqbench's own engine) or mqttjs (MQTT.js, the reference client the tests hold it against); recorded in the result [default: \"lean\"]" })
     .option('nodelay', { type: 'boolean', describe: 'TCP_NODELAY (Nagle off) on every client socket; --no-nodelay turns Nagle on [default: true]' })
     .option('out', { type: 'string', describe: `Directory for the JSON result file ${shown(RUN_DEFAULTS.out)}` })
     .option('target-pid', { type: 'string', describe: 'Process id of the --target broker when it runs on this machine: its CPU per message is reported beside the generator\'s' })

@@ -6,7 +6,7 @@
 import { availableParallelism } from 'node:os';
 import type { Transport } from '../drivers/transports.js';
 import { defaultGroup } from '../scenario/defaults.js';
-import type { GroupSpec, MatrixCell, Protocol, Scenario } from '../scenario/model.js';
+import { DEFAULT_DRIVER, DRIVERS, type DriverName, type GroupSpec, type MatrixCell, type Protocol, type Scenario } from '../scenario/model.js';
 import { topicProblems } from '../scenario/topics.js';
 import { parseThreshold, type Threshold } from '../gates/threshold.js';
 import { credentialFlags, FLAG_PLACES, readTarget, refuseCredentials, resolveCredentials, type ParsedTarget } from './credentials.js';
@@ -51,6 +51,7 @@ export interface RawRunFlags {
   connectTimeout?: unknown;
   keepalive?: unknown;
   nodelay?: unknown;
+  driver?: unknown;
   out?: unknown;
   json?: unknown;
   targetPid?: unknown;
@@ -207,6 +208,7 @@ export function buildRunConfig(raw: RawRunFlags, interactive: boolean): { config
       connectRate,
       connectTimeoutMs,
       noDelay: raw.nodelay === undefined ? true : Boolean(raw.nodelay),
+      driver: readDriver(raw.driver, '--driver', add) ?? DEFAULT_DRIVER,
       load: { stages: [], warmupMs, durationMs, drainMs },
       groups: kept,
       matrix: null,
@@ -270,4 +272,13 @@ function resolveTransport(raw: unknown, targets: readonly Target[], protocol: Pr
     );
   }
   return transport;
+}
+
+/** `--driver` (or the scenario's `driver:`): lean or mqttjs; null when not given or wrong (reported). */
+export function readDriver(raw: unknown, where: string, add: (where: string, message: string) => void): DriverName | null {
+  if (raw === undefined || raw === null) return null;
+  const v = String(raw);
+  if ((DRIVERS as readonly string[]).includes(v)) return v as DriverName;
+  add(where, `'${v}' is not a driver; use lean (mqbench's own MQTT engine) or mqttjs (MQTT.js, the reference client)`);
+  return null;
 }

@@ -9,7 +9,7 @@ import { publishes, type Scenario } from '../scenario/model.js';
 import { finishDraft, readDocument, type Draft } from '../scenario/validate.js';
 import { credentialFlags, readTarget, type ParsedTarget } from './credentials.js';
 import { checkOnePerTransport, parseLocalAddresses, readCa, type AddIssue } from './endpoints.js';
-import { buildRunConfig, flagList, flagThresholds, type ConfigIssue, type RawRunFlags } from './run-config.js';
+import { buildRunConfig, flagList, flagThresholds, readDriver, type ConfigIssue, type RawRunFlags } from './run-config.js';
 import { parseDuration, parseQosList, parseRate, parseSize } from './units.js';
 import { MAX_KEEPALIVE_SECONDS, MAX_WORKERS, readers, rules } from './value-rules.js';
 
@@ -147,6 +147,8 @@ export function applyFlags(d: Draft, raw: RawRunFlags, file: string): void {
     if (k >= 0) setGroups('keepalive', '--keepalive', (g) => ((g.spec.keepaliveSeconds = k), true));
   }
   if (raw.nodelay !== undefined) s.noDelay = Boolean(raw.nodelay);
+  const driver = readDriver(raw.driver, '--driver', add);
+  if (driver !== null) s.driver = driver;
   if (given(raw.out)) {
     s.outDir = String(raw.out);
     if (s.outDir.trim() === '') add('--out', 'must name a directory');

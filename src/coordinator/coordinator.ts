@@ -4,7 +4,7 @@
  * arrives as an AbortSignal; failures travel up as values, never as process exits.
  */
 import { authHint, type Credentials } from '../config/credentials.js';
-import type { Scenario } from '../scenario/model.js';
+import { DEFAULT_DRIVER, type Scenario } from '../scenario/model.js';
 import type { FromWorker, IntervalSnapshot, TargetEndpoint } from './protocol.js';
 import { mergePhase } from '../metrics/aggregate.js';
 import { nowMicros } from '../metrics/clock.js';
@@ -196,7 +196,7 @@ async function connectWorkers(
         const plan = plans[i];
         if (plan === undefined) throw new Error(`no plan for worker ${i}`);
         return w.request(
-          { type: 'phase', phase: spec, plan, endpoints: run.target.endpoints, client: { connectTimeoutMs: config.connectTimeoutMs, keepaliveSeconds, noDelay: config.noDelay, ...config.credentials }, window, drops },
+          { type: 'phase', phase: spec, plan, endpoints: run.target.endpoints, client: { connectTimeoutMs: config.connectTimeoutMs, keepaliveSeconds, noDelay: config.noDelay, driver: config.driver ?? DEFAULT_DRIVER, ...config.credentials }, window, drops },
           'ready',
           budgetMs,
           run.signal,

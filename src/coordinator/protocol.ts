@@ -14,6 +14,8 @@ export interface ClientOptions {
   connectTimeoutMs: number;
   keepaliveSeconds: number;
   noDelay: boolean;
+  /** The MQTT client driver (absent: MQTT.js; the coordinator always sets it). */
+  driver?: 'lean' | 'mqttjs';
   /** MQTT CONNECT user name and password (Scenario.credentials); absent: none sent. */
   username?: string;
   password?: string;

@@ -10,6 +10,7 @@
 import type { Duplex } from 'node:stream';
 import mqttPacket from 'mqtt-packet';
 import { buildStream, type ConnectStage, type TargetEndpoint } from './transports.js';
+import { attempt } from './attempt.js';
 import { ConnectError } from './mqtt-driver.js';
 import { classifyError, errorMessage, type ErrorKind } from './errors.js';
 import type { WireMeter } from '../metrics/wire.js';
@@ -76,22 +77,23 @@ export class IdleClient {
       }),
     );
     return new Promise((resolve, reject) => {
-      let settled = false;
-      const fail = (err: ConnectError): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        client.closing = true;
-        stream.destroy();
-        reject(err);
-      };
-      const timer = setTimeout(() => fail(new ConnectError('timeout', `no CONNACK within ${opts.connectTimeoutMs}ms`)), opts.connectTimeoutMs);
+      const a = attempt<{ client: IdleClient; connectMicros: number }>(
+        opts.connectTimeoutMs,
+        `no CONNACK within ${opts.connectTimeoutMs}ms`,
+        () => {
+          client.closing = true;
+          stream.destroy();
+        },
+        resolve,
+        reject,
+      );
+      const fail = (err: ConnectError): void => a.fail(err);
       stream.on('error', (err: Error) => {
-        if (!settled) fail(new ConnectError(classifyError(err), errorMessage(err)));
+        if (!a.settled) fail(new ConnectError(classifyError(err), errorMessage(err)));
         else if (!client.closing) events.onError(classifyError(err));
       });
       stream.on('close', () => {
-        if (!settled) fail(new ConnectError('closed', 'connection closed before CONNACK'));
+        if (!a.settled) fail(new ConnectError('closed', 'connection closed before CONNACK'));
         else if (!client.closing) {
           client.connected = false;
           events.onDrop(client);
@@ -100,7 +102,7 @@ export class IdleClient {
       stream.on('data', (data: Buffer) => {
         const chunk = client.partial === null ? data : Buffer.concat([client.partial, data]);
         client.partial = null;
-        if (!settled) {
+        if (!a.settled) {
           // CONNACK: 0x20 0x02 <flags> <return code>
           if (chunk[0] !== 0x20 || (chunk.length > 1 && chunk[1] !== 0x02)) {
             fail(new ConnectError('protocol', `expected CONNACK, got 0x${chunk.subarray(0, 4).toString('hex')}`));
@@ -115,10 +117,8 @@ export class IdleClient {
             fail(new ConnectError('rejected', `connection refused: ${CONNACK_RETURN_CODES[rc] ?? `return code ${rc}`}`));
             return;
           }
-          settled = true;
-          clearTimeout(timer);
           client.connected = true;
-          resolve({ client, connectMicros: opts.now() - started });
+          a.succeed({ client, connectMicros: opts.now() - started });
           client.read(chunk.subarray(4), events);
           return;
         }

@@ -5,6 +5,7 @@
  */
 import WebSocket from 'ws';
 import { classifyError, errorMessage } from './errors.js';
+import { attempt } from './attempt.js';
 import { ConnectError } from './mqtt-driver.js';
 import type { PublishSink } from './sink.js';
 import type { WireMeter } from '../metrics/wire.js';
@@ -24,29 +25,19 @@ export function connectWs(
   const started = opts.now();
   const ws = openWebSocket(target, { noDelay: opts.noDelay, localAddress: opts.localAddress, onStage: opts.onStage, now: opts.now, meter: opts.meter }, query);
   return new Promise((resolve, reject) => {
-    let settled = false;
-    const fail = (err: ConnectError): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      ws.terminate();
-      reject(err);
-    };
-    const timer = setTimeout(() => fail(new ConnectError('timeout', `WebSocket not open within ${opts.connectTimeoutMs}ms`)), opts.connectTimeoutMs);
+    const a = attempt<ConnectedSocket>(opts.connectTimeoutMs, `WebSocket not open within ${opts.connectTimeoutMs}ms`, () => ws.terminate(), resolve, reject);
     ws.once('unexpected-response', (_req, res) => {
       res.resume();
-      fail(new ConnectError('rejected', `${upgradeRefusal(res)}; check the URL's path (the bundled echo server serves /echo and /broadcast)`));
+      a.fail(new ConnectError('rejected', `${upgradeRefusal(res)}; check the URL's path (the bundled echo server serves /echo and /broadcast)`));
     });
-    ws.once('error', (err) => fail(new ConnectError(classifyError(err), errorMessage(err))));
-    ws.once('close', () => fail(new ConnectError('closed', 'connection closed before the WebSocket opened')));
+    ws.once('error', (err) => a.fail(new ConnectError(classifyError(err), errorMessage(err))));
+    ws.once('close', () => a.fail(new ConnectError('closed', 'connection closed before the WebSocket opened')));
     ws.once('open', () => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
+      if (a.settled) return;
       ws.removeAllListeners('error');
       ws.removeAllListeners('close');
       ws.removeAllListeners('unexpected-response');
-      resolve({ ws, connectMicros: opts.now() - started });
+      a.succeed({ ws, connectMicros: opts.now() - started });
     });
   });
 }

@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { REDACTED, redactArgv } from '../config/redact.js';
 import type { RunConfig } from '../config/run-config.js';
 import { settleVerdict } from '../gates/verdict.js';
+import { DEFAULT_DRIVER } from '../scenario/model.js';
 import type { Threshold } from '../gates/threshold.js';
 import { SCHEMA_VERSION, type PhaseResult, type ResultDocument, type RunStatus } from './schema.js';
 
@@ -33,7 +34,7 @@ export function newDocument(runId: string, config: RunConfig, command: string[],
     // The command line holds --password and URL passwords as given: stored redacted.
     command: redactArgv(command),
     scenario: scenarioOf(config),
-    sockets: { noDelay: config.noDelay, workers: config.workers },
+    sockets: { noDelay: config.noDelay, workers: config.workers, driver: config.driver ?? DEFAULT_DRIVER },
     phases: [],
     verdict: { passed: false, failures: [] },
   };
@@ -55,6 +56,7 @@ function scenarioOf(c: RunConfig): Record<string, unknown> {
     connectRate: c.connectRate,
     connectTimeoutSeconds: c.connectTimeoutMs / 1000,
     noDelay: c.noDelay,
+    driver: c.driver ?? DEFAULT_DRIVER,
     load: {
       stages: c.load.stages.map((s) => ({ durationSeconds: s.durationMs / 1000, kind: s.kind, level: s.level })),
       warmupSeconds: c.load.warmupMs / 1000,

@@ -255,7 +255,8 @@ export interface ResultDocument {
   command: string[];
   scenario: Record<string, unknown>;
   /** Socket and client choices that affect figures. */
-  sockets: { noDelay: boolean; workers: number };
+  /** driver: the MQTT client driver (absent in results from before there were two). */
+  sockets: { noDelay: boolean; workers: number; driver?: 'lean' | 'mqttjs' };
   phases: PhaseResult[];
   /** Errors the bundled broker saw on client connections (message -> count). */
   targetErrors?: Record<string, number>;

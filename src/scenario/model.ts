@@ -17,6 +17,12 @@ export type Protocol = 'mqtt' | 'ws';
  * own topic, so each message goes through the broker and back). connect-only: holds an idle
  * connection (keepalive pings only).
  */
+/** MQTT client drivers: mqbench's own lean engine, or MQTT.js as the independent reference. */
+export const DRIVERS = ['lean', 'mqttjs'] as const;
+export type DriverName = (typeof DRIVERS)[number];
+/** The driver when none is named. */
+export const DEFAULT_DRIVER: DriverName = 'lean';
+
 export type GroupRole = 'publish' | 'subscribe' | 'both' | 'echo' | 'connect-only';
 export const GROUP_ROLES: readonly GroupRole[] = ['publish', 'subscribe', 'both', 'echo', 'connect-only'];
 
@@ -136,6 +142,8 @@ export interface Scenario {
   connectRate: number;
   connectTimeoutMs: number;
   noDelay: boolean;
+  /** The MQTT client driver: 'lean' (mqbench's own engine, the default) or 'mqttjs' (MQTT.js, the reference). Absent: the default. */
+  driver?: DriverName;
   load: LoadShape;
   groups: GroupSpec[];
   /** The matrix as written (values as given), or null. */

@@ -7,7 +7,7 @@
 import { resolve } from 'node:path';
 import { readPasswordFile, readTarget, resolveCredentials, type CredentialPlaces, type Credentials, type ParsedTarget } from '../config/credentials.js';
 import { checkOnePerTransport, parseLocalAddresses, readCa, type Target } from '../config/endpoints.js';
-import { defaultWorkers, type ConfigIssue } from '../config/run-config.js';
+import { defaultWorkers, readDriver, type ConfigIssue } from '../config/run-config.js';
 import { parseDuration, parseRate } from '../config/units.js';
 import { MAX_WORKERS, rules } from '../config/value-rules.js';
 import { checkKeys, type Origin, Problems } from './context.js';
@@ -15,12 +15,12 @@ import { SCENARIO_DEFAULTS } from './defaults.js';
 import { parseDefaults, resolveGroup, type ResolvedGroup } from './group.js';
 import type { SourceFile } from './load.js';
 import { checkCells, distinctCells, expandCells, parseMatrix, type MatrixDraft } from './matrix.js';
-import type { Scenario, Stage } from './model.js';
+import { DEFAULT_DRIVER, type Scenario, type Stage } from './model.js';
 import { groupFindings, type RuleContext } from './rules.js';
 import { isRecord, typeName, valueReaders } from './values.js';
 import { parseThreshold, type Threshold } from '../gates/threshold.js';
 
-export const TOP_KEYS = ['$schema', 'name', 'description', 'target', 'wsTarget', 'ca', 'insecure', 'localAddress', 'workers', 'connectRate', 'connectTimeout', 'noDelay', 'load', 'defaults', 'groups', 'matrix', 'thresholds', 'abortOnFail', 'username', 'password', 'passwordFile'];
+export const TOP_KEYS = ['$schema', 'name', 'description', 'target', 'wsTarget', 'ca', 'insecure', 'localAddress', 'workers', 'connectRate', 'connectTimeout', 'noDelay', 'driver', 'load', 'defaults', 'groups', 'matrix', 'thresholds', 'abortOnFail', 'username', 'password', 'passwordFile'];
 export const LOAD_KEYS = ['stages', 'warmup', 'duration', 'drain'];
 
 /** A scenario being resolved: the values, and where each came from (file position or flag). */
@@ -77,6 +77,7 @@ export function readDocument(source: SourceFile, interactive: boolean): Draft {
   const shortTimeout = rules.connectTimeout(connectTimeoutMs);
   if (shortTimeout !== null) p.add({ path: ['connectTimeout'] }, shortTimeout);
   const noDelay = val('noDelay', (v) => r.bool(['noDelay'], v), true);
+  const driver = has('driver') ? (readDriver(top['driver'], 'driver', (_w, m) => p.add({ path: ['driver'] }, m)) ?? DEFAULT_DRIVER) : DEFAULT_DRIVER;
   const load = readLoad(top['load'], p, origin);
 
   const defaults = parseDefaults(top['defaults'], p);
@@ -115,6 +116,7 @@ export function readDocument(source: SourceFile, interactive: boolean): Draft {
       connectRate,
       connectTimeoutMs,
       noDelay,
+      driver,
       load,
       groups: groups.map((g) => g.spec),
       matrix: matrix === null ? null : matrix.written,

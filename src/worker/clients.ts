@@ -4,12 +4,11 @@
  * wills, MQTT 5), or a plain WebSocket (echo round trip, or a broadcast room). What happens to
  * the client later (offline, drop) is decided here too, as callbacks the runner schedules.
  */
-import type { MqttClient } from 'mqtt';
 import type WebSocket from 'ws';
 import type { ClientOptions, TargetEndpoint } from '../coordinator/protocol.js';
 import { classifyError } from '../drivers/errors.js';
 import { IdleClient } from '../drivers/mqtt-idle.js';
-import { ConnectError, connectMqtt, mqttSink, subscribeMqtt, type SessionOptions } from '../drivers/mqtt-driver.js';
+import { ConnectError, type SessionOptions } from '../drivers/mqtt-driver.js';
 import type { ConnectStage } from '../drivers/transports.js';
 import { connectWs, endWs, wsSink } from '../drivers/ws-driver.js';
 import { nowMicros } from '../metrics/clock.js';
@@ -19,6 +18,7 @@ import type { WireMeter } from '../metrics/wire.js';
 import type { ClientPlan } from '../plan/workers.js';
 import { publishes, receives, type GroupSpec } from '../scenario/model.js';
 import type { GroupStats } from './group-stats.js';
+import { leanDriver, mqttjsDriver, type DriverContext, type MqttDriver } from './mqtt-drivers.js';
 import { MqttSession, type SessionEvents } from './mqtt-session.js';
 import { Publisher, type PublisherSettings } from './publisher.js';
 import { Subscriber } from './subscriber.js';
@@ -40,8 +40,8 @@ export interface OpenClient {
   clearRetained: (() => Promise<void>) | null;
   /** Idle raw connections: send PINGREQ; returns the unanswered pings. */
   ping: (() => number) | null;
-  /** MQTT clients the tool reconnects after a drop. */
-  session?: MqttSession;
+  /** MQTT clients the tool reconnects after a drop: since when the one reconnecting has had no connection. */
+  session?: { readonly downSince: number | null };
 }
 
 /** What the runner lends to the opener. */
@@ -112,24 +112,31 @@ async function openMqtt(g: GroupSpec, c: ClientPlan, endpoint: TargetEndpoint, c
     topicAlias: g.topicAlias,
   };
   const subscriber = receives(g.role) ? new Subscriber(ctx.recorder, ctx.delivered, c.group, ctx.stats, ctx.drops, c.lateFrom, ctx.sentCounts) : null;
-  const onMessage = (_topic: string, payload: Buffer, packet: { retain?: boolean }): void => subscriber?.onMessage(payload, packet.retain === true);
-  // Listening from before the CONNECT: a resumed session's queued messages may come with the
-  // CONNACK. A comeback starts there too: what was sent before it is backlog.
-  let connections = 0;
-  const prepare =
-    subscriber === null
-      ? undefined
-      : (client: MqttClient): void => {
-          client.on('message', onMessage);
-          if (connections++ > 0) subscriber.comeback(nowMicros());
-        };
-  const first = await connectMqtt(endpoint, c.clientId, ctx.options, nowMicros, ctx.localAddress, ctx.onStage, session, ctx.meter, prepare);
+  const d: DriverContext = {
+    endpoint,
+    clientId: c.clientId,
+    options: ctx.options,
+    session,
+    localAddress: ctx.localAddress,
+    onStage: ctx.onStage,
+    meter: ctx.meter,
+    // Listening from before the CONNECT: a resumed session's queued messages may come with the CONNACK.
+    onMessage: subscriber === null ? null : (payload, retain) => subscriber.onMessage(payload, retain),
+    // A comeback starts before its CONNECT: what was sent before it is backlog.
+    beforeReconnect: () => subscriber?.comeback(nowMicros()),
+  };
+  return ctx.options.driver === 'mqttjs' ? openWith(mqttjsDriver(d), g, c, ctx, subscriber) : openWith(leanDriver(d), g, c, ctx, subscriber);
+}
+
+/** An MQTT client on either driver: connected, subscribed, reconnected by the session after drops, publishing through the driver's sink. */
+async function openWith<C>(driver: MqttDriver<C>, g: GroupSpec, c: ClientPlan, ctx: OpenContext, subscriber: Subscriber | null): Promise<OpenClient> {
+  const first = await driver.connect(true);
   ctx.connected(first.connectMicros);
   // Later connections: same id, session and source address; their stages are not first-connect figures.
-  const live = new MqttSession(first, () => connectMqtt(endpoint, c.clientId, ctx.options, nowMicros, ctx.localAddress, undefined, session, ctx.meter, prepare), ctx.sessionEvents);
-  const subscribe = async (client: MqttClient): Promise<void> => {
+  const live = new MqttSession(first, () => driver.connect(false), ctx.sessionEvents, driver.ops);
+  const subscribe = async (client: C): Promise<void> => {
     for (const f of c.filters) {
-      const micros = await subscribeMqtt(client, f, g.qos, nowMicros, ctx.options.connectTimeoutMs);
+      const micros = await driver.subscribe(client, f, g.qos);
       ctx.recorder.subscribe.recordValue(Math.max(1, micros));
     }
   };
@@ -146,7 +153,7 @@ async function openMqtt(g: GroupSpec, c: ClientPlan, endpoint: TargetEndpoint, c
   const properties = v5 && (Object.keys(g.userProperties).length > 0 || g.messageExpirySeconds !== null)
     ? { ...(Object.keys(g.userProperties).length > 0 ? { userProperties: g.userProperties } : {}), ...(g.messageExpirySeconds !== null ? { messageExpiryInterval: g.messageExpirySeconds } : {}) }
     : null;
-  const publisher = publishes(g.role) ? new Publisher(c, mqttSink(live, c.topic, g.qos, { retain: g.retain, properties }), ctx.publisherSettings(g, c), ctx.recorder) : null;
+  const publisher = publishes(g.role) ? new Publisher(c, driver.sink(live, c.topic, g.qos, { retain: g.retain, properties }), ctx.publisherSettings(g, c), ctx.recorder) : null;
   live.onDown = () => publisher?.connectionLost(nowMicros());
   live.onUp = async ({ client, sessionPresent }, planned) => {
     // sessionsResumed counts comebacks from a planned absence (a reconnect after a drop is counted as one).
@@ -174,15 +181,8 @@ async function openMqtt(g: GroupSpec, c: ClientPlan, endpoint: TargetEndpoint, c
       const wasConnected = live.goOffline();
       return { back: () => live.comeBack(), wasConnected };
     },
-    clearRetained:
-      g.retain && publisher !== null
-        ? () =>
-            new Promise<void>((resolve) => {
-              if (!live.up) resolve();
-              // QoS 1: the broker has stored the clearing before the client disconnects.
-              else live.client.publish(c.topic, Buffer.alloc(0), { qos: 1, retain: true }, () => resolve());
-            })
-        : null,
+    // QoS 1: the broker has stored the clearing before the client disconnects.
+    clearRetained: g.retain && publisher !== null ? () => (live.up ? driver.publishOnce(live.client, c.topic, Buffer.alloc(0), true) : Promise.resolve()) : null,
     ping: null,
   };
 }

@@ -10,7 +10,7 @@
  */
 import type { MqttClient } from 'mqtt';
 import { classifyError, errorMessage, type ErrorKind } from '../drivers/errors.js';
-import { ConnectError, endMqtt, type ConnectedClient, type LiveClient } from '../drivers/mqtt-driver.js';
+import { ConnectError, endMqtt } from '../drivers/mqtt-driver.js';
 import { nowMicros } from '../metrics/clock.js';
 
 /** First reconnect attempt after a drop, milliseconds: a restarted broker is back within a fraction of a second. */
@@ -19,6 +19,41 @@ export const RECONNECT_FIRST_MS = 100;
 export const RECONNECT_MAX_MS = 2000;
 /** How long a graceful close may take before the connection is cut, milliseconds. */
 const CLOSE_TIMEOUT_MS = 2000;
+
+/** A connection as a driver hands it over: its client object, and what its CONNACK said. */
+export interface Connected<C> {
+  client: C;
+  /** Connect through CONNACK, microseconds. */
+  connectMicros: number;
+  /** CONNACK's session present flag. */
+  sessionPresent: boolean;
+}
+
+/** What the session does with a driver's connection object (MQTT.js' MqttClient, or the lean engine's connection). */
+export interface ConnectionOps<C> {
+  /** Calls `error` for the connection's errors (classified) and `close` once when it ends. */
+  watch(c: C, error: (kind: ErrorKind) => void, close: () => void): void;
+  /** Stops a connection that is dead or no longer wanted: its timers and its socket. */
+  kill(c: C): void;
+  /** DISCONNECT (no will) and close, without waiting. */
+  disconnect(c: C): void;
+  /** Close without DISCONNECT: the broker publishes the will. */
+  cut(c: C): void;
+  /** DISCONNECT and wait for the close, cut after `timeoutMs`. */
+  end(c: C, timeoutMs: number): Promise<void>;
+}
+
+/** MQTT.js clients. */
+export const MQTTJS_OPS: ConnectionOps<MqttClient> = {
+  watch(c, error, close) {
+    c.on('error', (err) => error(classifyError(err)));
+    c.on('close', close);
+  },
+  kill: (c) => void c.end(true),
+  disconnect: (c) => void c.end(false),
+  cut: (c) => void c.stream?.destroy(),
+  end: (c, timeoutMs) => endMqtt(c, timeoutMs),
+};
 
 export interface SessionEvents {
   /** Connected again; `downSinceUs`: when the connection was lost (shared clock); `planned`: a scheduled comeback, not a reconnect. */
@@ -38,30 +73,31 @@ export interface SessionEvents {
 /** up: connected; down: lost, reconnecting; away: taken away by the tool (offline, drop); closed: ended. */
 type State = 'up' | 'down' | 'away' | 'closed';
 
-export class MqttSession implements LiveClient {
+export class MqttSession<C> {
   private state: State = 'up';
-  private current: MqttClient;
+  private current: C;
   private downSinceUs = 0;
   private timer: NodeJS.Timeout | null = null;
   private failures = 0;
   /** Coming back from a planned absence: its attempts (and their retries) are not reconnects after a drop. */
   private comingBack = false;
   /** Every connection after the first: re-subscribe, resume the schedule. Errors are the owner's to count. */
-  onUp: (c: ConnectedClient, planned: boolean) => Promise<void> = () => Promise.resolve();
+  onUp: (c: Connected<C>, planned: boolean) => Promise<void> = () => Promise.resolve();
   /** The connection was lost or taken away: resolve what was in flight on it. */
   onDown: () => void = () => {};
 
   constructor(
-    first: ConnectedClient,
+    first: Connected<C>,
     /** Opens a new connection for the same client id and session (no connect-stage timings). */
-    private readonly connect: () => Promise<ConnectedClient>,
+    private readonly connect: () => Promise<Connected<C>>,
     private readonly events: SessionEvents,
+    private readonly ops: ConnectionOps<C>,
   ) {
     this.current = first.client;
     this.watch(first.client);
   }
 
-  get client(): MqttClient {
+  get client(): C {
     return this.current;
   }
 
@@ -74,28 +110,31 @@ export class MqttSession implements LiveClient {
     return this.state === 'down' ? this.downSinceUs : null;
   }
 
-  private watch(client: MqttClient): void {
+  private watch(client: C): void {
     // One error per connection: the first is the cause (reset, keepalive timeout, ...); what
     // follows on a dying socket (EPIPE on each pending write) is the same event.
     let errored = false;
-    client.on('error', (err) => {
-      if (client !== this.current || this.state !== 'up' || errored) return;
-      errored = true;
-      this.events.error(classifyError(err));
-    });
-    client.on('close', () => {
-      if (client !== this.current || this.state !== 'up') return;
-      this.state = 'down';
-      this.downSinceUs = nowMicros();
-      this.events.dropped(errored);
-      // First: the publisher writes off what was in flight, so MQTT.js' flush below reports nothing twice.
-      this.onDown();
-      // Stops MQTT.js' own timers (keepalive) of the dead connection.
-      client.end(true);
-      this.failures = 0;
-      this.comingBack = false;
-      this.retryIn(RECONNECT_FIRST_MS);
-    });
+    this.ops.watch(
+      client,
+      (kind) => {
+        if (client !== this.current || this.state !== 'up' || errored) return;
+        errored = true;
+        this.events.error(kind);
+      },
+      () => {
+        if (client !== this.current || this.state !== 'up') return;
+        this.state = 'down';
+        this.downSinceUs = nowMicros();
+        this.events.dropped(errored);
+        // First: the publisher writes off what was in flight, so a driver's own flush reports nothing twice.
+        this.onDown();
+        // Stops the driver's own timers (keepalive) of the dead connection.
+        this.ops.kill(client);
+        this.failures = 0;
+        this.comingBack = false;
+        this.retryIn(RECONNECT_FIRST_MS);
+      },
+    );
   }
 
   private retryIn(ms: number): void {
@@ -109,7 +148,7 @@ export class MqttSession implements LiveClient {
     if (this.state !== 'down') return;
     const planned = this.comingBack;
     if (!planned) this.events.attempt();
-    let c: ConnectedClient;
+    let c: Connected<C>;
     try {
       c = await this.connect();
     } catch (err) {
@@ -121,7 +160,7 @@ export class MqttSession implements LiveClient {
     }
     if (this.state !== 'down') {
       // Ended or taken away while the attempt was under way.
-      c.client.end(true);
+      this.ops.kill(c.client);
       return;
     }
     this.current = c.client;
@@ -150,7 +189,7 @@ export class MqttSession implements LiveClient {
   /** Disconnects gracefully (DISCONNECT: no will) and stays away until `comeBack`; returns whether it was connected. */
   goOffline(): boolean {
     const wasUp = this.takeAway();
-    if (wasUp) this.current.end(false);
+    if (wasUp) this.ops.disconnect(this.current);
     return wasUp;
   }
 
@@ -167,7 +206,7 @@ export class MqttSession implements LiveClient {
   /** Goes away without DISCONNECT, for good (the broker publishes the will); returns whether it was connected. */
   drop(): boolean {
     const wasUp = this.takeAway();
-    if (wasUp) this.current.stream?.destroy();
+    if (wasUp) this.ops.cut(this.current);
     return wasUp;
   }
 
@@ -176,8 +215,8 @@ export class MqttSession implements LiveClient {
     this.stopRetrying();
     const was = this.state;
     this.state = 'closed';
-    if (was === 'up') await endMqtt(this.current, CLOSE_TIMEOUT_MS);
-    else this.current.end(true);
+    if (was === 'up') await this.ops.end(this.current, CLOSE_TIMEOUT_MS);
+    else this.ops.kill(this.current);
   }
 
   private stopRetrying(): void {

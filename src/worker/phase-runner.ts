@@ -18,10 +18,9 @@ import { GroupStats } from './group-stats.js';
 import { HealthMonitor } from './health.js';
 import type { SessionEvents } from './mqtt-session.js';
 import type { Publisher, PublisherSettings } from './publisher.js';
+import { IMMEDIATE, Scheduler } from './scheduler.js';
 import { deliveryByPublisher } from './subscriber.js';
 
-/** Scheduler period in milliseconds: the open model's send-time resolution. */
-const TICK_MS = 1;
 
 export class PhaseRunner {
   readonly recorder = new Recorder();
@@ -288,10 +287,15 @@ export class PhaseRunner {
         this.pending.push(this.openOne(c, true, failures).then(() => (this.closing ? undefined : this.startPings())));
       });
     }
+    // Wakes for the earliest due message, not on a fixed tick (scheduler.ts). The timer lives in
+    // this.loop, which stop() clears; a setImmediate turn pending then sees `stopped` and ends.
+    const scheduler = new Scheduler(this.publishers);
     const run = (): void => {
-      const now = nowMicros();
-      for (const p of this.publishers) p.pump(now);
-      this.loop = setTimeout(run, TICK_MS);
+      this.loop = null;
+      if (this.stopped) return;
+      const wake = scheduler.step();
+      if (wake === IMMEDIATE) setImmediate(run);
+      else this.loop = setTimeout(run, wake);
     };
     // A worker with no publishing client (now or joining later) has no schedule to keep.
     if (this.plan.clients.some((c) => c.publisherId > 0)) run();

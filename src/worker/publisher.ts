@@ -8,7 +8,9 @@ import type { PublishSink } from '../drivers/sink.js';
 import type { ClientPlan } from '../plan/workers.js';
 import { nowMicros } from '../metrics/clock.js';
 import { encodePayload } from '../metrics/payload.js';
+import type { SeqRanges } from '../metrics/delivery.js';
 import type { Recorder } from '../metrics/recorder.js';
+import { PendingSeqs } from './pending-seqs.js';
 
 /** MQTT packet ids are 16-bit: never more unacknowledged messages than this per client. */
 const MAX_OUTSTANDING = 60_000;
@@ -21,15 +23,10 @@ const TWO_32 = 0x1_0000_0000;
  * so a broker that drops messages cannot stall the generator for the rest of the phase.
  */
 const STALL_US = 1_000_000;
-/** Pending-acknowledgement flags per sequence number, indexed modulo this (> MAX_OUTSTANDING). */
-const RING_SIZE = 0x1_0000;
-const RING_MASK = RING_SIZE - 1;
 
 /** MQTT.js' errors for messages in flight on a connection it gives up. */
 const CONNECTION_GONE = /connection closed|client disconnecting/i;
 
-/** Half-open ranges [from, to) of sequence numbers. */
-export type SeqRanges = Array<[number, number]>;
 
 /** What a publisher needs of its client's plan. */
 export type PublisherPlan = Pick<ClientPlan, 'publisherId' | 'group' | 'ratePerSecond' | 'startOffsetUs' | 'matching' | 'matchingByGroup' | 'windowMatching'>;
@@ -72,17 +69,13 @@ export class Publisher {
   private rampLastUs = 0;
   private credit = 0;
   /**
-   * Acknowledged sinks (QoS 1/2): 1 while a sequence number waits for its PUBACK/PUBCOMP. A
-   * message of a connection that dropped before its acknowledgement is written off into
-   * `unacked`: the broker never acknowledged it, whatever happens to it later.
+   * Acknowledged sinks (QoS 1/2): the sequence numbers waiting for their PUBACK/PUBCOMP. A
+   * message of a connection that dropped before its acknowledgement is taken out as never
+   * acknowledged, whatever happens to it later.
    */
-  private readonly pendingAck: Uint8Array | null;
-  /** No sequence number below this is pending. */
-  private lowestPending = 0;
+  private readonly pendingAck: PendingSeqs | null;
   /** Bumped when the connection drops: callbacks of the dead connection's messages are ignored. */
   private generation = 0;
-  /** Messages the broker never acknowledged (written off at a drop, or still pending at the end). */
-  private readonly unackedRanges: SeqRanges = [];
   /** Open model: messages that fell due while the client had no connection and were never sent. */
   unsent = 0;
 
@@ -93,7 +86,7 @@ export class Publisher {
     private readonly recorder: Recorder,
   ) {
     this.intervalUs = plan.ratePerSecond === null ? 0 : 1_000_000 / plan.ratePerSecond;
-    this.pendingAck = sink.acknowledged ? new Uint8Array(RING_SIZE) : null;
+    this.pendingAck = sink.acknowledged ? new PendingSeqs() : null;
   }
 
   /**
@@ -104,7 +97,7 @@ export class Publisher {
    */
   connectionLost(nowUs: number): void {
     this.generation++;
-    this.takePending();
+    this.pendingAck?.takeAll();
     this.outstanding = 0;
     const matching = this.plan.windowMatching;
     if (matching > 0) {
@@ -162,24 +155,8 @@ export class Publisher {
   /** Sequence numbers the broker never acknowledged; null when the sink has no acknowledgements (QoS 0, WebSocket). */
   unacknowledged(): SeqRanges | null {
     if (this.pendingAck === null) return null;
-    this.takePending();
-    return this.unackedRanges.map(([a, b]): [number, number] => [a, b]);
-  }
-
-  /** Moves every pending sequence number into `unackedRanges`. */
-  private takePending(): void {
-    const ring = this.pendingAck;
-    if (ring === null) return;
-    // Slots are reused every RING_SIZE numbers: only the last RING_SIZE can still be pending.
-    for (let s = Math.max(this.lowestPending, this.seq - RING_SIZE); s < this.seq; s++) {
-      const i = s & RING_MASK;
-      if (ring[i] === 0) continue;
-      ring[i] = 0;
-      const last = this.unackedRanges[this.unackedRanges.length - 1];
-      if (last !== undefined && last[1] === s) last[1] = s + 1;
-      else this.unackedRanges.push([s, s + 1]);
-    }
-    this.lowestPending = this.seq;
+    this.pendingAck.takeAll();
+    return this.pendingAck.taken();
   }
 
   /** Starts sending from `startUs` (a late joiner: when it joined); `loadStartUs` is the phase's load start, the origin of ramp stages. */
@@ -280,8 +257,8 @@ export class Publisher {
     const seq = this.seq++;
     Atomics.store(this.settings.sentCounts, this.plan.publisherId, this.seq);
     this.outstanding++;
-    const ring = this.pendingAck;
-    if (ring !== null) ring[seq & RING_MASK] = 1;
+    const pending = this.pendingAck;
+    pending?.add(seq);
     const generation = this.generation;
     this.recorder.sent(sentUs, payload.length, sentUs - intendedUs);
     this.sink.publish(payload, (err) => {
@@ -297,12 +274,26 @@ export class Publisher {
         return;
       }
       this.outstanding--;
-      if (ring === null) return;
-      ring[seq & RING_MASK] = 0;
+      if (pending === null) return;
+      pending.acknowledge(seq);
       const ackUs = nowMicros();
       this.acked++;
       this.recorder.acked(ackUs, intendedUs, ackUs - sentUs);
       if (this.settings.inflight !== null) this.pump(ackUs);
     });
+  }
+
+  /**
+   * Open model: when the next message is due (shared clock, us), for the worker's scheduler;
+   * Infinity when none is (closed model: sends follow the window; not started, stopped, or the
+   * message cap reached). During rate stages sends accrue continuously: the last pass's time,
+   * so the scheduler polls. Past the last pass's time also when that pass could not send (no
+   * connection, the in-flight or burst cap).
+   */
+  get nextDueUs(): number {
+    if (!this.running || this.settings.inflight !== null || this.intervalUs === 0 || this.exhausted) return Number.POSITIVE_INFINITY;
+    const ramp = this.settings.ramp;
+    if (ramp !== null && this.plan.ratePerSecond !== null && this.rampLastUs < this.loadStartUs + ramp.endMs * 1000) return this.rampLastUs;
+    return this.nextUs;
   }
 }

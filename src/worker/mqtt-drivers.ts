@@ -1,0 +1,141 @@
+/**
+ * The two MQTT client drivers behind one shape, so a phase's clients are opened, reconnected,
+ * subscribed and published the same way whichever runs them: `lean` (mqbench's own engine,
+ * src/drivers/lean/, the default) and `mqttjs` (MQTT.js, the independent reference the tests
+ * hold the engine against).
+ */
+import type { MqttClient } from 'mqtt';
+import type { ClientOptions, TargetEndpoint } from '../coordinator/protocol.js';
+import { PublishTemplate, publishTemplates } from '../drivers/lean/codec.js';
+import { LeanConnection } from '../drivers/lean/connection.js';
+import { ConnectError, connectMqtt, mqttSink, subscribeMqtt, type PublishOptions, type SessionOptions } from '../drivers/mqtt-driver.js';
+import type { PublishSink } from '../drivers/sink.js';
+import type { ConnectStage } from '../drivers/transports.js';
+import { nowMicros } from '../metrics/clock.js';
+import type { WireMeter } from '../metrics/wire.js';
+import { MQTTJS_OPS, type Connected, type ConnectionOps, type MqttSession } from './mqtt-session.js';
+
+/** One client's way of talking MQTT: connect (again), subscribe, a publisher's sink, a one-off publish. */
+export interface MqttDriver<C> {
+  readonly ops: ConnectionOps<C>;
+  /** `first`: the phase's first connection of this client (its connect stages are recorded). */
+  connect(first: boolean): Promise<Connected<C>>;
+  /** SUBSCRIBE one filter; resolves with the SUBACK latency in microseconds, rejects on a refused grant or a timeout. */
+  subscribe(c: C, filter: string, qos: 0 | 1 | 2): Promise<number>;
+  sink(live: MqttSession<C>, topic: string, qos: 0 | 1 | 2, extra: PublishOptions): PublishSink;
+  /** A QoS 1 publish resolved on its PUBACK (or at once on a closed connection): clearing a retained value. */
+  publishOnce(c: C, topic: string, payload: Buffer, retain: boolean): Promise<void>;
+}
+
+export interface DriverContext {
+  endpoint: TargetEndpoint;
+  clientId: string;
+  options: ClientOptions;
+  session: SessionOptions;
+  localAddress: string | undefined;
+  onStage: (stage: ConnectStage, micros: number) => void;
+  meter: WireMeter;
+  /** Receiving clients: delivered messages, set on every new connection before its CONNECT. */
+  onMessage: ((payload: Buffer, retain: boolean) => void) | null;
+  /** Called before each connection after the first (a comeback begins). */
+  beforeReconnect: () => void;
+}
+
+export function mqttjsDriver(ctx: DriverContext): MqttDriver<MqttClient> {
+  const prepare = (first: boolean) => (client: MqttClient): void => {
+    if (ctx.onMessage !== null) {
+      const onMessage = ctx.onMessage;
+      client.on('message', (_topic: string, payload: Buffer, packet: { retain?: boolean }) => onMessage(payload, packet.retain === true));
+    }
+    if (!first) ctx.beforeReconnect();
+  };
+  return {
+    ops: MQTTJS_OPS,
+    connect: (first) =>
+      connectMqtt(ctx.endpoint, ctx.clientId, ctx.options, nowMicros, ctx.localAddress, first ? ctx.onStage : undefined, ctx.session, ctx.meter, prepare(first)),
+    subscribe: (c, filter, qos) => subscribeMqtt(c, filter, qos, nowMicros, ctx.options.connectTimeoutMs),
+    sink: (live, topic, qos, extra) => mqttSink(live, topic, qos, extra),
+    publishOnce: (c, topic, payload, retain) =>
+      new Promise<void>((resolve) => {
+        if (!c.connected) resolve();
+        else c.publish(topic, payload, { qos: 1, retain }, () => resolve());
+      }),
+  };
+}
+
+/** How long a DISCONNECT may take before the connection is cut, milliseconds. */
+const CLOSE_TIMEOUT_MS = 2000;
+
+export const LEAN_OPS: ConnectionOps<LeanConnection> = {
+  watch(c, error, close) {
+    c.onError = (kind) => error(kind);
+    c.onClose = close;
+  },
+  kill: (c) => c.destroy(),
+  // Not awaited, but with time for the DISCONNECT to leave (cut short, the broker would publish the will).
+  disconnect: (c) => void c.end(CLOSE_TIMEOUT_MS),
+  cut: (c) => c.destroy(),
+  end: (c, timeoutMs) => c.end(timeoutMs),
+};
+
+export function leanDriver(ctx: DriverContext): MqttDriver<LeanConnection> {
+  const s = ctx.session;
+  const connectOptions = {
+    clientId: ctx.clientId,
+    version: s.protocolVersion,
+    clean: s.clean,
+    keepaliveSeconds: s.keepaliveSeconds,
+    sessionExpirySeconds: s.sessionExpirySeconds,
+    will: s.will,
+    ...(ctx.options.username !== undefined ? { username: ctx.options.username } : {}),
+    ...(ctx.options.password !== undefined ? { password: ctx.options.password } : {}),
+    connectTimeoutMs: ctx.options.connectTimeoutMs,
+  };
+  return {
+    ops: LEAN_OPS,
+    connect: (first) =>
+      LeanConnection.connect(
+        ctx.endpoint,
+        connectOptions,
+        { noDelay: ctx.options.noDelay, localAddress: ctx.localAddress, onStage: first ? ctx.onStage : undefined, now: nowMicros, meter: ctx.meter },
+        (c) => {
+          if (ctx.onMessage !== null) c.onMessage = ctx.onMessage;
+          if (!first) ctx.beforeReconnect();
+        },
+      ),
+    async subscribe(c, filter, qos) {
+      const started = nowMicros();
+      const granted = await c.subscribe([{ filter, qos }], ctx.options.connectTimeoutMs);
+      const g = granted[0];
+      if (g === undefined || g >= 0x80) throw new ConnectError('subscribe', `the broker refused the subscription to '${filter}' (SUBACK 0x${(g ?? 0x80).toString(16)})`);
+      return nowMicros() - started;
+    },
+    sink(live, topic, qos, extra) {
+      const version = s.protocolVersion;
+      const props = version === 5 ? { userProperties: extra.properties?.userProperties ?? null, messageExpirySeconds: extra.properties?.messageExpiryInterval ?? null } : {};
+      // MQTT 5 topic alias: the first PUBLISH of each connection carries the topic and the alias, the rest the alias alone.
+      const { first: full, rest } = publishTemplates({ topic, qos, retain: extra.retain, version, ...props, topicAlias: s.topicAlias && version === 5 ? 1 : null });
+      const aliased = rest === full ? null : rest;
+      let introduced: LeanConnection | null = null;
+      return {
+        get connected() {
+          return live.up && live.client.connected;
+        },
+        acknowledged: qos > 0,
+        publish(payload, done) {
+          const c = live.client;
+          if (aliased !== null && introduced === c) c.publish(aliased, payload, done);
+          else {
+            introduced = c;
+            c.publish(full, payload, done);
+          }
+        },
+      };
+    },
+    publishOnce: (c, topic, payload, retain) =>
+      new Promise<void>((resolve) => {
+        if (!c.connected) resolve();
+        else c.publish(new PublishTemplate({ topic, qos: 1, retain, version: s.protocolVersion }), payload, () => resolve());
+      }),
+  };
+}

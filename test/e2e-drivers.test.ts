@@ -1,0 +1,112 @@
+/**
+ * The lean engine held against MQTT.js: the same scenario (a fixed number of messages per
+ * publisher, so the counts do not depend on speed) over tcp and ws at QoS 0, 1 and 2, run with
+ * `--driver lean` and `--driver mqttjs` against the bundled broker (tcp and ws) and against mosquitto (tcp); every
+ * phase must count the same sent, received, lost, duplicated and out of order on both drivers,
+ * and the driver must be recorded in the result. One broker per target for the whole file.
+ */
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { ResultDocument } from '../src/result/schema.js';
+import { readOnlyResult, runCli, tempDir } from './helpers/cli.js';
+import { startMosquitto, type Mosquitto } from './helpers/mosquitto.js';
+import { assertMatchesSchema } from './helpers/schema.js';
+
+const MESSAGES = 300;
+
+/** 2 publishers x 300 messages, window 20, to 2 subscribers each receiving both; qos x transport as a matrix. */
+const SCENARIO = `
+name: drivers
+load: { warmup: 0s, duration: 1s, drain: 3s }
+defaults: { payload: 64B }
+matrix: { qos: [0, 1, 2], transport: [tcp, ws] }
+groups:
+  - name: pubs
+    role: publish
+    clients: 2
+    inflight: 20
+    messages: ${MESSAGES}
+    topic: drivers/{run}/{n}
+  - name: subs
+    role: subscribe
+    clients: 2
+    subscribe: drivers/{run}/+
+`;
+
+type Counts = Record<string, { sent: number; received: number; lost: number; duplicated: number; outOfOrder: number }>;
+
+function countsOf(doc: ResultDocument): Counts {
+  return Object.fromEntries(doc.phases.map((p) => [p.name, { sent: p.counters.sent, received: p.counters.received, lost: p.counters.lost, duplicated: p.counters.duplicated, outOfOrder: p.counters.outOfOrder }]));
+}
+
+async function runBoth(file: string, target: string[]): Promise<{ lean: ResultDocument; mqttjs: ResultDocument }> {
+  const out: Partial<Record<'lean' | 'mqttjs', ResultDocument>> = {};
+  for (const driver of ['lean', 'mqttjs'] as const) {
+    const dir = await tempDir();
+    const r = await runCli(['run', file, '--driver', driver, '--workers', '1', ...target, '--out', dir], { timeoutMs: 90_000 });
+    assert.equal(r.code, 0, `--driver ${driver}:\n${r.stdout}\n${r.stderr}`);
+    const { doc } = await readOnlyResult(dir);
+    assertMatchesSchema(doc);
+    assert.equal(doc.sockets.driver, driver, 'the driver is recorded in the result');
+    out[driver] = doc;
+  }
+  return { lean: out.lean as ResultDocument, mqttjs: out.mqttjs as ResultDocument };
+}
+
+function assertSameCounts(lean: ResultDocument, mqttjs: ResultDocument, phases: readonly string[]): void {
+  const a = countsOf(lean);
+  const b = countsOf(mqttjs);
+  assert.deepEqual(Object.keys(a).sort(), [...phases].sort());
+  assert.deepEqual(a, b);
+  for (const [name, c] of Object.entries(a)) {
+    assert.equal(c.sent, 2 * MESSAGES, `${name}: every message sent`);
+    assert.equal(c.received, 2 * 2 * MESSAGES, `${name}: every message at both subscribers`);
+    assert.deepEqual([c.lost, c.duplicated, c.outOfOrder], [0, 0, 0], name);
+  }
+}
+
+describe('lean and mqttjs drivers count the same', () => {
+  let mosquitto: Mosquitto;
+  // Each driver once per broker, in before(): the tests read the results.
+  let bundled: { lean: ResultDocument; mqttjs: ResultDocument };
+  let external: { lean: ResultDocument; mqttjs: ResultDocument };
+  before(async () => {
+    const file = join(await tempDir(), 'drivers.yaml');
+    await writeFile(file, SCENARIO);
+    mosquitto = await startMosquitto();
+    bundled = await runBoth(file, []);
+    // mosquitto over tcp only: ws is covered on the bundled broker, and the suite's time is short.
+    external = await runBoth(file, ['--target', mosquitto.url, '--transport', 'tcp']);
+  });
+  after(async () => {
+    await mosquitto.stop();
+  });
+
+  test('the bundled broker, tcp and ws, QoS 0/1/2', () => {
+    assertSameCounts(bundled.lean, bundled.mqttjs, ['mqtt-tcp-qos0', 'mqtt-tcp-qos1', 'mqtt-tcp-qos2', 'mqtt-ws-qos0', 'mqtt-ws-qos1', 'mqtt-ws-qos2']);
+  });
+
+  test('mosquitto, tcp, QoS 0/1/2', () => {
+    assertSameCounts(external.lean, external.mqttjs, ['mqtt-tcp-qos0', 'mqtt-tcp-qos1', 'mqtt-tcp-qos2']);
+  });
+
+  test('a result of one driver compares with the other', async () => {
+    const dir = await tempDir();
+    const a = join(dir, 'lean.json');
+    const b = join(dir, 'mqttjs.json');
+    await writeFile(a, JSON.stringify(external.lean));
+    await writeFile(b, JSON.stringify(external.mqttjs));
+    const r = await runCli(['compare', b, a, '--json']);
+    assert.ok(r.code === 0 || r.code === 1, `compare exits 0 or 1 (a regression), not 2: ${r.stderr}`);
+    const cmp = JSON.parse(r.stdout) as { rows: Array<{ phase: string }> };
+    assert.ok(cmp.rows.length > 0 && cmp.rows.some((row) => row.phase === 'mqtt-tcp-qos2'));
+  });
+});
+
+test('--driver with a name that is no driver: exit 2, naming both', async () => {
+  const r = await runCli(['run', '--driver', 'paho', '--out', await tempDir()]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /--driver: 'paho' is not a driver; use lean .* or mqttjs/);
+});
