@@ -155,7 +155,6 @@ export class LeanConnection implements PacketHandler {
     return this.open && !this.ending;
   }
 
-
   /**
    * Queues a PUBLISH from `template`. `done` is called at QoS 0 once it is queued, at QoS 1/2
    * on PUBACK/PUBCOMP, with an error at once when the connection is closed or 65,535 are in
@@ -182,11 +181,13 @@ export class LeanConnection implements PacketHandler {
 
   /** Subscribes to every filter in one SUBSCRIBE; resolves with the granted QoS list. */
   subscribe(filters: ReadonlyArray<{ filter: string; qos: 0 | 1 | 2 }>, timeoutMs: number): Promise<number[]> {
+    if (!this.connected) return Promise.reject(new ConnectError('closed', 'the connection is closed'));
     const id = this.takeId(AWAIT_SUBACK);
-    if (id < 0 || !this.connected) return Promise.reject(new ConnectError('subscribe', 'the connection is closed'));
+    if (id < 0) return Promise.reject(new ConnectError('subscribe', 'no packet identifier free: 65,535 packets in flight'));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.subacks.delete(id);
+        this.release(id);
         reject(new ConnectError('timeout', `no SUBACK for '${filters.map((f) => f.filter).join("', '")}' within ${timeoutMs}ms (the broker accepted the connection but did not answer the SUBSCRIBE)`));
       }, timeoutMs);
       this.subacks.set(id, (granted) => {
