@@ -20,6 +20,7 @@
  */
 import { rm } from 'node:fs/promises';
 import type { PhaseResult } from '../src/result/schema.js';
+import { DRIVERS, type DriverName } from '../src/scenario/model.js';
 import { tempDir } from '../test/helpers/cli.js';
 import { startMosquitto } from '../test/helpers/mosquitto.js';
 import { ensureMosquitto, runJson } from './cli-json.js';
@@ -27,8 +28,7 @@ import { ensureMosquitto, runJson } from './cli-json.js';
 const DURATION = process.env['BENCH_DURATION'] ?? '5s';
 const WARMUP = process.env['BENCH_WARMUP'] ?? '1s';
 const RUNS = Math.max(1, Math.floor(Number(process.env['BENCH_DRIVER_RUNS'] ?? '3')) || 1);
-const DRIVERS = ['lean', 'mqttjs'] as const;
-type Driver = (typeof DRIVERS)[number];
+type Driver = DriverName;
 const QOS = [0, 1, 2];
 const PAYLOADS = ['16B', '1KiB'];
 const TOPOLOGIES = [1, 10];
@@ -137,6 +137,24 @@ function failureText(doc: { error?: string; verdict: { failures: string[] } } | 
   return own.length > 0 ? `${own.join('; ')}\n${tail}` : tail;
 }
 
+/**
+ * One CLI run of the section: its first phase, or null when it gave no result. Every failure is
+ * recorded (no result, a non-zero exit) with its reasons and the tail of its stderr.
+ */
+async function runPhase(label: string, args: string[], failures: Failure[]): Promise<{ code: number | null; doc: NonNullable<Awaited<ReturnType<typeof runJson>>['doc']>; phase: PhaseResult } | null> {
+  process.stderr.write(`bench: drivers ${label} ... `);
+  const r = await runJson(args);
+  const phase = r.doc?.phases[0];
+  if (r.doc == null || phase === undefined) {
+    process.stderr.write(`no result (exit ${r.code}):\n${r.stderr}\n`);
+    failures.push({ what: label, exitCode: r.code, message: failureText(r.doc, r.stderr) });
+    return null;
+  }
+  process.stderr.write(`exit ${r.code}\n`);
+  if (r.code !== 0) failures.push({ what: label, exitCode: r.code, message: failureText(r.doc, r.stderr) });
+  return { code: r.code, doc: r.doc, phase };
+}
+
 /** Item 1: the matrix against fresh mosquittos. */
 async function matrix(out: string, failures: Failure[]): Promise<RunRow[]> {
   const rows: RunRow[] = [];
@@ -146,21 +164,14 @@ async function matrix(out: string, failures: Failure[]): Promise<RunRow[]> {
     for (const { qos, payload, clients } of combos) {
       for (const driver of order) {
         const label = `${driver} QoS ${qos} ${payload} ${clients}->${clients} run ${run + 1}/${RUNS}`;
-        process.stderr.write(`bench: drivers ${label} ... `);
         const broker = await startMosquitto({ config: 'tuned' });
         try {
           const args = ['run', '--json', '--driver', driver, '--qos', String(qos), '--payload', payload, '--publishers', String(clients), '--subscribers', String(clients), '--inflight', String(INFLIGHT), '--duration', DURATION, '--warmup', WARMUP, '--target', broker.url, '--target-pid', String(broker.pid), '--out', out];
-          const r = await runJson(args);
-          const p: PhaseResult | undefined = r.doc?.phases[0];
-          if (p === undefined) {
-            process.stderr.write(`no result (exit ${r.code}):\n${r.stderr}\n`);
-            failures.push({ what: label, exitCode: r.code, message: failureText(r.doc, r.stderr) });
-            continue;
-          }
-          process.stderr.write(`exit ${r.code}\n`);
-          if (r.code !== 0) failures.push({ what: label, exitCode: r.code, message: failureText(r.doc, r.stderr) });
-          if (r.doc?.sockets.driver !== undefined && r.doc.sockets.driver !== driver) {
-            failures.push({ what: label, exitCode: r.code, message: `asked --driver ${driver}, the result records sockets.driver ${r.doc.sockets.driver}` });
+          const got = await runPhase(label, args, failures);
+          if (got === null) continue;
+          const { phase: p, doc } = got;
+          if (doc.sockets.driver !== undefined && doc.sockets.driver !== driver) {
+            failures.push({ what: label, exitCode: got.code, message: `asked --driver ${driver}, the result records sockets.driver ${doc.sockets.driver}` });
           }
           const gen = p.generator.cpuMicrosPerMessage;
           const tgt = p.target.cpuMicrosPerMessage;
@@ -170,7 +181,7 @@ async function matrix(out: string, failures: Failure[]): Promise<RunRow[]> {
             clients,
             driver,
             run,
-            exitCode: r.code,
+            exitCode: got.code,
             deliveredPerSecond: p.rates.receivedPerSecond,
             p50: p.latency.e2e.p50,
             p99: p.latency.e2e.p99,
@@ -239,22 +250,15 @@ async function wire(out: string, failures: Failure[]): Promise<WireRun[]> {
     for (const transport of TRANSPORTS) {
       for (const driver of order) {
         const label = `wire ${driver} ${transport} QoS 0 16B 1->1 run ${run + 1}/${RUNS}`;
-        process.stderr.write(`bench: drivers ${label} ... `);
-        const r = await runJson(['run', '--json', '--driver', driver, '--transport', transport, '--qos', '0', '--payload', '16B', '--publishers', '1', '--subscribers', '1', '--inflight', String(INFLIGHT), '--duration', DURATION, '--warmup', WARMUP, '--out', out]);
-        const p = r.doc?.phases[0];
-        if (p === undefined) {
-          process.stderr.write(`no result (exit ${r.code}):\n${r.stderr}\n`);
-          failures.push({ what: label, exitCode: r.code, message: failureText(r.doc, r.stderr) });
-          continue;
-        }
-        process.stderr.write(`exit ${r.code}\n`);
-        if (r.code !== 0) failures.push({ what: label, exitCode: r.code, message: failureText(r.doc, r.stderr) });
-        if (p.wire === undefined) failures.push({ what: label, exitCode: r.code, message: 'the phase has no wire figures' });
+        const got = await runPhase(label, ['run', '--json', '--driver', driver, '--transport', transport, '--qos', '0', '--payload', '16B', '--publishers', '1', '--subscribers', '1', '--inflight', String(INFLIGHT), '--duration', DURATION, '--warmup', WARMUP, '--out', out], failures);
+        if (got === null) continue;
+        const { phase: p } = got;
+        if (p.wire === undefined) failures.push({ what: label, exitCode: got.code, message: 'the phase has no wire figures' });
         rows.push({
           transport,
           driver,
           run,
-          exitCode: r.code,
+          exitCode: got.code,
           bytesPerMessage: p.wire?.bytesPerMessage ?? null,
           bytesSent: p.wire?.bytesSent ?? null,
           bytesReceived: p.wire?.bytesReceived ?? null,

@@ -17,7 +17,8 @@ import type { ErrorKind } from '../src/drivers/errors.js';
 import { connectMqtt, subscribeMqtt, type ConnectedClient, type SessionOptions } from '../src/drivers/mqtt-driver.js';
 import type { TargetEndpoint } from '../src/drivers/transports.js';
 import { nowMicros } from '../src/metrics/clock.js';
-import { MQTTJS_OPS, MqttSession, RECONNECT_FIRST_MS, RECONNECT_MAX_MS, type SessionEvents } from '../src/worker/mqtt-session.js';
+import { MQTTJS_OPS } from '../src/worker/mqtt-drivers.js';
+import { MqttSession, RECONNECT_FIRST_MS, RECONNECT_MAX_MS, type SessionEvents } from '../src/worker/mqtt-session.js';
 
 const HOST = '127.0.0.1';
 const OPTIONS: ClientOptions = { connectTimeoutMs: 2000, keepaliveSeconds: 30, noDelay: true };

@@ -14,7 +14,7 @@ export interface ClientOptions {
   connectTimeoutMs: number;
   keepaliveSeconds: number;
   noDelay: boolean;
-  /** The MQTT client driver (absent: MQTT.js; the coordinator always sets it). */
+  /** The MQTT client driver (the coordinator always sets it; absent: lean). */
   driver?: 'lean' | 'mqttjs';
   /** MQTT CONNECT user name and password (Scenario.credentials); absent: none sent. */
   username?: string;

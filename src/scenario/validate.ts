@@ -77,7 +77,7 @@ export function readDocument(source: SourceFile, interactive: boolean): Draft {
   const shortTimeout = rules.connectTimeout(connectTimeoutMs);
   if (shortTimeout !== null) p.add({ path: ['connectTimeout'] }, shortTimeout);
   const noDelay = val('noDelay', (v) => r.bool(['noDelay'], v), true);
-  const driver = has('driver') ? (readDriver(top['driver'], 'driver', (_w, m) => p.add({ path: ['driver'] }, m)) ?? DEFAULT_DRIVER) : DEFAULT_DRIVER;
+  const driver = readDriver(top['driver'], 'driver', (_w, m) => p.add({ path: ['driver'] }, m)) ?? DEFAULT_DRIVER;
   const load = readLoad(top['load'], p, origin);
 
   const defaults = parseDefaults(top['defaults'], p);

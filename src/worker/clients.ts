@@ -19,12 +19,10 @@ import type { ClientPlan } from '../plan/workers.js';
 import { publishes, receives, type GroupSpec } from '../scenario/model.js';
 import type { GroupStats } from './group-stats.js';
 import { leanDriver, mqttjsDriver, type DriverContext, type MqttDriver } from './mqtt-drivers.js';
-import { MqttSession, type SessionEvents } from './mqtt-session.js';
+import { CLOSE_TIMEOUT_MS, MqttSession, type SessionEvents } from './mqtt-session.js';
 import { Publisher, type PublisherSettings } from './publisher.js';
 import { Subscriber } from './subscriber.js';
 
-/** How long a graceful close may take before the connection is cut, ms. */
-const CLOSE_TIMEOUT_MS = 2000;
 
 /** What the runner keeps of an open client. */
 export interface OpenClient {

@@ -8,12 +8,13 @@ import type { MqttClient } from 'mqtt';
 import type { ClientOptions, TargetEndpoint } from '../coordinator/protocol.js';
 import { PublishTemplate, publishTemplates } from '../drivers/lean/codec.js';
 import { LeanConnection } from '../drivers/lean/connection.js';
-import { ConnectError, connectMqtt, mqttSink, subscribeMqtt, type PublishOptions, type SessionOptions } from '../drivers/mqtt-driver.js';
+import { ConnectError, connectMqtt, endMqtt, mqttSink, subscribeMqtt, type PublishOptions, type SessionOptions } from '../drivers/mqtt-driver.js';
 import type { PublishSink } from '../drivers/sink.js';
 import type { ConnectStage } from '../drivers/transports.js';
+import { classifyError } from '../drivers/errors.js';
 import { nowMicros } from '../metrics/clock.js';
 import type { WireMeter } from '../metrics/wire.js';
-import { MQTTJS_OPS, type Connected, type ConnectionOps, type MqttSession } from './mqtt-session.js';
+import { CLOSE_TIMEOUT_MS, type Connected, type ConnectionOps, type MqttSession } from './mqtt-session.js';
 
 /** One client's way of talking MQTT: connect (again), subscribe, a publisher's sink, a one-off publish. */
 export interface MqttDriver<C> {
@@ -63,8 +64,17 @@ export function mqttjsDriver(ctx: DriverContext): MqttDriver<MqttClient> {
   };
 }
 
-/** How long a DISCONNECT may take before the connection is cut, milliseconds. */
-const CLOSE_TIMEOUT_MS = 2000;
+/** MQTT.js clients. */
+export const MQTTJS_OPS: ConnectionOps<MqttClient> = {
+  watch(c, error, close) {
+    c.on('error', (err) => error(classifyError(err)));
+    c.on('close', close);
+  },
+  kill: (c) => void c.end(true),
+  disconnect: (c) => void c.end(false),
+  cut: (c) => void c.stream?.destroy(),
+  end: (c, timeoutMs) => endMqtt(c, timeoutMs),
+};
 
 export const LEAN_OPS: ConnectionOps<LeanConnection> = {
   watch(c, error, close) {

@@ -1,24 +1,23 @@
 /**
  * One MQTT client of a phase across all the connections it needs: when the target drops it,
  * the tool (not MQTT.js) reconnects with backoff on a fresh connection, and the owner
- * re-subscribes and resumes publishing in `onUp`. A fresh MqttClient per connection, because
+ * re-subscribes and resumes publishing in `onUp`. A fresh client per connection, because
  * `client.reconnect()` replaces MQTT.js' outgoing store and the callbacks of the messages in
  * flight on the dead connection never fire; the owner resolves those itself in `onDown`.
  *
  * Every real event is reported once: a drop of an established connection, each reconnect
  * attempt, each failed attempt, each success with the time there was no connection.
  */
-import type { MqttClient } from 'mqtt';
 import { classifyError, errorMessage, type ErrorKind } from '../drivers/errors.js';
-import { ConnectError, endMqtt } from '../drivers/mqtt-driver.js';
+import { ConnectError } from '../drivers/mqtt-driver.js';
 import { nowMicros } from '../metrics/clock.js';
 
 /** First reconnect attempt after a drop, milliseconds: a restarted broker is back within a fraction of a second. */
 export const RECONNECT_FIRST_MS = 100;
 /** The wait between attempts doubles up to this, milliseconds. */
 export const RECONNECT_MAX_MS = 2000;
-/** How long a graceful close may take before the connection is cut, milliseconds. */
-const CLOSE_TIMEOUT_MS = 2000;
+/** How long a graceful close (DISCONNECT) may take before the connection is cut, milliseconds. */
+export const CLOSE_TIMEOUT_MS = 2000;
 
 /** A connection as a driver hands it over: its client object, and what its CONNACK said. */
 export interface Connected<C> {
@@ -43,17 +42,6 @@ export interface ConnectionOps<C> {
   end(c: C, timeoutMs: number): Promise<void>;
 }
 
-/** MQTT.js clients. */
-export const MQTTJS_OPS: ConnectionOps<MqttClient> = {
-  watch(c, error, close) {
-    c.on('error', (err) => error(classifyError(err)));
-    c.on('close', close);
-  },
-  kill: (c) => void c.end(true),
-  disconnect: (c) => void c.end(false),
-  cut: (c) => void c.stream?.destroy(),
-  end: (c, timeoutMs) => endMqtt(c, timeoutMs),
-};
 
 export interface SessionEvents {
   /** Connected again; `downSinceUs`: when the connection was lost (shared clock); `planned`: a scheduled comeback, not a reconnect. */
