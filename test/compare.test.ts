@@ -83,20 +83,36 @@ const figureLines = (c: Comparison): string[] =>
     .map((r) => `${r.metric}: ${r.base} -> ${r.head} (${r.change === null ? '-' : `${(r.change * 100).toFixed(1)}%`}, p=${r.pValue ?? '-'}, ${r.samples.base}v${r.samples.head} ${r.samples.kind}) ${r.verdict}`);
 const figures = (c: Comparison): string => figureLines(c).join('\n');
 
-test('same code twice: exit 0, no regression', { timeout: 30_000 }, async (t) => {
+test('one document against itself: exit 0, every row unchanged with p=1', { timeout: 30_000 }, async () => {
+  const r = await cli(['compare', files.base, files.base, '--json']);
+  const c = JSON.parse(r.stdout) as Comparison;
+  assert.equal(r.code, 0, `${r.stderr}\n${figures(c)}`);
+  assert.equal(c.regressions, 0);
+  assert.ok(c.rows.length > 0);
+  for (const x of c.rows) {
+    assert.notEqual(x.verdict, 'regression', `${x.metric}: ${x.note}`);
+    if (x.change !== null) assert.equal(x.change, 0, x.metric);
+    if (x.samples.kind === 'seconds') assert.equal(x.pValue, 1, x.metric);
+  }
+  const text = await cli(['compare', files.base, files.base]);
+  assert.equal(text.code, 0);
+  assert.match(text.stdout, /no regression beyond 10%/);
+  assert.doesNotMatch(text.stdout, /REGRESSION/);
+});
+
+test('same code twice: rates and counts unchanged, latency judged per second', { timeout: 30_000 }, async (t) => {
   const r = await cli(['compare', files.base, files.rerun, '--json']);
   const c = JSON.parse(r.stdout) as Comparison;
   for (const line of figureLines(c)) t.diagnostic(`same code: ${line}`);
-  // A run whose generator was the limit (another process hogging this machine's cores) says its
-  // latencies are mqbench's, not the broker's: between two such runs a latency shift is real but
-  // not the code's, so only then are the latency rows left out of the assertion.
-  if (saturated('base', 'rerun')) {
-    t.diagnostic(`generator saturated (${saturationReasons('base', 'rerun')}): latency rows not asserted`);
-    for (const x of c.rows.filter((x) => x.samples.kind !== 'seconds')) assert.notEqual(x.verdict, 'regression', `${x.metric}: ${x.note}`);
-  } else {
-    assert.equal(r.code, 0, `${r.stderr}\n${figures(c)}`);
-    assert.equal(c.regressions, 0);
-  }
+  // The open model fixes the rates and nothing is lost on loopback: those rows never regress.
+  // Latency between two runs of the same code moves with whatever else this machine does (a p99
+  // of 500 samples a second is three messages), so its verdict is the test's to make, not this
+  // test's: asserted is that it is judged per second with a p-value, and that the exit code, the
+  // count and the table agree with the rows.
+  for (const m of ['received.rate', 'sent.rate', 'lost']) assert.notEqual(row(c, m).verdict, 'regression', `${m}: ${row(c, m).note}`);
+  assert.equal(row(c, 'lost').samples.kind, 'exact');
+  assert.equal(row(c, 'lost').verdict, 'unchanged');
+  assert.equal(row(c, 'connect.p99').samples.kind, 'none');
   assert.deepEqual(c.onlyInBase, []);
   assert.deepEqual(c.onlyInHead, []);
   assert.equal(c.maxRegression, 0.1);
@@ -105,10 +121,11 @@ test('same code twice: exit 0, no regression', { timeout: 30_000 }, async (t) =>
     assert.equal(x.phase, 'mqtt-tcp-qos1');
     assert.equal(x.samples.kind, 'seconds', m);
     assert.ok(x.samples.base >= 3 && x.samples.head >= 3, `${m}: per-second samples of the 6 s steady window`);
+    assert.ok(x.pValue !== null && x.pValue >= 0 && x.pValue <= 1, `${m}: p ${x.pValue}`);
   }
-  assert.equal(row(c, 'lost').samples.kind, 'exact');
-  assert.equal(row(c, 'lost').verdict, 'unchanged');
-  assert.equal(row(c, 'connect.p99').samples.kind, 'none');
+  const regressed = c.rows.filter((x) => x.verdict === 'regression').length;
+  assert.equal(c.regressions, regressed);
+  assert.equal(r.code, regressed > 0 ? 1 : 0, `${r.stderr}\n${figures(c)}`);
 
   const text = await cli(['compare', files.base, files.rerun]);
   assert.equal(text.code, r.code, 'the table and --json agree');
