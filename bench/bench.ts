@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { tempDir } from '../test/helpers/cli.js';
 import { startMosquitto, type Mosquitto } from '../test/helpers/mosquitto.js';
 import { ensureMosquitto, ROOT, runJson } from './cli-json.js';
+import { ms, table, us } from './format.js';
 import { benchScale, SCALE_SECTIONS } from './scale.js';
 import { benchDrivers } from './drivers.js';
 import { benchSendLag } from './send-lag.js';
@@ -45,8 +46,6 @@ interface Row {
   exitCode: number | null;
 }
 
-const us = (v: number | null) => (v === null ? '-' : v.toFixed(1));
-const ms = (v: number) => (v >= 1000 ? `${(v / 1000).toFixed(2)}ms` : `${Math.round(v)}us`);
 
 async function benchCore(): Promise<Row[]> {
   const rows: Row[] = [];
@@ -102,11 +101,8 @@ async function benchCore(): Promise<Row[]> {
 
   const header = ['target', 'payload', 'pub->sub', 'qos', 'delivered/s', 'e2e p50', 'e2e p99', 'gen us/msg', 'broker us/msg', 'gen/broker', 'lost', 'dup', 'saturated'];
   const lines = rows.map((r) => [r.target, r.payload, `${r.clients}->${r.clients}`, String(r.qos), Math.round(r.deliveredPerSecond).toLocaleString('en-US'), ms(r.p50), ms(r.p99), us(r.generatorMicrosPerMessage), us(r.targetMicrosPerMessage), r.ratio === null ? '-' : r.ratio.toFixed(2), String(r.lost), String(r.duplicated), r.saturated ? 'yes' : 'no']);
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
-  const fmt = (cells: string[]) => cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   console.log(`\nmqbench bench · closed model · ${DURATION} steady after ${WARMUP} warm-up per phase · node ${process.version}\n`);
-  console.log(fmt(header));
-  for (const l of lines) console.log(fmt(l));
+  for (const l of table(header, lines, 3)) console.log(l);
 
   console.log('\ntarget: at QoS 0, 16B, 1->1 against mosquitto the generator spends less CPU per delivered message than mosquitto');
   for (const qos of [0, 1, 2]) {

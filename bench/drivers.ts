@@ -24,6 +24,7 @@ import { DRIVERS, type DriverName } from '../src/scenario/model.js';
 import { tempDir } from '../test/helpers/cli.js';
 import { startMosquitto } from '../test/helpers/mosquitto.js';
 import { ensureMosquitto, runJson } from './cli-json.js';
+import { int, ms, signed, table, us, x2, x3 } from './format.js';
 
 const DURATION = process.env['BENCH_DURATION'] ?? '5s';
 const WARMUP = process.env['BENCH_WARMUP'] ?? '1s';
@@ -114,20 +115,6 @@ function median(values: readonly (number | null | undefined)[]): number | null {
   if (v.length === 0) return null;
   const mid = Math.floor(v.length / 2);
   return v.length % 2 === 1 ? v[mid]! : (v[mid - 1]! + v[mid]!) / 2;
-}
-
-const us = (v: number | null) => (v === null ? '-' : v.toFixed(1));
-const ms = (v: number | null) => (v === null ? '-' : v >= 1000 ? `${(v / 1000).toFixed(2)}ms` : `${Math.round(v)}us`);
-const x2 = (v: number | null) => (v === null ? '-' : v.toFixed(2));
-/** Three decimals where a verdict is drawn, so 0.50 is not shown beside 'NOT met' for 0.501. */
-const x3 = (v: number | null) => (v === null ? '-' : v.toFixed(3));
-const int = (v: number | null) => (v === null ? '-' : Math.round(v).toLocaleString('en-US'));
-const signed = (v: number | null) => (v === null ? '-' : `${v >= 0 ? '+' : ''}${v.toFixed(1)}`);
-
-function table(header: string[], lines: string[][], leftColumns: number): string[] {
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
-  const fmt = (cells: string[]) => cells.map((c, i) => (i < leftColumns ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  return [fmt(header), ...lines.map(fmt)];
 }
 
 /** Why a run failed, one paragraph: the result's own reasons, else the tail of stderr. */

@@ -8,6 +8,7 @@ import type { PhaseResult } from '../src/result/schema.js';
 import { startBundledEcho } from '../src/servers/bundled-echo.js';
 import { tempDir } from '../test/helpers/cli.js';
 import { startMosquitto } from '../test/helpers/mosquitto.js';
+import { ms } from './format.js';
 import { ensureMosquitto, runJson } from './cli-json.js';
 import { pingPong } from './ws-pingpong.js';
 
@@ -27,7 +28,6 @@ const HOLD = process.env['BENCH_HOLD'] ?? '30s';
 const BASELINE_CONNECTIONS = 1000;
 
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
-const ms = (us: number) => (us < 1000 ? `${Math.round(us)}us` : `${(us / 1000).toFixed(2)}ms`);
 
 async function phaseOf(args: string[]): Promise<PhaseResult> {
   const out = await tempDir('mqbench-bench-');

@@ -49,3 +49,14 @@ test('past 65,536 numbers a still pending one is written off as never acknowledg
   p.takeAll();
   assert.deepEqual(p.taken(), [[0, 1]]);
 });
+
+test('an acknowledgement gives back the times its number was sent with, across growth', () => {
+  const p = new PendingSeqs();
+  // 1,000 in flight: the ring grows from 256 slots twice while every time must survive.
+  for (let s = 0; s < 1000; s++) p.add(s, 10 * s, 10 * s + 3);
+  for (const s of [999, 0, 500, 255, 256]) {
+    assert.equal(p.acknowledge(s), true);
+    assert.equal(p.intendedUs, 10 * s, `intended time of ${s}`);
+    assert.equal(p.sentUs, 10 * s + 3, `sent time of ${s}`);
+  }
+});

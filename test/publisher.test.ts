@@ -5,32 +5,45 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { PublishSink } from '../src/drivers/sink.js';
+import type { PublishSink, SinkListener } from '../src/drivers/sink.js';
 import { decodeHeader } from '../src/metrics/payload.js';
 import { Recorder } from '../src/metrics/recorder.js';
 import { levelAt } from '../src/plan/plan.js';
 import type { Stage } from '../src/scenario/model.js';
 import { Publisher, type PublisherPlan, type PublisherSettings } from '../src/worker/publisher.js';
 
-/** Records every payload; acknowledges at once, or holds the callbacks until `release()`. */
+/** Records every payload; acknowledges at once, or holds the messages until `release()`. */
 class FakeSink implements PublishSink {
   connected = true;
   readonly payloads: Buffer[] = [];
-  private readonly held: Array<(err?: Error) => void> = [];
+  /** The buffers publish() was given (the same one again when the publisher reuses it). */
+  readonly given: Buffer[] = [];
+  private readonly held: number[] = [];
+  private listener: SinkListener | null = null;
   constructor(
     readonly acknowledged: boolean,
     private readonly hold = false,
+    /** True: the sink copies the payload (the publisher may reuse its buffer), as the lean MQTT sink does. */
+    readonly copiesPayload = false,
   ) {}
 
-  publish(payload: Buffer, done: (err?: Error) => void): void {
-    this.payloads.push(payload);
-    if (this.hold) this.held.push(done);
-    else done();
+  listen(l: SinkListener): void {
+    this.listener = l;
+  }
+
+  publish(payload: Buffer, seq: number): void {
+    this.given.push(payload);
+    this.payloads.push(this.copiesPayload ? Buffer.from(payload) : payload);
+    if (this.hold) this.held.push(seq);
+    else this.listener!.done(seq);
   }
 
   /** Acknowledges the `n` oldest held messages. */
   release(n = 1): void {
-    for (let i = 0; i < n; i++) this.held.shift()?.();
+    for (let i = 0; i < n; i++) {
+      const seq = this.held.shift();
+      if (seq !== undefined) this.listener!.done(seq);
+    }
   }
 
   get seqs(): number[] {
@@ -69,6 +82,25 @@ describe('Publisher: open model schedule', () => {
     assert.deepEqual(sink.intended, [0, 1000, 2000]);
     p.pump(SECOND);
     assert.equal(p.seq, 1001);
+  });
+
+  test('a sink that copies: one payload buffer rewritten per message, each header and filler as sent', () => {
+    const filler = Buffer.from('0123456789');
+    const sink = new FakeSink(true, false, true);
+    const { p } = publisher({ ratePerSecond: 1000 }, { filler }, sink);
+    p.start(0);
+    p.pump(2_500);
+    assert.deepEqual(sink.seqs, [0, 1, 2]);
+    assert.deepEqual(sink.intended, [0, 1000, 2000]);
+    for (const payload of sink.payloads) assert.ok(payload.subarray(16).equals(filler), 'the filler after the header');
+    assert.equal(new Set(sink.given).size, 1, 'one buffer, rewritten');
+    // A sink that keeps the payload (MQTT.js, ws) gets a new buffer per message.
+    const keeping = new FakeSink(true);
+    const { p: q } = publisher({ ratePerSecond: 1000 }, { filler }, keeping);
+    q.start(0);
+    q.pump(2_500);
+    assert.equal(new Set(keeping.payloads).size, 3, 'three buffers');
+    assert.deepEqual(keeping.seqs, [0, 1, 2]);
   });
 
   test('the start offset delays the first send', () => {

@@ -8,11 +8,11 @@
 import assert from 'node:assert/strict';
 import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
 import { describe, test } from 'node:test';
-import type { PublishSink } from '../src/drivers/sink.js';
+import type { PublishSink, SinkListener } from '../src/drivers/sink.js';
 import { nowMicros } from '../src/metrics/clock.js';
 import { Recorder } from '../src/metrics/recorder.js';
 import { Publisher, type PublisherPlan, type PublisherSettings } from '../src/worker/publisher.js';
-import { IDLE_MS, IMMEDIATE, SPIN_BUDGET, IndexHeap, POLL_MS, PUMP, SPIN_LEAD_US, Scheduler, nextPassOf, nextWake, type NextPass, type Schedulable } from '../src/worker/scheduler.js';
+import { IDLE_MS, IMMEDIATE, PRECISE, PRECISE_GAP_US, SPIN_BUDGET, IndexHeap, POLL_MS, PUMP, SPIN_LEAD_US, Scheduler, nextPassOf, nextWake, type NextPass, type Schedulable } from '../src/worker/scheduler.js';
 
 const INF = Number.POSITIVE_INFINITY;
 
@@ -115,12 +115,18 @@ describe('Scheduler.step on a made-up clock', () => {
     };
     return p;
   };
-  /** Runs a made-up second: turns take 20 us, timers fire 150 us late. Returns the share of time spent in turns and the sends' lag. */
-  const simulate = (intervalUs: number): { spinShare: number; lags: number[] } => {
+  /**
+   * Runs a made-up second: turns take 20 us, timers fire 150 us late, and (precise: true) the
+   * precise waker 40 us late. Returns the share of time spent in turns, the sends' lag, the turns
+   * and the precise wake-ups.
+   */
+  const simulate = (intervalUs: number, precise = false): { spinShare: number; lags: number[]; turns: number; wakes: number } => {
     let now = 0;
     const p = steady(intervalUs);
-    const s = new Scheduler([p], () => now);
+    const s = new Scheduler([p], () => now, precise);
     let spun = 0;
+    let turns = 0;
+    let wakes = 0;
     const lags: number[] = [];
     // The first step is a pass whatever is due (publishers may have started at any time).
     now += s.step() * 1000;
@@ -129,12 +135,18 @@ describe('Scheduler.step on a made-up clock', () => {
       const due = p.nextDueUs;
       const w = s.step();
       if (p.pumps.length > before) lags.push(now - due);
-      if (w === IMMEDIATE) {
+      if (w === PRECISE) {
+        const at = s.preciseAtUs;
+        assert.ok(at > now, 'a precise wake-up is in the future');
+        now = at + 40;
+        wakes++;
+      } else if (w === IMMEDIATE) {
         now += 20;
         spun += 20;
+        turns++;
       } else now += w * 1000 + 150;
     }
-    return { spinShare: spun / now, lags };
+    return { spinShare: spun / now, lags, turns, wakes };
   };
 
   for (const rate of [50, 200, 1000, 10_000]) {
@@ -144,6 +156,20 @@ describe('Scheduler.step on a made-up clock', () => {
       assert.ok(lags.every((l) => l >= 0), 'never early');
       // Past about 1,000/s one pass sends several messages, so passes are bounded by the timers, not the rate.
       assert.ok(lags.length >= Math.min(rate * 0.9, 500), `${lags.length} passes for ${rate} messages due`);
+    });
+  }
+
+  for (const rate of [200, 1000, 10_000, 50_000]) {
+    test(`${rate} msg/s with a precise waker: every pass on time to the waker's lateness, no turns, at most one wake-up per ${PRECISE_GAP_US} us`, () => {
+      const { turns, lags, wakes } = simulate(1_000_000 / rate, true);
+      assert.equal(turns, 0);
+      assert.ok(lags.every((l) => l >= 0), 'never early');
+      const sorted = [...lags].sort((a, b) => a - b);
+      // Within the gap of the last pass a message waits for the gap to end.
+      const gapLag = 1_000_000 / rate < PRECISE_GAP_US + 80 ? PRECISE_GAP_US : 0;
+      assert.ok((sorted[Math.floor(sorted.length * 0.99)] ?? Infinity) <= 40 + gapLag, `p99 lag ${sorted[Math.floor(sorted.length * 0.99)]} us`);
+      assert.ok(wakes <= 1_000_000 / PRECISE_GAP_US, `${wakes} wake-ups`);
+      assert.ok(lags.length >= Math.min(rate, 1_000_000 / (PRECISE_GAP_US + 40)) * 0.95, `${lags.length} passes`);
     });
   }
 
@@ -255,10 +281,15 @@ describe('Scheduler.step on a made-up clock', () => {
 class OpenSink implements PublishSink {
   connected = true;
   readonly acknowledged = false;
+  readonly copiesPayload = false;
   sent = 0;
-  publish(_payload: Buffer, done: (err?: Error) => void): void {
+  private listener: SinkListener | null = null;
+  listen(l: SinkListener): void {
+    this.listener = l;
+  }
+  publish(_payload: Buffer, seq: number): void {
     this.sent++;
-    done();
+    this.listener!.done(seq);
   }
 }
 

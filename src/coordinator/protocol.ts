@@ -74,6 +74,8 @@ export interface WorkerHealth {
   connections: number;
   /** Open model: how late sends left versus their schedule, p99 in microseconds. */
   sendLagP99: number;
+  /** The same, p50 (absent in results of versions before it). */
+  sendLagP50?: number;
   /** Closed model: windows reopened after 1 s without a delivery (messages the target dropped or held). */
   windowStalls: number;
 }

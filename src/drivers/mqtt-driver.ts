@@ -8,7 +8,10 @@ import { MqttClient, type IClientOptions } from 'mqtt';
 import type { ClientOptions } from '../coordinator/protocol.js';
 import { classifyError, errorMessage, type ErrorKind } from './errors.js';
 import { buildStream, type ConnectStage, type TargetEndpoint } from './transports.js';
-import type { PublishSink } from './sink.js';
+import type { PublishSink, SinkListener } from './sink.js';
+
+/** MQTT.js' errors for messages in flight on a connection it gives up. */
+const CONNECTION_GONE = /connection closed|client disconnecting/i;
 import type { WireMeter } from '../metrics/wire.js';
 
 export interface ConnectedClient {
@@ -174,14 +177,26 @@ export interface LiveClient {
 export function mqttSink(live: LiveClient, topic: string, qos: 0 | 1 | 2, extra?: PublishOptions): PublishSink {
   const props = extra?.properties ?? null;
   const fixed = { qos, retain: extra?.retain ?? false };
+  let listener: SinkListener | null = null;
   return {
     get connected() {
       return live.up && live.client.connected;
     },
     acknowledged: qos > 0,
-    publish(payload, done) {
+    // MQTT.js keeps QoS 1/2 payloads until acknowledged (and writes QoS 0 ones later).
+    copiesPayload: false,
+    listen(l) {
+      listener = l;
+    },
+    publish(payload, seq) {
       const client = live.client;
-      client.publish(topic, payload, props === null && !client.options.autoAssignTopicAlias ? fixed : { ...fixed, properties: { ...props } }, done);
+      const l = listener!;
+      client.publish(topic, payload, props === null && !client.options.autoAssignTopicAlias ? fixed : { ...fixed, properties: { ...props } }, (err) => {
+        if (!err) l.done(seq);
+        // MQTT.js fails the messages in flight when it gives a connection up (keepalive timeout,
+        // before the close): the drop resolves them, counted once, as a drop.
+        else if (!CONNECTION_GONE.test(err.message)) l.failed(seq, err);
+      });
     },
   };
 }

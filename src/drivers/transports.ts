@@ -45,7 +45,16 @@ export interface StreamOptions {
   now: () => number;
   /** Counts the bytes of the raw TCP socket (under TLS, the encrypted bytes); undefined: not counted. */
   meter?: WireMeter | undefined;
+  /**
+   * tcp only: the socket reads into one buffer shared by the thread and hands each read here
+   * (bytes 0..length of `buf`, valid during the call), with no 'data' event and no buffer per
+   * read. Ignored by the other transports, whose streams emit 'data' as usual.
+   */
+  onRead?: ((buf: Buffer, length: number) => void) | undefined;
 }
+
+/** The read buffer of every `onRead` socket of this thread: reads are handed over one at a time. */
+let sharedRead: Buffer | null = null;
 
 export function wsUrl(target: TargetEndpoint, query = ''): string {
   const host = target.host.includes(':') ? `[${target.host}]` : target.host;
@@ -53,8 +62,14 @@ export function wsUrl(target: TargetEndpoint, query = ''): string {
 }
 
 /** The TCP socket of every transport, registered with the meter. */
-function rawSocket(target: TargetEndpoint, o: StreamOptions): net.Socket {
-  const socket = net.connect({ host: target.host, port: target.port, noDelay: o.noDelay, ...(o.localAddress ? { localAddress: o.localAddress } : {}) });
+function rawSocket(target: TargetEndpoint, o: StreamOptions, onRead?: (buf: Buffer, length: number) => void): net.Socket {
+  const socket = net.connect({
+    host: target.host,
+    port: target.port,
+    noDelay: o.noDelay,
+    ...(o.localAddress ? { localAddress: o.localAddress } : {}),
+    ...(onRead !== undefined ? { onread: { buffer: (sharedRead ??= Buffer.allocUnsafeSlow(64 * 1024)), callback: (n: number, buf: Buffer): boolean => { onRead(buf, n); return true; } } } : {}),
+  });
   o.meter?.track(socket);
   return socket;
 }
@@ -72,7 +87,7 @@ function tlsOver(raw: net.Socket, target: TargetEndpoint): tls.TLSSocket {
 
 function tcpStream(target: TargetEndpoint, o: StreamOptions): Duplex {
   const started = o.now();
-  const socket = rawSocket(target, o);
+  const socket = rawSocket(target, o, o.onRead);
   socket.once('connect', () => o.onStage?.('tcp', o.now() - started));
   return socket;
 }

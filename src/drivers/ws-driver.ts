@@ -7,7 +7,7 @@ import WebSocket from 'ws';
 import { classifyError, errorMessage } from './errors.js';
 import { attempt } from './attempt.js';
 import { ConnectError } from './mqtt-driver.js';
-import type { PublishSink } from './sink.js';
+import type { PublishSink, SinkListener } from './sink.js';
 import type { WireMeter } from '../metrics/wire.js';
 import { openWebSocket, upgradeRefusal, type ConnectStage, type TargetEndpoint } from './transports.js';
 
@@ -43,21 +43,27 @@ export function connectWs(
 }
 
 /**
- * A publisher's sink on a WebSocket. `done` is called as soon as ws has taken the frame: the
+ * A publisher's sink on a WebSocket. A message is done as soon as ws has taken the frame: the
  * window of a WebSocket publisher is bounded by deliveries (echoes, broadcast copies), not by
  * writes, and a per-message write callback costs a ping-pong client nothing it would pay.
  * A failed write surfaces as the socket's 'error' event, counted by the caller.
  */
 export function wsSink(ws: WebSocket): PublishSink {
   const options = { binary: true };
+  let listener: SinkListener | null = null;
   return {
     get connected() {
       return ws.readyState === WebSocket.OPEN;
     },
     acknowledged: false,
-    publish(payload, done) {
+    // ws masks a copy of the payload, except for the rare all-zero mask, which sends it as is.
+    copiesPayload: false,
+    listen(l) {
+      listener = l;
+    },
+    publish(payload, seq) {
       ws.send(payload, options);
-      done();
+      listener!.done(seq);
     },
   };
 }

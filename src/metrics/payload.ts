@@ -31,12 +31,17 @@ export function makeFiller(payloadBytes: number): Buffer {
 /** A new payload buffer (MQTT.js keeps QoS 1/2 payloads until acknowledged, so none is reused). */
 export function encodePayload(filler: Buffer, publisher: number, seq: number, intendedUs: number, sentUs: number): Buffer {
   const buf = Buffer.allocUnsafe(HEADER_BYTES + filler.length);
+  writeHeader(buf, publisher, seq, intendedUs, sentUs);
+  if (filler.length > 0) filler.copy(buf, HEADER_BYTES);
+  return buf;
+}
+
+/** Writes the header into the first 16 bytes of `buf` (a payload reused for a sink that copies what it sends). */
+export function writeHeader(buf: Buffer, publisher: number, seq: number, intendedUs: number, sentUs: number): void {
   buf.writeUInt32BE(publisher >>> 0, 0);
   buf.writeUInt32BE(seq >>> 0, 4);
   buf.writeUInt32BE(toWire(intendedUs), 8);
   buf.writeUInt32BE(toWire(sentUs), 12);
-  if (filler.length > 0) filler.copy(buf, HEADER_BYTES);
-  return buf;
 }
 
 /** Reads the header, or null when the payload is too short to carry one (not ours). */

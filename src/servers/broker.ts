@@ -11,7 +11,7 @@ import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
 import { Aedes } from 'aedes';
-import { createWebSocketStream, WebSocketServer } from 'ws';
+import { createWebSocketStream, WebSocketServer, type WebSocket } from 'ws';
 import type { Duplex } from 'node:stream';
 import { closeServer, hostForUrl, listenAll, rejectUpgrade, requestTarget, type SocketServer } from './listen.js';
 import type { TlsMaterial } from './tls-certs.js';
@@ -42,6 +42,21 @@ export interface RunningBroker {
   onClientError(listener: (clientId: string, err: Error) => void): void;
 }
 
+/**
+ * MQTT over a WebSocket, one binary frame per packet as mosquitto sends them: aedes writes a
+ * packet in pieces (mqtt-packet writes header, topic and payload separately between a cork and
+ * an uncork on the next tick), and ws's stream would make each piece a frame of its own, which
+ * a byte count would then blame on MQTT over WebSocket. Corked pieces reach _writev together
+ * and go out as one frame.
+ */
+function packetFramedStream(ws: WebSocket): Duplex {
+  const stream = createWebSocketStream(ws);
+  stream._writev = (chunks, callback) => {
+    ws.send(chunks.length === 1 ? chunks[0]!.chunk : Buffer.concat(chunks.map((c) => c.chunk as Buffer)), callback);
+  };
+  return stream;
+}
+
 const SCHEME: Record<BrokerTransport, string> = { tcp: 'mqtt', tls: 'mqtts', ws: 'ws', wss: 'wss' };
 
 export async function startBroker(options: BrokerOptions): Promise<RunningBroker> {
@@ -63,7 +78,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : protocols.has('mqttv3.1') ? 'mqttv3.1' : false),
   });
   wsServer.on('connection', (socket, req) => {
-    aedes.handle(createWebSocketStream(socket), req);
+    aedes.handle(packetFramedStream(socket), req);
   });
   const socketError = (err: Error): void => report('(http socket)', err);
   // With a listener here ws leaves the answer to us (it would otherwise answer 400 silently).

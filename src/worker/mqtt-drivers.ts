@@ -7,9 +7,9 @@
 import type { MqttClient } from 'mqtt';
 import type { ClientOptions, TargetEndpoint } from '../coordinator/protocol.js';
 import { PublishTemplate, publishTemplates } from '../drivers/lean/codec.js';
-import { LeanConnection } from '../drivers/lean/connection.js';
+import { CLOSED, LeanConnection } from '../drivers/lean/connection.js';
 import { ConnectError, connectMqtt, endMqtt, mqttSink, subscribeMqtt, type PublishOptions, type SessionOptions } from '../drivers/mqtt-driver.js';
-import type { PublishSink } from '../drivers/sink.js';
+import type { PublishSink, SinkListener } from '../drivers/sink.js';
 import type { ConnectStage } from '../drivers/transports.js';
 import { classifyError } from '../drivers/errors.js';
 import { nowMicros } from '../metrics/clock.js';
@@ -127,25 +127,32 @@ export function leanDriver(ctx: DriverContext): MqttDriver<LeanConnection> {
       const { first: full, rest } = publishTemplates({ topic, qos, retain: extra.retain, version, ...props, topicAlias: s.topicAlias && version === 5 ? 1 : null });
       const aliased = rest === full ? null : rest;
       let introduced: LeanConnection | null = null;
+      let listener: SinkListener | null = null;
+      const acked = (seq: number): void => listener!.done(seq);
       return {
         get connected() {
           return live.up && live.client.connected;
         },
         acknowledged: qos > 0,
-        publish(payload, done) {
+        copiesPayload: true,
+        listen(l) {
+          listener = l;
+        },
+        publish(payload, seq) {
           const c = live.client;
-          if (aliased !== null && introduced === c) c.publish(aliased, payload, done);
-          else {
+          let err: Error | null;
+          if (introduced !== c) {
             introduced = c;
-            c.publish(full, payload, done);
-          }
+            c.onAcked = acked;
+            err = c.publish(full, payload, seq);
+          } else err = c.publish(aliased ?? full, payload, seq);
+          if (err === null) {
+            if (qos === 0) listener!.done(seq);
+          } else if (err !== CLOSED) listener!.failed(seq, err);
+          // CLOSED: the connection is going; its drop resolves the message.
         },
       };
     },
-    publishOnce: (c, topic, payload, retain) =>
-      new Promise<void>((resolve) => {
-        if (!c.connected) resolve();
-        else c.publish(new PublishTemplate({ topic, qos: 1, retain, version: s.protocolVersion }), payload, () => resolve());
-      }),
+    publishOnce: (c, topic, payload, retain) => c.publishAcked(new PublishTemplate({ topic, qos: 1, retain, version: s.protocolVersion }), payload),
   };
 }

@@ -4,7 +4,8 @@
  * number still pending would be overwritten, so memory follows what is really in flight (a
  * thousand QoS 1 publishers with a window of 100 hold a few KiB each, not 64 KiB). Numbers
  * taken out unacknowledged (a drop, the end of the phase, or a number older than the largest
- * ring) are kept as ranges for the loss breakdown.
+ * ring) are kept as ranges for the loss breakdown. Beside each flag: the message's intended and
+ * actual send times, for its acknowledgement latency (no closure per message to carry them).
  */
 import type { SeqRanges } from '../metrics/delivery.js';
 
@@ -14,14 +15,19 @@ const MAX_SLOTS = 0x1_0000;
 
 export class PendingSeqs {
   private flags = new Uint8Array(INITIAL_SLOTS);
+  private intended = new Float64Array(INITIAL_SLOTS);
+  private sent = new Float64Array(INITIAL_SLOTS);
   private mask = INITIAL_SLOTS - 1;
+  /** After acknowledge() returned true: that message's intended and actual send times (us). */
+  intendedUs = 0;
+  sentUs = 0;
   /** One past the highest number added. */
   private next = 0;
   /** Numbers taken out without an acknowledgement, ascending. */
   private readonly unacked: SeqRanges = [];
 
-  /** `seq` was sent (numbers come in order: each is the previous plus one). */
-  add(seq: number): void {
+  /** `seq` was sent, meant for `intendedUs` and sent at `sentUs` (numbers come in order: each is the previous plus one). */
+  add(seq: number, intendedUs = 0, sentUs = 0): void {
     const size = this.mask + 1;
     const old = seq - size;
     // The slot of `seq` still holds `old`: keep it by growing, or (at the largest ring) write it off.
@@ -29,16 +35,21 @@ export class PendingSeqs {
       if (size < MAX_SLOTS) this.grow(seq);
       else this.takeOut(old);
     }
-    this.flags[seq & this.mask] = 1;
+    const i = seq & this.mask;
+    this.flags[i] = 1;
+    this.intended[i] = intendedUs;
+    this.sent[i] = sentUs;
     this.next = seq + 1;
   }
 
-  /** The acknowledgement of `seq` came; false when it was no longer pending (already taken out). */
+  /** The acknowledgement of `seq` came; false when it was no longer pending (already taken out). True: see intendedUs and sentUs. */
   acknowledge(seq: number): boolean {
     if (seq >= this.next || seq < this.next - (this.mask + 1)) return false;
     const i = seq & this.mask;
     if (this.flags[i] === 0) return false;
     this.flags[i] = 0;
+    this.intendedUs = this.intended[i]!;
+    this.sentUs = this.sent[i]!;
     return true;
   }
 
@@ -64,9 +75,18 @@ export class PendingSeqs {
   private grow(upTo: number): void {
     const size = this.mask + 1;
     const flags = new Uint8Array(size * 2);
+    const intended = new Float64Array(size * 2);
+    const sent = new Float64Array(size * 2);
     const mask = size * 2 - 1;
-    for (let s = Math.max(0, upTo - size); s < upTo; s++) flags[s & mask] = this.flags[s & this.mask] ?? 0;
+    for (let s = Math.max(0, upTo - size); s < upTo; s++) {
+      const from = s & this.mask;
+      flags[s & mask] = this.flags[from]!;
+      intended[s & mask] = this.intended[from]!;
+      sent[s & mask] = this.sent[from]!;
+    }
     this.flags = flags;
+    this.intended = intended;
+    this.sent = sent;
     this.mask = mask;
   }
 }

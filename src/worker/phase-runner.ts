@@ -18,7 +18,8 @@ import { GroupStats } from './group-stats.js';
 import { HealthMonitor } from './health.js';
 import type { SessionEvents } from './mqtt-session.js';
 import type { Publisher, PublisherSettings } from './publisher.js';
-import { IMMEDIATE, Scheduler } from './scheduler.js';
+import { IDLE_MS, IMMEDIATE, PRECISE, Scheduler } from './scheduler.js';
+import { PreciseWake } from './precise-wake.js';
 import { deliveryByPublisher } from './subscriber.js';
 
 
@@ -52,6 +53,8 @@ export class PhaseRunner {
   private stopped = false;
   private loadStartUs: number | null = null;
   private loop: NodeJS.Timeout | null = null;
+  /** The scheduler's wake thread, started by the first precise wait of an open-model phase. */
+  private waker: PreciseWake | null = null;
   private sourceIndex = 0;
 
   constructor(
@@ -287,16 +290,28 @@ export class PhaseRunner {
         this.pending.push(this.openOne(c, true, failures).then(() => (this.closing ? undefined : this.startPings())));
       });
     }
-    // Wakes for the earliest due message, not on a fixed tick (scheduler.ts). The timer lives in
-    // this.loop, which stop() clears; a setImmediate turn pending then sees `stopped` and ends.
-    const scheduler = new Scheduler(this.publishers);
+    // Wakes for the earliest due message, not on a fixed tick (scheduler.ts), the last stretch
+    // woken by the wake thread (precise-wake.ts), with a timer behind it in case that thread
+    // fails. The timer lives in this.loop, which stop() clears with the waker; a setImmediate turn
+    // pending then sees `stopped` and ends.
+    const scheduler = new Scheduler(this.publishers, nowMicros, true);
+    const waker = new PreciseWake(() => run());
+    this.waker = waker;
     const run = (): void => {
+      if (this.loop !== null) clearTimeout(this.loop);
       this.loop = null;
       if (this.stopped) return;
       const wake = scheduler.step();
+      if (wake === PRECISE) {
+        waker.at(scheduler.preciseAtUs);
+        this.loop = setTimeout(run, IDLE_MS);
+        return;
+      }
+      waker.cancel();
       if (wake === IMMEDIATE) setImmediate(run);
       else this.loop = setTimeout(run, wake);
     };
+
     // A worker with no publishing client (now or joining later) has no schedule to keep.
     if (this.plan.clients.some((c) => c.publisherId > 0)) run();
   }
@@ -309,6 +324,7 @@ export class PhaseRunner {
     this.health.end();
     if (this.loop !== null) clearTimeout(this.loop);
     this.loop = null;
+    void this.waker?.close();
     for (const p of this.publishers) p.stop();
   }
 
@@ -399,6 +415,7 @@ export class PhaseRunner {
         ...this.health.snapshot(),
         connections: this.connections,
         sendLagP99: r.sendLag.totalCount === 0 ? 0 : r.sendLag.getValueAtPercentile(99),
+        sendLagP50: r.sendLag.totalCount === 0 ? 0 : r.sendLag.getValueAtPercentile(50),
         windowStalls: publishers.reduce((a, p) => a + p.stalls, 0),
       },
     };

@@ -4,10 +4,10 @@
  * omission corrected, as wrk2 does). Closed model: a fixed window of messages in flight,
  * each counted until acknowledged (QoS 1/2) and delivered to every matching subscriber.
  */
-import type { PublishSink } from '../drivers/sink.js';
+import type { PublishSink, SinkListener } from '../drivers/sink.js';
 import type { ClientPlan } from '../plan/workers.js';
 import { nowMicros } from '../metrics/clock.js';
-import { encodePayload } from '../metrics/payload.js';
+import { encodePayload, HEADER_BYTES, writeHeader } from '../metrics/payload.js';
 import type { SeqRanges } from '../metrics/delivery.js';
 import type { Recorder } from '../metrics/recorder.js';
 import { PendingSeqs } from './pending-seqs.js';
@@ -23,10 +23,6 @@ const TWO_32 = 0x1_0000_0000;
  * so a broker that drops messages cannot stall the generator for the rest of the phase.
  */
 const STALL_US = 1_000_000;
-
-/** MQTT.js' errors for messages in flight on a connection it gives up. */
-const CONNECTION_GONE = /connection closed|client disconnecting/i;
-
 
 /** What a publisher needs of its client's plan. */
 export type PublisherPlan = Pick<ClientPlan, 'publisherId' | 'group' | 'ratePerSecond' | 'startOffsetUs' | 'matching' | 'matchingByGroup' | 'windowMatching'>;
@@ -74,8 +70,10 @@ export class Publisher {
    * acknowledged, whatever happens to it later.
    */
   private readonly pendingAck: PendingSeqs | null;
-  /** Bumped when the connection drops: callbacks of the dead connection's messages are ignored. */
-  private generation = 0;
+  /** Messages numbered below this were sent on a connection that dropped: resolved then, their late reports are ignored. */
+  private lostBelow = 0;
+  /** One payload rewritten per message, for a sink that copies what it sends and a fixed filler; null: a new buffer each. */
+  private readonly scratch: Buffer | null;
   /** Open model: messages that fell due while the client had no connection and were never sent. */
   unsent = 0;
 
@@ -87,6 +85,13 @@ export class Publisher {
   ) {
     this.intervalUs = plan.ratePerSecond === null ? 0 : 1_000_000 / plan.ratePerSecond;
     this.pendingAck = sink.acknowledged ? new PendingSeqs() : null;
+    const filler = settings.filler;
+    if (sink.copiesPayload && typeof filler !== 'function') {
+      this.scratch = Buffer.allocUnsafe(HEADER_BYTES + filler.length);
+      filler.copy(this.scratch, HEADER_BYTES);
+    } else this.scratch = null;
+    const listener: SinkListener = { done: (seq) => this.done(seq), failed: (seq, err) => this.failed(seq, err) };
+    sink.listen(listener);
   }
 
   /**
@@ -96,7 +101,7 @@ export class Publisher {
    * that a dead connection never calls.
    */
   connectionLost(nowUs: number): void {
-    this.generation++;
+    this.lostBelow = this.seq;
     this.pendingAck?.takeAll();
     this.outstanding = 0;
     const matching = this.plan.windowMatching;
@@ -252,35 +257,40 @@ export class Publisher {
 
   private send(intendedUs: number): void {
     const sentUs = nowMicros();
-    const filler = typeof this.settings.filler === 'function' ? this.settings.filler(this.seq) : this.settings.filler;
-    const payload = encodePayload(filler, this.plan.publisherId, this.seq, intendedUs, sentUs);
     const seq = this.seq++;
+    let payload = this.scratch;
+    if (payload !== null) writeHeader(payload, this.plan.publisherId, seq, intendedUs, sentUs);
+    else {
+      const filler = typeof this.settings.filler === 'function' ? this.settings.filler(seq) : this.settings.filler;
+      payload = encodePayload(filler, this.plan.publisherId, seq, intendedUs, sentUs);
+    }
     Atomics.store(this.settings.sentCounts, this.plan.publisherId, this.seq);
     this.outstanding++;
-    const pending = this.pendingAck;
-    pending?.add(seq);
-    const generation = this.generation;
+    this.pendingAck?.add(seq, intendedUs, sentUs);
     this.recorder.sent(sentUs, payload.length, sentUs - intendedUs);
-    this.sink.publish(payload, (err) => {
-      // A message of a connection that dropped was already written off (connectionLost).
-      if (generation !== this.generation) return;
-      if (err) {
-        // MQTT.js fails the messages in flight when it gives a connection up (keepalive timeout,
-        // before the close): they stay pending, and connectionLost resolves them when the drop is
-        // reported. Not publish errors: the drop is counted once, as a drop.
-        if (CONNECTION_GONE.test(err.message)) return;
-        this.outstanding--;
-        this.recorder.error('publish');
-        return;
-      }
-      this.outstanding--;
-      if (pending === null) return;
-      pending.acknowledge(seq);
-      const ackUs = nowMicros();
-      this.acked++;
-      this.recorder.acked(ackUs, intendedUs, ackUs - sentUs);
-      if (this.settings.inflight !== null) this.pump(ackUs);
-    });
+    this.sink.publish(payload, seq);
+  }
+
+  /** The sink is done with message `seq`: acknowledged (QoS 1/2) or handed to the socket. */
+  private done(seq: number): void {
+    // A message of a connection that dropped was already resolved (connectionLost).
+    if (seq < this.lostBelow) return;
+    this.outstanding--;
+    const pending = this.pendingAck;
+    if (pending === null) return;
+    // Not pending any more: written off unacknowledged while older than the largest ring; counted there.
+    if (!pending.acknowledge(seq)) return;
+    const ackUs = nowMicros();
+    this.acked++;
+    this.recorder.acked(ackUs, pending.intendedUs, ackUs - pending.sentUs);
+    if (this.settings.inflight !== null) this.pump(ackUs);
+  }
+
+  /** Message `seq` could not be sent: a publish error (it stays pending: never acknowledged). */
+  private failed(seq: number, _err: Error): void {
+    if (seq < this.lostBelow) return;
+    this.outstanding--;
+    this.recorder.error('publish');
   }
 
   /**

@@ -11,6 +11,11 @@
  * by reading a shared counter, and on the 1 s stall write-off), and open-model ones the last pass
  * could not serve (no connection, in-flight or burst cap, rate stages that accrue continuously).
  * Those with nothing due (stopped, cap reached) are looked at every IDLE_MS.
+ *
+ * With a precise waker (the phase runner's wake thread, precise-wake.ts) the last stretch
+ * before a due message is not spent in setImmediate turns: step() says PRECISE and the host
+ * sleeps until preciseAtUs, woken by that thread to within tens of microseconds, and the turns'
+ * budget no longer limits how many messages leave on time.
  */
 import { nowMicros } from '../metrics/clock.js';
 
@@ -62,6 +67,13 @@ export interface Schedulable {
 export type Wake = number;
 export const PUMP: Wake = -1;
 export const IMMEDIATE: Wake = 0;
+/** With a precise waker: sleep until preciseAtUs (instead of setImmediate turns). */
+export const PRECISE: Wake = -2;
+/**
+ * Shortest time between two precise wake-ups, us: at most 10,000 a second per worker, each a
+ * pass that sends everything due by then (a message due sooner leaves up to this much late).
+ */
+export const PRECISE_GAP_US = 100;
 
 /**
  * Pure. A due message is waited for with a timer while it is more than SPIN_LEAD_US + 1 ms away,
@@ -197,7 +209,14 @@ export class Scheduler {
   constructor(
     private readonly publishers: readonly Schedulable[],
     private readonly now: () => number = nowMicros,
+    /** True: the host has a precise waker, and step() may say PRECISE. */
+    private readonly precise = false,
   ) {}
+
+  /** After step() said PRECISE: when to wake (shared clock, us), the next due message but no sooner than PRECISE_GAP_US after the last pass. */
+  get preciseAtUs(): number {
+    return Math.max(this.exact.peekKey(), this.lastPassUs + PRECISE_GAP_US);
+  }
 
   /** The next due message and the next poll, as nextWake takes them; a pass at least every IDLE_MS, for newcomers. */
   private wakeAt(nowUs: number): Wake {
@@ -205,9 +224,9 @@ export class Scheduler {
   }
 
   /**
-   * One wake-up: a pass when one is due, then the next wake: IMMEDIATE or a timer's ms (never
-   * PUMP: when a long pass leaves something due already, one turn first, so the sockets are
-   * served between passes).
+   * One wake-up: a pass when one is due, then the next wake: IMMEDIATE, PRECISE (with a precise
+   * waker, for a message due within the timer lead) or a timer's ms (never PUMP: when a long
+   * pass leaves something due already, one turn first, so the sockets are served between passes).
    */
   step(): Wake {
     let now = this.now();
@@ -222,6 +241,7 @@ export class Scheduler {
       w = this.wakeAt(now);
     }
     if (w > IMMEDIATE) return w;
+    if (w === IMMEDIATE && this.precise) return PRECISE;
     // Over the budget: a timer of 1 ms instead of turns (the message leaves up to a timer's lateness late).
     if (now - this.spinWindowStartUs >= SPIN_WINDOW_US) {
       this.spinWindowStartUs = now;

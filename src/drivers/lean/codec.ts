@@ -312,13 +312,14 @@ export class Parser {
     if (this.buf.length > KEEP_REASSEMBLY_BYTES) this.buf = EMPTY;
   }
 
-  feed(chunk: Buffer): void {
+  /** Parses chunk[0..length): a socket's read buffer, reused after the call (what is kept of it is copied). */
+  feed(chunk: Buffer, length = chunk.length): void {
     if (this.failed) return;
     const epoch = this.epoch;
-    const len = chunk.length;
+    const len = length;
     let pos = 0;
     if (this.have > 0) {
-      pos = this.resume(chunk);
+      pos = this.resume(chunk, len);
       if (pos < 0 || this.failed || this.epoch !== epoch) return;
     }
     while (pos < len) {
@@ -345,10 +346,10 @@ export class Parser {
   }
 
   /** Continues a split packet with the start of chunk: returns where the rest of the chunk starts, or -1 when the chunk was all used (or an error was reported). */
-  private resume(chunk: Buffer): number {
+  private resume(chunk: Buffer, len: number): number {
     let pos = 0;
     while (this.need === 0) {
-      if (pos >= chunk.length) return -1;
+      if (pos >= len) return -1;
       this.buf[this.have++] = chunk[pos++]!;
       const h = this.header(this.buf, 0, this.have);
       if (h < 0) return -1;
@@ -358,7 +359,7 @@ export class Parser {
         this.grow(this.need);
       }
     }
-    const take = Math.min(this.need - this.have, chunk.length - pos);
+    const take = Math.min(this.need - this.have, len - pos);
     chunk.copy(this.buf, this.have, pos, pos + take);
     this.have += take;
     pos += take;

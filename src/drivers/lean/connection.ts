@@ -2,9 +2,11 @@
  * One MQTT connection of mqbench's lean engine: a socket from the transport builders
  * (transports.ts), the incremental parser (codec.ts) reading straight from its chunks, and
  * every write of one event-loop turn coalesced into one buffer and one `write` (so one
- * WebSocket frame, one TLS record run). Outgoing QoS 1/2 state lives in a typed array indexed
- * by packet id; acknowledgements come back to the owner as (packet id) calls, no closure or
- * promise per message. Reconnects are the owner's (a new connection each time).
+ * WebSocket frame, one TLS record run; out-buffer.ts). On tcp the socket reads into a buffer
+ * shared by the thread (no buffer and no 'data' event per read). Outgoing QoS 1/2 state lives
+ * in a table by packet id (id-table.ts) with the owner's number for each message (its
+ * sequence number): acknowledgements come back as onAcked(number) calls, no closure, promise
+ * or Map entry per message. Reconnects are the owner's (a new connection each time).
  */
 import type { Duplex } from 'node:stream';
 import { classifyError, errorMessage, type ErrorKind } from '../errors.js';
@@ -12,16 +14,20 @@ import { attempt } from '../attempt.js';
 import { ConnectError } from '../mqtt-driver.js';
 import { buildStream, type StreamOptions, type TargetEndpoint } from '../transports.js';
 import { encodeConnect, encodeDisconnect, encodeSubscribe, Parser, PINGREQ, PUBACK, PUBCOMP, PUBREC, PUBREL, writeAck, type PacketHandler, type PublishTemplate, type Version } from './codec.js';
+import { IdTable } from './id-table.js';
+import { OutBuffer } from './out-buffer.js';
 
 /** Outgoing packet-id states. */
-const FREE = 0;
 const AWAIT_PUBACK = 1;
 const AWAIT_PUBREC = 2;
 const AWAIT_PUBCOMP = 3;
 const AWAIT_SUBACK = 4;
 
-/** Bytes a turn's buffer starts with; it grows by doubling for a turn that writes more. */
-const ARENA_BYTES = 16 * 1024;
+/** The number of a message whose acknowledgement resolves a promise (publishAcked), not an onAcked call. */
+const AWAITED = -1;
+/** publish() refusals, made once (the caller counts them; no stack is of use). */
+export const CLOSED = new Error('Connection closed');
+export const NO_ID_FREE = new Error('no packet identifier free: 65,535 messages in flight');
 
 /** MQTT 3.1.1 CONNACK return codes, worded as MQTT.js words them (so messages and hints read the same). */
 const CONNACK_REFUSALS: Record<number, string> = {
@@ -46,21 +52,16 @@ export interface LeanConnectOptions {
   connectTimeoutMs: number;
 }
 
-type Done = (err?: Error) => void;
 const nothing = (): void => {};
 
 export class LeanConnection implements PacketHandler {
   private readonly parser: Parser;
-  /** Outgoing packet-id states (index: packet id). */
-  private readonly state = new Uint8Array(0x1_0000);
+  /** Outgoing packet ids in flight: their state and the owner's number for the message. */
+  private readonly outgoing = new IdTable();
   /** Incoming QoS 2 packet ids between PUBLISH and PUBREL: a repeat is not delivered twice. */
-  private readonly incoming2 = new Uint8Array(0x1_0000);
+  private readonly incoming2 = new IdTable();
   private nextId = 1;
-  private inFlight = 0;
-  private arena = Buffer.allocUnsafe(ARENA_BYTES);
-  private used = 0;
-  private flushQueued = false;
-  private readonly flushNow = (): void => this.flush();
+  private readonly out: OutBuffer;
   private open = true;
   private errored = false;
   private ending = false;
@@ -70,8 +71,10 @@ export class LeanConnection implements PacketHandler {
   private readonly subacks = new Map<number, (granted: number[] | null) => void>();
   /** Set while connecting: the CONNACK's fate. */
   private connack: ((sessionPresent: boolean, code: number) => void) | null = null;
-  /** Callbacks of our QoS 1/2 publishes by packet id, called on PUBACK (QoS 1) or PUBCOMP (QoS 2). */
-  private readonly done = new Map<number, Done>();
+  /** publishAcked() messages by packet id (rare: clearing a retained value). */
+  private readonly awaited = new Map<number, () => void>();
+  /** A QoS 1/2 publish of number `n` was acknowledged (PUBACK, or PUBCOMP at QoS 2). */
+  onAcked: (n: number) => void = nothing;
   /** A PUBLISH from the broker; the payload is a view into the socket's data, valid during the call. */
   onMessage: (payload: Buffer, retain: boolean) => void = nothing;
   /** An error on the established connection (one per connection: the first, the cause). */
@@ -85,6 +88,7 @@ export class LeanConnection implements PacketHandler {
     private readonly keepaliveSeconds: number,
   ) {
     this.parser = new Parser(version, this);
+    this.out = new OutBuffer(stream, () => this.open);
   }
 
   /**
@@ -99,7 +103,8 @@ export class LeanConnection implements PacketHandler {
     prepare?: (c: LeanConnection) => void,
   ): Promise<{ client: LeanConnection; connectMicros: number; sessionPresent: boolean }> {
     const started = stream.now();
-    const socket = buildStream(target, stream);
+    // Reads begin once connected, after `c` exists.
+    const socket = buildStream(target, { ...stream, onRead: (buf, length) => c.read(buf, length) });
     const c = new LeanConnection(socket, o.version, o.keepaliveSeconds);
     prepare?.(c);
     return new Promise((resolve, reject) => {
@@ -124,10 +129,8 @@ export class LeanConnection implements PacketHandler {
         c.startKeepalive();
         a.succeed({ client: c, connectMicros: stream.now() - started, sessionPresent });
       };
-      socket.on('data', (chunk: Buffer) => {
-        c.lastHeardMs = Date.now();
-        c.parser.feed(chunk);
-      });
+      // tcp reads come through onRead; the other transports' streams emit 'data'.
+      if (target.transport !== 'tcp') socket.on('data', (chunk: Buffer) => c.read(chunk, chunk.length));
       socket.on('error', (err: Error) => {
         if (!a.settled) a.fail(new ConnectError(classifyError(err), errorMessage(err)));
         else c.socketError(err);
@@ -156,33 +159,41 @@ export class LeanConnection implements PacketHandler {
   }
 
   /**
-   * Queues a PUBLISH from `template`. `done` is called at QoS 0 once it is queued, at QoS 1/2
-   * on PUBACK/PUBCOMP, with an error at once when the connection is closed or 65,535 are in
-   * flight; a connection that drops calls nothing more (the owner resolves what was in flight).
+   * Queues a PUBLISH from `template` carrying the owner's number `n` (its sequence number, >= 0):
+   * at QoS 1/2 onAcked(n) follows on PUBACK/PUBCOMP. Returns null when queued, or why not (the
+   * connection is closed, or 65,535 are in flight). A connection that drops calls nothing more:
+   * the owner resolves what was in flight.
    */
-  publish(template: PublishTemplate, payload: Buffer, done: Done = nothing): void {
-    if (!this.connected) {
-      done(new Error('Connection closed'));
-      return;
-    }
+  publish(template: PublishTemplate, payload: Buffer, n: number): Error | null {
+    if (!this.connected) return CLOSED;
     let id = 0;
     if (template.qos > 0) {
-      id = this.takeId(template.qos === 1 ? AWAIT_PUBACK : AWAIT_PUBREC);
-      if (id < 0) {
-        done(new Error('no packet identifier free: 65,535 messages in flight'));
-        return;
-      }
-      this.done.set(id, done);
+      id = this.takeId(template.qos === 1 ? AWAIT_PUBACK : AWAIT_PUBREC, n);
+      if (id < 0) return NO_ID_FREE;
     }
-    const at = this.reserve(template.size(payload.length));
-    this.used = template.write(this.arena, at, id, payload, false);
-    if (id === 0) done();
+    const out = this.out;
+    const at = out.reserve(template.size(payload.length));
+    out.used = template.write(out.buf!, at, id, payload, false);
+    return null;
+  }
+
+  /** A QoS 1/2 PUBLISH resolved on its acknowledgement, or at once when it cannot be sent or the connection closes first. */
+  publishAcked(template: PublishTemplate, payload: Buffer): Promise<void> {
+    if (template.qos === 0) return Promise.resolve(void this.publish(template, payload, 0));
+    if (!this.connected) return Promise.resolve();
+    const id = this.takeId(template.qos === 1 ? AWAIT_PUBACK : AWAIT_PUBREC, AWAITED);
+    if (id < 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.awaited.set(id, resolve);
+      const at = this.out.reserve(template.size(payload.length));
+      this.out.used = template.write(this.out.buf!, at, id, payload, false);
+    });
   }
 
   /** Subscribes to every filter in one SUBSCRIBE; resolves with the granted QoS list. */
   subscribe(filters: ReadonlyArray<{ filter: string; qos: 0 | 1 | 2 }>, timeoutMs: number): Promise<number[]> {
     if (!this.connected) return Promise.reject(new ConnectError('closed', 'the connection is closed'));
-    const id = this.takeId(AWAIT_SUBACK);
+    const id = this.takeId(AWAIT_SUBACK, 0);
     if (id < 0) return Promise.reject(new ConnectError('subscribe', 'no packet identifier free: 65,535 packets in flight'));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -195,7 +206,7 @@ export class LeanConnection implements PacketHandler {
         if (granted === null) reject(new ConnectError('closed', 'the connection closed before the SUBACK'));
         else resolve(granted);
       });
-      this.append(encodeSubscribe(id, filters, this.version));
+      this.out.append(encodeSubscribe(id, filters, this.version));
     });
   }
 
@@ -204,8 +215,8 @@ export class LeanConnection implements PacketHandler {
     if (!this.open) return Promise.resolve();
     this.ending = true;
     this.stopKeepalive();
-    this.append(encodeDisconnect(this.version));
-    this.flush();
+    this.out.append(encodeDisconnect(this.version));
+    this.out.flush();
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.stream.destroy();
@@ -235,8 +246,8 @@ export class LeanConnection implements PacketHandler {
   onPublish(qos: 0 | 1 | 2, packetId: number, retain: boolean, _dup: boolean, payload: Buffer): void {
     if (qos === 2) {
       // Exactly once: a repeat before PUBREL is answered again, not delivered again.
-      const repeat = this.incoming2[packetId] === 1;
-      this.incoming2[packetId] = 1;
+      const repeat = this.incoming2.find(packetId) >= 0;
+      if (!repeat) this.incoming2.add(packetId, 1, 0);
       this.ack(PUBREC, packetId);
       if (repeat) return;
     } else if (qos === 1) this.ack(PUBACK, packetId);
@@ -244,16 +255,21 @@ export class LeanConnection implements PacketHandler {
   }
 
   onAck(type: 4 | 5 | 6 | 7, packetId: number): void {
-    const s = this.state[packetId];
-    if (type === PUBACK && s === AWAIT_PUBACK) this.complete(packetId);
-    else if (type === PUBREC && (s === AWAIT_PUBREC || s === AWAIT_PUBCOMP)) {
-      this.state[packetId] = AWAIT_PUBCOMP;
-      this.ack(PUBREL, packetId);
-    } else if (type === PUBCOMP && s === AWAIT_PUBCOMP) this.complete(packetId);
-    else if (type === PUBREL) {
-      this.incoming2[packetId] = 0;
+    if (type === PUBREL) {
+      const slot = this.incoming2.find(packetId);
+      if (slot >= 0) this.incoming2.remove(slot);
       this.ack(PUBCOMP, packetId);
+      return;
     }
+    const t = this.outgoing;
+    const slot = t.find(packetId);
+    if (slot < 0) return;
+    const s = t.state(slot);
+    if (type === PUBACK && s === AWAIT_PUBACK) this.complete(slot, packetId);
+    else if (type === PUBREC && (s === AWAIT_PUBREC || s === AWAIT_PUBCOMP)) {
+      t.setState(slot, AWAIT_PUBCOMP);
+      this.ack(PUBREL, packetId);
+    } else if (type === PUBCOMP && s === AWAIT_PUBCOMP) this.complete(slot, packetId);
   }
 
   onSuback(packetId: number, granted: number[]): void {
@@ -282,66 +298,47 @@ export class LeanConnection implements PacketHandler {
 
   // --- internals
 
-  private complete(packetId: number): void {
-    this.release(packetId);
-    const done = this.done.get(packetId);
-    if (done === undefined) return;
-    this.done.delete(packetId);
-    done();
+  private complete(slot: number, packetId: number): void {
+    const n = this.outgoing.token(slot);
+    this.outgoing.remove(slot);
+    if (n !== AWAITED) {
+      this.onAcked(n);
+      return;
+    }
+    const resolve = this.awaited.get(packetId);
+    this.awaited.delete(packetId);
+    resolve?.();
   }
 
-  private takeId(state: number): number {
-    if (this.inFlight >= 0xffff) return -1;
+  /** The next packet id not in flight, taken with `state` and the owner's number; -1 when 65,535 are in flight. */
+  private takeId(state: number, n: number): number {
+    const t = this.outgoing;
+    if (t.size >= 0xffff) return -1;
     for (;;) {
       const id = this.nextId;
       this.nextId = id === 0xffff ? 1 : id + 1;
-      if (this.state[id] === FREE) {
-        this.state[id] = state;
-        this.inFlight++;
+      if (t.find(id) < 0) {
+        t.add(id, state, n);
         return id;
       }
     }
   }
 
   private release(packetId: number): void {
-    if (this.state[packetId] === FREE) return;
-    this.state[packetId] = FREE;
-    this.inFlight--;
+    const slot = this.outgoing.find(packetId);
+    if (slot >= 0) this.outgoing.remove(slot);
   }
 
   private ack(type: 4 | 5 | 6 | 7, packetId: number): void {
-    const at = this.reserve(4);
-    this.used = writeAck(this.arena, at, type, packetId);
+    const out = this.out;
+    const at = out.reserve(4);
+    out.used = writeAck(out.buf!, at, type, packetId);
   }
 
-  private append(bytes: Buffer): void {
-    const at = this.reserve(bytes.length);
-    bytes.copy(this.arena, at);
-    this.used = at + bytes.length;
-  }
-
-  /** Room for `bytes` more in this turn's buffer; the write goes out once the turn ends. */
-  private reserve(bytes: number): number {
-    if (this.used + bytes > this.arena.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(this.arena.length * 2, this.used + bytes));
-      this.arena.copy(bigger, 0, 0, this.used);
-      this.arena = bigger;
-    }
-    if (!this.flushQueued) {
-      this.flushQueued = true;
-      setImmediate(this.flushNow);
-    }
-    return this.used;
-  }
-
-  /** One write for everything the turn queued; the next turn gets a fresh buffer (the socket keeps this one until written). */
-  private flush(): void {
-    this.flushQueued = false;
-    if (this.used === 0 || !this.open) return;
-    const out = this.arena.subarray(0, this.used);
-    this.arena = Buffer.allocUnsafe(Math.max(ARENA_BYTES, this.arena.length >= this.used * 4 ? this.arena.length / 2 : this.arena.length));
-    this.used = 0;
-    this.stream.write(out);
+  /** A read of the socket: bytes 0..length of buf, reused after the call. */
+  private read(buf: Buffer, length: number): void {
+    this.lastHeardMs = Date.now();
+    this.parser.feed(buf, length);
   }
 
   /** PINGREQ every keepalive; nothing heard for 1.5 keepalives gives the connection up (the broker stalled). */
@@ -354,7 +351,7 @@ export class LeanConnection implements PacketHandler {
         this.stream.destroy();
         return;
       }
-      this.append(PINGREQ);
+      this.out.append(PINGREQ);
     }, periodMs);
   }
 
@@ -375,7 +372,8 @@ export class LeanConnection implements PacketHandler {
     this.stopKeepalive();
     for (const fail of this.subacks.values()) fail(null);
     this.subacks.clear();
-    this.done.clear();
+    for (const resolve of this.awaited.values()) resolve();
+    this.awaited.clear();
     if (!this.ending) this.onClose();
   }
 }

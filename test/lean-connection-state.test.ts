@@ -1,0 +1,121 @@
+/**
+ * The lean engine's per-connection state (src/drivers/lean/): the packet-id table against a
+ * Map as the model (fast-check), and the per-turn output buffer on a real socket pair whose
+ * reader is held back, so the socket must queue writes: what arrives is exactly what was
+ * written, in order, however the pooled buffers were reused.
+ */
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { once } from 'node:events';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { IdTable } from '../src/drivers/lean/id-table.js';
+import { OutBuffer } from '../src/drivers/lean/out-buffer.js';
+
+test('IdTable: add, find, update and remove agree with a Map, ids spread over all 65,535', () => {
+  const op = fc.oneof(
+    fc.record({ kind: fc.constant('add' as const), id: fc.integer({ min: 1, max: 0xffff }), state: fc.integer({ min: 1, max: 4 }), token: fc.integer({ min: 0, max: 2 ** 40 }) }),
+    fc.record({ kind: fc.constant('remove' as const), id: fc.integer({ min: 1, max: 0xffff }) }),
+  );
+  fc.assert(
+    fc.property(fc.array(op, { maxLength: 600 }), (ops) => {
+      const t = new IdTable();
+      const model = new Map<number, { state: number; token: number }>();
+      for (const o of ops) {
+        if (o.kind === 'add') {
+          t.add(o.id, o.state, o.token);
+          model.set(o.id, { state: o.state, token: o.token });
+        } else {
+          const slot = t.find(o.id);
+          assert.equal(slot >= 0, model.has(o.id));
+          if (slot >= 0) t.remove(slot);
+          model.delete(o.id);
+        }
+        assert.equal(t.size, model.size);
+      }
+      for (const [id, v] of model) {
+        const slot = t.find(id);
+        assert.ok(slot >= 0, `id ${id} is in the table`);
+        assert.equal(t.state(slot), v.state);
+        assert.equal(t.token(slot), v.token);
+      }
+      const drained = new Map<number, { state: number; token: number }>();
+      t.drain((id, state, token) => drained.set(id, { state, token }));
+      assert.deepEqual(drained, model);
+      assert.equal(t.size, 0);
+    }),
+    { numRuns: 200 },
+  );
+});
+
+test('IdTable: a whole id space in flight, then freed', () => {
+  const t = new IdTable();
+  for (let id = 1; id <= 0xffff; id++) t.add(id, 1, id * 2);
+  assert.equal(t.size, 0xffff);
+  for (let id = 1; id <= 0xffff; id += 997) assert.equal(t.token(t.find(id)), id * 2);
+  for (let id = 1; id <= 0xffff; id++) t.remove(t.find(id));
+  assert.equal(t.size, 0);
+  assert.equal(t.find(1), -1);
+});
+
+test('OutBuffer: one write per turn, and every byte arrives in order while the reader is held back', { timeout: 20_000 }, async () => {
+  const server = net.createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as net.AddressInfo).port;
+  const accepted = once(server, 'connection');
+  const client = net.connect({ host: '127.0.0.1', port });
+  await once(client, 'connect');
+  const [peer] = (await accepted) as [net.Socket];
+  try {
+    await turns(client, peer);
+  } finally {
+    client.destroy();
+    peer.destroy();
+    server.close();
+  }
+});
+
+/** Records of 256 bytes: turn number, record number, filler. */
+const RECORD = 256;
+
+async function turns(client: net.Socket, peer: net.Socket): Promise<void> {
+  peer.pause();
+  let writes = 0;
+  const write = client.write.bind(client);
+  client.write = ((chunk: Buffer) => {
+    writes++;
+    return write(chunk);
+  }) as typeof client.write;
+  const out = new OutBuffer(client, () => true);
+  // 200 turns of 1..300 records: turns smaller and bigger than a pooled buffer (16 KiB), and
+  // far more bytes (about 10 MB) than the socket buffers hold while the reader waits.
+  const expected: Buffer[] = [];
+  const turns = 200;
+  for (let turn = 0; turn < turns; turn++) {
+    const records = 1 + ((turn * 37) % 300) + (turn % 50 === 0 ? 1000 : 0);
+    for (let r = 0; r < records; r++) {
+      const b = Buffer.alloc(RECORD, (turn + r) & 0xff);
+      b.writeUInt32BE(turn, 0);
+      b.writeUInt32BE(r, 4);
+      const at = out.reserve(RECORD);
+      b.copy(out.buf!, at);
+      out.used = at + RECORD;
+      expected.push(b);
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  assert.equal(writes, turns, 'one write per turn');
+  assert.ok(client.writableLength > 0, 'the socket had to queue writes (the reader was held back)');
+  const want = Buffer.concat(expected);
+  const got: Buffer[] = [];
+  let have = 0;
+  peer.on('data', (d: Buffer) => {
+    got.push(d);
+    have += d.length;
+    if (have >= want.length) client.end();
+  });
+  peer.resume();
+  await once(peer, 'end');
+  assert.ok(Buffer.concat(got).equals(want), 'the bytes read are the bytes written');
+}
