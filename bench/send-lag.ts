@@ -1,7 +1,7 @@
 /**
  * Send lag of the open-model scheduler (issue #11, item 3): how late messages leave versus
  * their schedule. Open model, QoS 0, 16 B, 1->1, at 200/s, 1,000/s and 10,000/s against the
- * bundled broker (BENCH_SEND_LAG_TARGETS=bundled,mosquitto adds mosquitto).
+ * bundled broker (BENCH_SEND_LAG_TARGETS=bundled,mosquitto adds mosquitto; BENCH_SEND_LAG_RATES=1000 runs one rate).
  *
  * p50 and p99 are the worst worker's sendLagP50 and sendLagP99 (the recorder's own histogram of
  * actual minus intended send time). The mean lag (e2e mean - e2eUncorrected mean: per message
@@ -19,7 +19,7 @@ import { ms, table } from './format.js';
 const DURATION = process.env['BENCH_DURATION'] ?? '5s';
 const WARMUP = process.env['BENCH_WARMUP'] ?? '1s';
 const TARGETS = (process.env['BENCH_SEND_LAG_TARGETS'] ?? 'bundled').split(',');
-const RATES = [200, 1000, 10_000];
+const RATES = (process.env['BENCH_SEND_LAG_RATES'] ?? '200,1000,10000').split(',').map(Number);
 const TARGET_P50_US = 50;
 const TARGET_P99_US = 500;
 
