@@ -12,10 +12,10 @@
  * could not serve (no connection, in-flight or burst cap, rate stages that accrue continuously).
  * Those with nothing due (stopped, cap reached) are looked at every IDLE_MS.
  *
- * With a precise waker (the phase runner's wake thread, precise-wake.ts) the last stretch
- * before a due message is not spent in setImmediate turns: step() says PRECISE and the host
- * sleeps until preciseAtUs, woken by that thread to within tens of microseconds, and the turns'
- * budget no longer limits how many messages leave on time.
+ * With a precise waker (the phase runner's wake thread, precise-wake.ts) a due message is
+ * waited for by neither timers nor setImmediate turns: step() says PRECISE and the host sleeps
+ * until preciseAtUs, woken by that thread to within tens of microseconds, so the turns' budget
+ * no longer limits how many messages leave on time. Polls keep their timers.
  */
 import { nowMicros } from '../metrics/clock.js';
 
@@ -225,7 +225,7 @@ export class Scheduler {
 
   /**
    * One wake-up: a pass when one is due, then the next wake: IMMEDIATE, PRECISE (with a precise
-   * waker, for a message due within the timer lead) or a timer's ms (never PUMP: when a long
+   * waker, for a due message that comes before the next poll) or a timer's ms (never PUMP: when a long
    * pass leaves something due already, one turn first, so the sockets are served between passes).
    */
   step(): Wake {
@@ -240,8 +240,9 @@ export class Scheduler {
       now = this.now();
       w = this.wakeAt(now);
     }
+    // With a precise waker, a due message is waited for by it alone, however far (timers fire late).
+    if (this.precise && w !== PUMP && this.exact.peekKey() <= Math.min(this.polled.peekKey(), this.lastPassUs + IDLE_MS * 1000)) return PRECISE;
     if (w > IMMEDIATE) return w;
-    if (w === IMMEDIATE && this.precise) return PRECISE;
     // Over the budget: a timer of 1 ms instead of turns (the message leaves up to a timer's lateness late).
     if (now - this.spinWindowStartUs >= SPIN_WINDOW_US) {
       this.spinWindowStartUs = now;
