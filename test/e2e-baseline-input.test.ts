@@ -4,7 +4,9 @@
  * --baseline), and a baseline or head that shares no phase with the other side. Before this, a
  * phase without counters crashed compare with a TypeError (exit 1, read as "regression"), and
  * `run --baseline` with no phase in common passed with exit 0. The fixtures are one real run's
- * result, copied and broken in one place each.
+ * result, copied and broken in one place each. The commands run in memory (main() with a memory
+ * Io, the bin's code path without the process start), and one case of each command through the
+ * built CLI for the real exit code.
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -12,8 +14,10 @@ import { readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { main } from '../src/cli/main.js';
 import type { ResultDocument } from '../src/result/schema.js';
-import { readOnlyResult, runCli, tempDir, type CliResult } from './helpers/cli.js';
+import { readOnlyResult, runCli, tempDir } from './helpers/cli.js';
+import { memoryIo } from './helpers/io.js';
 
 const SHORT = ['--duration', '1s', '--warmup', '0s', '--drain', '1s', '--publishers', '1', '--subscribers', '1', '--workers', '1'];
 
@@ -25,6 +29,20 @@ let listener: Server | undefined;
 let port = 0;
 let connections = 0;
 const sockets = new Set<Socket>();
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The command in memory, or through the built CLI when `spawned`. */
+async function cli(args: string[], spawned = false): Promise<CliResult> {
+  if (spawned) return runCli(args, { timeoutMs: 60_000 });
+  const t = memoryIo();
+  const code = await main(args, t.io);
+  return { code, stdout: t.out(), stderr: t.err() };
+}
 
 /** A copy of the good result with `change` applied, written to dir/name. */
 async function variant(name: string, change: (d: Record<string, unknown> & ResultDocument) => void): Promise<string> {
@@ -76,22 +94,22 @@ after(async () => {
 
 describe('mqbench compare: a broken result is exit 2 naming the field, not a crash', () => {
   test('control: the unbroken result compared with itself is no regression', async () => {
-    const r = await runCli(['compare', good, good]);
+    const r = await cli(['compare', good, good]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /mqtt-tcp-qos0/);
   });
 
-  const cases: Array<{ name: string; change: (d: ResultDocument) => void; side: 'base' | 'head'; message: RegExp }> = [
-    { name: 'no-counters.json', change: (d) => delete phase0(d)['counters'], side: 'base', message: /no-counters\.json: not an mqbench result \(phases\[0\] has no counters\); give a result file written by 'mqbench run' \(the format is schemas\/result\.schema\.json\)/ },
+  const cases: Array<{ name: string; change: (d: ResultDocument) => void; side: 'base' | 'head'; message: RegExp; spawned?: boolean }> = [
+    { name: 'no-counters.json', spawned: true, change: (d) => delete phase0(d)['counters'], side: 'base', message: /no-counters\.json: not an mqbench result \(phases\[0\] has no counters\); give a result file written by 'mqbench run' \(the format is schemas\/result\.schema\.json\)/ },
     { name: 'no-latency.json', change: (d) => delete phase0(d)['latency'], side: 'head', message: /no-latency\.json: not an mqbench result \(phases\[0\] has no latency\)/ },
     { name: 'no-e2e.json', change: (d) => delete (phase0(d)['latency'] as Record<string, unknown>)['e2e'], side: 'head', message: /no-e2e\.json: not an mqbench result \(phases\[0\]\.latency has no e2e\)/ },
     { name: 'text-count.json', change: (d) => ((phase0(d)['counters'] as Record<string, unknown>)['sent'] = 'many'), side: 'base', message: /text-count\.json: not an mqbench result \(phases\[0\]\.counters\.sent must be integer\)/ },
     { name: 'bad-status.json', change: (d) => (phase0(d)['status'] = 'fine'), side: 'head', message: /bad-status\.json: not an mqbench result \(phases\[0\]\.status must be one of "completed", /, },
   ];
   for (const c of cases) {
-    test(`${c.side} ${c.name}`, async () => {
+    test(`${c.side} ${c.name}${c.spawned === true ? ' (the built CLI)' : ''}`, async () => {
       const file = await variant(c.name, c.change);
-      const r = await runCli(['compare', ...(c.side === 'base' ? [file, good] : [good, file])]);
+      const r = await cli(['compare', ...(c.side === 'base' ? [file, good] : [good, file])], c.spawned);
       assertBadInput(r, c.message);
       assert.match(r.stderr, /^mqbench compare: 1 problem\(s\), nothing compared:/);
       assert.equal(r.stdout, '', 'no comparison printed');
@@ -100,7 +118,7 @@ describe('mqbench compare: a broken result is exit 2 naming the field, not a cra
 
   test('report reads results with the same loader: same message, exit 2', async () => {
     const file = await variant('no-counters-report.json', (d) => delete phase0(d)['counters']);
-    const r = await runCli(['report', file]);
+    const r = await cli(['report', file]);
     assertBadInput(r, /no-counters-report\.json: not an mqbench result \(phases\[0\] has no counters\)/);
   });
 
@@ -108,26 +126,26 @@ describe('mqbench compare: a broken result is exit 2 naming the field, not a cra
     const other = await variant('other-phases.json', (d) => {
       phase0(d)['name'] = 'mqtt-ws-qos1';
     });
-    const r = await runCli(['compare', good, other]);
+    const r = await cli(['compare', good, other]);
     assertBadInput(r, /no phase in common: base has mqtt-tcp-qos0, head has mqtt-ws-qos1; compare results of the same scenario \(phases are matched by name\)/);
   });
 });
 
 describe('run --baseline: checked before any connection', () => {
   /** A run against the counting listener, with its own empty --out. */
-  async function runWithBaseline(baseline: string, qos: string): Promise<{ r: CliResult; out: string }> {
+  async function runWithBaseline(baseline: string, qos: string, spawned = false): Promise<{ r: CliResult; out: string }> {
     const out = join(dir, `out-${Math.random().toString(36).slice(2)}`);
     const before = connections;
-    const r = await runCli(['run', '--target', `mqtt://127.0.0.1:${port}`, '--qos', qos, ...SHORT, '--baseline', baseline, '--out', out], { timeoutMs: 60_000 });
+    const r = await cli(['run', '--target', `mqtt://127.0.0.1:${port}`, '--qos', qos, ...SHORT, '--baseline', baseline, '--out', out], spawned);
     assert.equal(connections - before, 0, 'nothing connected to the target');
     const written = existsSync(out) ? (await readdir(out)).filter((f) => f.endsWith('.json')) : [];
     assert.deepEqual(written, [], 'no result file');
     return { r, out };
   }
 
-  test('a baseline whose phase has no counters: exit 2 naming the field, no load, no result', async () => {
+  test('a baseline whose phase has no counters: exit 2 naming the field, no load, no result (the built CLI)', async () => {
     const broken = await variant('broken-baseline.json', (d) => delete phase0(d)['counters']);
-    const { r } = await runWithBaseline(broken, '0');
+    const { r } = await runWithBaseline(broken, '0', true);
     assertBadInput(r, /--baseline: .*broken-baseline\.json: not an mqbench result \(phases\[0\] has no counters\)/);
     assert.match(r.stderr, /nothing was run/);
   });

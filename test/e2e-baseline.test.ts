@@ -16,7 +16,7 @@ import { readOnlyResult, runCli, tempDir } from './helpers/cli.js';
 import { startDelayProxy, type DelayProxy } from './helpers/delay-proxy.js';
 import { assertMatchesSchema } from './helpers/schema.js';
 
-const LOAD = ['--qos', '1', '--publishers', '1', '--subscribers', '1', '--rate', '300/s', '--duration', '4s', '--warmup', '500ms', '--drain', '2s', '--workers', '1'];
+const LOAD = ['--qos', '1', '--publishers', '1', '--subscribers', '1', '--rate', '300/s', '--duration', '2s', '--warmup', '500ms', '--drain', '1s', '--workers', '1'];
 
 let broker: BundledBroker;
 let proxy: DelayProxy;

@@ -62,7 +62,8 @@ function assertNowhere(texts: ReadonlyArray<{ name: string; text: string }>, sec
   }
 }
 
-describe('mosquitto with allow_anonymous false', () => {
+// One broker, runs side by side: each has its own --out, and every assertion is a count or a text.
+describe('mosquitto with allow_anonymous false', { concurrency: true }, () => {
   let mosquitto: Mosquitto;
   before(async () => {
     mosquitto = await startMosquitto({ users: { [USER]: PASSWORD } });
@@ -148,7 +149,7 @@ describe('mosquitto with allow_anonymous false', () => {
   });
 });
 
-describe('credential flags are checked before anything connects (exit 2)', () => {
+describe('credential flags are checked before anything connects (exit 2)', { concurrency: true }, () => {
   const cases: Array<{ name: string; args: string[]; message: RegExp }> = [
     { name: 'an unreadable --password-file', args: ['--password-file', '/nonexistent/mqbench-password'], message: /--password-file: cannot read \/nonexistent\/mqbench-password: ENOENT/ },
     { name: '--password with --password-file', args: ['--username', USER, '--password', 'x', '--password-file', '/etc/hostname'], message: /--password\/--password-file: choose one/ },

@@ -3,7 +3,10 @@
  * negative values after a flag (`--warmup -2s`), counts written as 0x3 or 1e1, hosts that look
  * like IPv4 addresses but are not, --insecure in the summary, and a WebSocket upgrade answered
  * by a plain HTTP server. Bad input is exit 2 with the flag or file named and what is valid,
- * before any connection. The pure pieces (argv joining, the summary line) are tested in memory.
+ * before any connection. The pure pieces (argv joining, the summary line) are tested in memory,
+ * and so are most bad-input cases (main() with a memory Io: the bin's code path, argv joining
+ * included, without a process start); the alias bomb, `--warmup -2s` and the runs go through the
+ * built CLI.
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -12,8 +15,10 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { joinDashValues, stringOptions } from '../src/cli/argv.js';
+import { main } from '../src/cli/main.js';
 import { renderSummary } from '../src/reporters/terminal.js';
 import { readOnlyResult, runCli, tempDir, type CliResult } from './helpers/cli.js';
+import { memoryIo } from './helpers/io.js';
 import { document, phase } from './helpers/report-docs.js';
 
 const SHORT = ['--duration', '1s', '--warmup', '0s', '--drain', '1s', '--publishers', '1', '--subscribers', '1', '--workers', '1'];
@@ -27,6 +32,13 @@ before(async () => {
 after(async () => {
   if (dir !== '') await rm(dir, { recursive: true, force: true });
 });
+
+/** The command in memory: exit code and output as the built CLI gives them. */
+async function inMemory(args: string[]): Promise<CliResult> {
+  const t = memoryIo();
+  const code = await main(args, t.io);
+  return { code, signal: null, stdout: t.out(), stderr: t.err() };
+}
 
 /** Exit 2 before anything ran, every message matched, no crash. */
 function assertBadInput(r: CliResult, messages: RegExp[]): void {
@@ -49,7 +61,7 @@ describe('YAML aliases in a scenario file', () => {
   test('an alias with no anchor is exit 2 naming the alias and its line', async () => {
     const file = join(dir, 'unresolved.yaml');
     await writeFile(file, 'name: x\ngroups:\n  - name: p\n    role: publish\n    clients: *nope\n');
-    const r = await runCli(['run', file, ...SHORT]);
+    const r = await inMemory(['run', file, ...SHORT]);
     assertBadInput(r, [/unresolved\.yaml \(line 5\): alias \*nope refers to no anchor; define &nope on a value before this alias/]);
   });
 });
@@ -85,7 +97,7 @@ describe('values that start with a minus sign', () => {
   });
 
   test('every duration, size, rate and count flag, each named with its problem', async () => {
-    const r = await runCli([
+    const r = await inMemory([
       'run',
       ...['--duration', '-1s', '--warmup', '-2s', '--drain', '-0.5s', '--connect-timeout', '-1s'],
       ...['--payload', '-1KiB', '--rate', '-5/s', '--connect-rate', '-10/s'],
@@ -112,14 +124,14 @@ describe('values that start with a minus sign', () => {
   });
 
   test('compare: --max-regression -5% is a bad tolerance, not an unknown option', async () => {
-    const r = await runCli(['compare', join(dir, 'a.json'), join(dir, 'b.json'), '--max-regression', '-5%', '--latency-floor', '-1ms']);
+    const r = await inMemory(['compare', join(dir, 'a.json'), join(dir, 'b.json'), '--max-regression', '-5%', '--latency-floor', '-1ms']);
     assertBadInput(r, [/--max-regression: '-5%' is not a tolerance/, /--latency-floor: '-1ms': a duration must not be negative/]);
   });
 });
 
 describe('counts are decimal digits', () => {
   test('--publishers 0x3, --subscribers 1e1, --repeat 0x2: exit 2 saying what to write', async () => {
-    const r = await runCli(['run', '--publishers', '0x3', '--subscribers', '1e1', '--repeat', '0x2', ...SHORT.slice(0, 6)]);
+    const r = await inMemory(['run', '--publishers', '0x3', '--subscribers', '1e1', '--repeat', '0x2', ...SHORT.slice(0, 6)]);
     assertBadInput(r, [
       /--publishers: '0x3' must be a whole number from 0 to 1000000 in plain decimal digits \(write 3\)/,
       /--subscribers: '1e1' must be a whole number from 0 to 1000000 in plain decimal digits \(write 10\)/,
@@ -137,7 +149,7 @@ describe('hosts that look like IPv4 addresses', () => {
   ];
   for (const [flags, message] of cases) {
     test(`${flags.join(' ')}: exit 2, no DNS lookup`, async () => {
-      const r = await runCli(['run', ...flags, ...SHORT]);
+      const r = await inMemory(['run', ...flags, ...SHORT]);
       assertBadInput(r, [message]);
       assert.doesNotMatch(r.stderr, /ENOTFOUND|dns/i);
     });
@@ -163,7 +175,7 @@ describe('--insecure in the terminal summary', () => {
     assert.equal((doc.scenario as { insecure?: unknown }).insecure, true);
     assert.deepEqual(doc.phases.map((p) => p.name), ['mqtt-tls-qos0']);
     // `report` renders the saved result with the same line.
-    const again = await runCli(['report', file]);
+    const again = await inMemory(['report', file]);
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, /! TLS verification OFF \(--insecure\)/);
   });

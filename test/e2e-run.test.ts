@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import hdr from 'hdr-histogram-js';
 import type { PhaseResult, ResultDocument } from '../src/result/schema.js';
 import { closedPort, readOnlyResult, runCli, tempDir } from './helpers/cli.js';
@@ -27,154 +27,158 @@ function phaseByQos(doc: ResultDocument, qos: number): PhaseResult {
   return p;
 }
 
-test('closed model, QoS 0,1,2, 2 workers: complete delivery, histograms, schema-valid result on stdout and on disk', { timeout: 90_000 }, async () => {
-  const out = await tempDir();
-  const r = await runCli(['run', '--workers', '2', '--publishers', '2', '--subscribers', '2', '--qos', '0,1,2', '--payload', '64B', '--duration', '1s', '--warmup', '300ms', '--out', out, '--json']);
-  assert.equal(r.code, 0, r.stderr);
-  const doc = JSON.parse(r.stdout) as ResultDocument;
-  assertMatchesSchema(doc);
-  const { doc: onDisk } = await readOnlyResult(out);
-  assert.deepEqual(onDisk, doc, 'the file and stdout carry the same document');
+// The runs are independent (each its own bundled broker and --out) and no assertion depends on
+// speed, so they go side by side, four at a time.
+describe('the built CLI, run by run', { concurrency: 4 }, () => {
+  test('closed model, QoS 0,1,2, 2 workers: complete delivery, histograms, schema-valid result on stdout and on disk', { timeout: 90_000 }, async () => {
+    const out = await tempDir();
+    const r = await runCli(['run', '--workers', '2', '--publishers', '2', '--subscribers', '2', '--qos', '0,1,2', '--payload', '64B', '--duration', '1s', '--warmup', '300ms', '--out', out, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const doc = JSON.parse(r.stdout) as ResultDocument;
+    assertMatchesSchema(doc);
+    const { doc: onDisk } = await readOnlyResult(out);
+    assert.deepEqual(onDisk, doc, 'the file and stdout carry the same document');
 
-  assert.equal(doc.status, 'completed');
-  assert.equal(doc.verdict.passed, true, doc.verdict.failures.join('; '));
-  assert.equal(doc.sockets.workers, 2);
-  assert.deepEqual(doc.phases.map((p) => p.name), ['mqtt-tcp-qos0', 'mqtt-tcp-qos1', 'mqtt-tcp-qos2']);
-  assert.match(r.stderr, /mqtt-tcp-qos2/, 'the summary goes to stderr with --json');
+    assert.equal(doc.status, 'completed');
+    assert.equal(doc.verdict.passed, true, doc.verdict.failures.join('; '));
+    assert.equal(doc.sockets.workers, 2);
+    assert.deepEqual(doc.phases.map((p) => p.name), ['mqtt-tcp-qos0', 'mqtt-tcp-qos1', 'mqtt-tcp-qos2']);
+    assert.match(r.stderr, /mqtt-tcp-qos2/, 'the summary goes to stderr with --json');
 
-  for (const qos of [0, 1, 2]) {
-    const p = phaseByQos(doc, qos);
-    const c = p.counters;
-    assert.equal(p.status, 'completed');
-    assert.equal(p.params.payloadBytes, 64);
-    assert.equal(p.params.model, 'closed');
-    assert.equal(p.target.kind, 'bundled');
-    assert.equal(p.generator.workers.length, 2, 'one health record per worker');
-    assert.equal(c.connects, 4, 'two publishers and two subscribers connected');
-    assert.equal(c.connectFailures, 0);
-    assert.ok(c.sent > 0, `QoS ${qos}: nothing sent`);
-    assert.ok(c.received > 0, `QoS ${qos}: nothing received`);
-    // Every subscriber receives every publisher: two copies of each message sent.
-    assert.equal(c.expected, 2 * c.sent, `QoS ${qos}: expected counts two subscribers`);
-    assert.ok(p.latency.e2e.count > 0);
-    assert.equal(decodedCount(p.latency.e2e.histogram), p.latency.e2e.count, 'the encoded e2e histogram holds the summary count');
-    assert.ok(p.latency.e2e.p50 <= p.latency.e2e.p99 && p.latency.e2e.p99 <= p.latency.e2e.max);
-    assert.equal(decodedCount(p.latency.connect.histogram), 4);
-    assert.ok(p.timeline.length > 0 && p.timeline.some((t) => !t.warmup && t.received > 0), 'steady timeline points');
-    if (qos === 0) {
-      assert.equal(p.latency.ack.count, 0, 'QoS 0 has no acknowledgement');
-    } else {
-      assert.equal(c.lost, 0, `QoS ${qos} lost messages on loopback`);
-      assert.equal(c.duplicated, 0, `QoS ${qos} duplicated messages on loopback`);
-      assert.equal(c.received, c.expected, `QoS ${qos}: every expected message arrived`);
-      assert.equal(c.acked, c.sent, `QoS ${qos}: every publish acknowledged`);
-      assert.ok(p.latency.ack.count > 0 && decodedCount(p.latency.ack.histogram) === p.latency.ack.count);
-      assert.equal(p.drain.complete, true);
-      assert.deepEqual(p.deliveryFailures, []);
-    }
-    assert.equal(c.outOfOrder, 0, `QoS ${qos}: one connection per publisher keeps order`);
-  }
-});
-
-test('open model: rate recorded, corrected latency never below the uncorrected figure', { timeout: 60_000 }, async () => {
-  const out = await tempDir();
-  const r = await runCli(['run', '--workers', '2', '--qos', '1', '--rate', '2000', '--duration', '1s', '--warmup', '200ms', '--out', out, '--json']);
-  assert.equal(r.code, 0, r.stderr);
-  const doc = JSON.parse(r.stdout) as ResultDocument;
-  assertMatchesSchema(doc);
-  const p = phaseByQos(doc, 1);
-  assert.equal(p.params.model, 'open');
-  assert.equal(p.params.rate, 2000);
-  assert.equal(p.params.inflight, null);
-  assert.equal(p.counters.lost, 0);
-  assert.equal(p.latency.e2e.count, p.latency.e2eUncorrected.count, 'both figures from the same messages');
-  // Intended send time is never after the actual send time, so each percentile can only grow.
-  for (const k of ['p50', 'p90', 'p99', 'max'] as const) {
-    assert.ok(p.latency.e2e[k] >= p.latency.e2eUncorrected[k], `${k}: corrected ${p.latency.e2e[k]} < uncorrected ${p.latency.e2eUncorrected[k]}`);
-  }
-});
-
-test('human summary on stdout: plain text off a TTY, verdict and result path', { timeout: 60_000 }, async () => {
-  const out = await tempDir();
-  const r = await runCli(['run', '--workers', '1', '--qos', '1', '--duration', '1s', '--warmup', '0s', '--out', out]);
-  assert.equal(r.code, 0, r.stderr);
-  const { file } = await readOnlyResult(out);
-  assert.match(r.stdout, /mqtt-tcp-qos1/);
-  assert.match(r.stdout, /PASS/);
-  assert.ok(r.stdout.includes(file), 'the summary names the result file');
-  assert.doesNotMatch(r.stdout + r.stderr, /\u001b\[/, 'no colour codes off a TTY');
-});
-
-test('bad flags: every problem listed at once, exit 2, nothing run or written', { timeout: 30_000 }, async () => {
-  const out = join(await tempDir(), 'never');
-  const r = await runCli(['run', '--qos', '0,3', '--publishers', '-1', '--duration', 'soon', '--payload', '4B', '--rate', '100', '--inflight', '5', '--target', 'http://127.0.0.1:1883', '--out', out]);
-  assert.equal(r.code, 2, r.stderr);
-  for (const flag of ['--qos', '--publishers', '--duration', '--payload', '--target']) {
-    assert.ok(r.stderr.includes(flag), `the message names ${flag}:\n${r.stderr}`);
-  }
-  assert.match(r.stderr, /--rate.*--inflight|--inflight.*--rate/, 'open and closed model together is named');
-  assert.doesNotMatch(r.stderr, /listening/, 'no broker was started');
-  assert.equal(existsSync(out), false, 'no result directory created');
-});
-
-test('unknown flag and missing command: usage error, exit 2', { timeout: 30_000 }, async () => {
-  const unknown = await runCli(['run', '--qos-level', '1']);
-  assert.equal(unknown.code, 2);
-  assert.match(unknown.stderr, /qos-level/);
-  const none = await runCli([]);
-  assert.equal(none.code, 2);
-  assert.match(none.stderr, /run, broker or echo/);
-});
-
-test('--help documents units and defaults', { timeout: 30_000 }, async () => {
-  const r = await runCli(['run', '--help']);
-  assert.equal(r.code, 0);
-  assert.match(r.stdout, /--payload[\s\S]*1KiB/);
-  assert.match(r.stdout, /--duration[\s\S]*default: "10s"/);
-  assert.match(r.stdout, /--rate[\s\S]*messages\/s/);
-});
-
-test('unreachable target: exit 3 within seconds, the target named, a failed result written', { timeout: 30_000 }, async () => {
-  const out = await tempDir();
-  const port = await closedPort();
-  const started = Date.now();
-  const r = await runCli(['run', '--target', `mqtt://127.0.0.1:${port}`, '--out', out]);
-  const elapsed = Date.now() - started;
-  assert.equal(r.code, 3, r.stderr);
-  assert.ok(r.stderr.includes(`mqtt://127.0.0.1:${port}`), r.stderr);
-  assert.match(r.stderr, /refused/i);
-  assert.ok(elapsed < 15_000, `took ${elapsed} ms`);
-  const { doc } = await readOnlyResult(out);
-  assertMatchesSchema(doc);
-  assert.equal(doc.status, 'failed');
-  assert.ok(doc.error?.includes(`127.0.0.1:${port}`));
-  assert.deepEqual(doc.phases, []);
-});
-
-test('SIGINT mid-run: exit 130 and a valid result marked interrupted', { timeout: 90_000 }, async () => {
-  const out = await tempDir();
-  let sent = false;
-  const r = await runCli(['run', '--workers', '2', '--publishers', '2', '--subscribers', '2', '--qos', '1,2', '--duration', '60s', '--warmup', '0s', '--out', out], {
-    timeoutMs: 60_000,
-    onStderr: (soFar, child) => {
-      // After the load started, so there is something to keep however slow the machine.
-      if (!sent && soFar.includes('phase mqtt-tcp-qos1: 4 client(s) connected')) {
-        sent = true;
-        setTimeout(() => child.kill('SIGINT'), 1000);
+    for (const qos of [0, 1, 2]) {
+      const p = phaseByQos(doc, qos);
+      const c = p.counters;
+      assert.equal(p.status, 'completed');
+      assert.equal(p.params.payloadBytes, 64);
+      assert.equal(p.params.model, 'closed');
+      assert.equal(p.target.kind, 'bundled');
+      assert.equal(p.generator.workers.length, 2, 'one health record per worker');
+      assert.equal(c.connects, 4, 'two publishers and two subscribers connected');
+      assert.equal(c.connectFailures, 0);
+      assert.ok(c.sent > 0, `QoS ${qos}: nothing sent`);
+      assert.ok(c.received > 0, `QoS ${qos}: nothing received`);
+      // Every subscriber receives every publisher: two copies of each message sent.
+      assert.equal(c.expected, 2 * c.sent, `QoS ${qos}: expected counts two subscribers`);
+      assert.ok(p.latency.e2e.count > 0);
+      assert.equal(decodedCount(p.latency.e2e.histogram), p.latency.e2e.count, 'the encoded e2e histogram holds the summary count');
+      assert.ok(p.latency.e2e.p50 <= p.latency.e2e.p99 && p.latency.e2e.p99 <= p.latency.e2e.max);
+      assert.equal(decodedCount(p.latency.connect.histogram), 4);
+      assert.ok(p.timeline.length > 0 && p.timeline.some((t) => !t.warmup && t.received > 0), 'steady timeline points');
+      if (qos === 0) {
+        assert.equal(p.latency.ack.count, 0, 'QoS 0 has no acknowledgement');
+      } else {
+        assert.equal(c.lost, 0, `QoS ${qos} lost messages on loopback`);
+        assert.equal(c.duplicated, 0, `QoS ${qos} duplicated messages on loopback`);
+        assert.equal(c.received, c.expected, `QoS ${qos}: every expected message arrived`);
+        assert.equal(c.acked, c.sent, `QoS ${qos}: every publish acknowledged`);
+        assert.ok(p.latency.ack.count > 0 && decodedCount(p.latency.ack.histogram) === p.latency.ack.count);
+        assert.equal(p.drain.complete, true);
+        assert.deepEqual(p.deliveryFailures, []);
       }
-    },
+      assert.equal(c.outOfOrder, 0, `QoS ${qos}: one connection per publisher keeps order`);
+    }
   });
-  assert.ok(sent, `the run never started a phase:\n${r.stderr}`);
-  assert.equal(r.code, 130, r.stderr);
-  assert.match(r.stderr, /interrupted/);
-  const { doc } = await readOnlyResult(out);
-  assertMatchesSchema(doc);
-  assert.equal(doc.status, 'interrupted');
-  assert.equal(doc.phases.length, 1, 'the next phase was not started');
-  const p = doc.phases[0]!;
-  assert.equal(p.status, 'interrupted');
-  assert.ok(p.durationSeconds < 60, 'the steady window was cut short');
-  assert.ok(p.counters.sent > 0, 'what ran is kept');
-  const raw = await readFile(join(out, (await readOnlyResult(out)).file.split('/').pop()!), 'utf8');
-  assert.ok(raw.endsWith('\n') || raw.endsWith('}'), 'the file is complete');
+
+  test('open model: rate recorded, corrected latency never below the uncorrected figure', { timeout: 60_000 }, async () => {
+    const out = await tempDir();
+    const r = await runCli(['run', '--workers', '2', '--qos', '1', '--rate', '2000', '--duration', '1s', '--warmup', '200ms', '--out', out, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const doc = JSON.parse(r.stdout) as ResultDocument;
+    assertMatchesSchema(doc);
+    const p = phaseByQos(doc, 1);
+    assert.equal(p.params.model, 'open');
+    assert.equal(p.params.rate, 2000);
+    assert.equal(p.params.inflight, null);
+    assert.equal(p.counters.lost, 0);
+    assert.equal(p.latency.e2e.count, p.latency.e2eUncorrected.count, 'both figures from the same messages');
+    // Intended send time is never after the actual send time, so each percentile can only grow.
+    for (const k of ['p50', 'p90', 'p99', 'max'] as const) {
+      assert.ok(p.latency.e2e[k] >= p.latency.e2eUncorrected[k], `${k}: corrected ${p.latency.e2e[k]} < uncorrected ${p.latency.e2eUncorrected[k]}`);
+    }
+  });
+
+  test('human summary on stdout: plain text off a TTY, verdict and result path', { timeout: 60_000 }, async () => {
+    const out = await tempDir();
+    const r = await runCli(['run', '--workers', '1', '--qos', '1', '--duration', '1s', '--warmup', '0s', '--out', out]);
+    assert.equal(r.code, 0, r.stderr);
+    const { file } = await readOnlyResult(out);
+    assert.match(r.stdout, /mqtt-tcp-qos1/);
+    assert.match(r.stdout, /PASS/);
+    assert.ok(r.stdout.includes(file), 'the summary names the result file');
+    assert.doesNotMatch(r.stdout + r.stderr, /\u001b\[/, 'no colour codes off a TTY');
+  });
+
+  test('bad flags: every problem listed at once, exit 2, nothing run or written', { timeout: 30_000 }, async () => {
+    const out = join(await tempDir(), 'never');
+    const r = await runCli(['run', '--qos', '0,3', '--publishers', '-1', '--duration', 'soon', '--payload', '4B', '--rate', '100', '--inflight', '5', '--target', 'http://127.0.0.1:1883', '--out', out]);
+    assert.equal(r.code, 2, r.stderr);
+    for (const flag of ['--qos', '--publishers', '--duration', '--payload', '--target']) {
+      assert.ok(r.stderr.includes(flag), `the message names ${flag}:\n${r.stderr}`);
+    }
+    assert.match(r.stderr, /--rate.*--inflight|--inflight.*--rate/, 'open and closed model together is named');
+    assert.doesNotMatch(r.stderr, /listening/, 'no broker was started');
+    assert.equal(existsSync(out), false, 'no result directory created');
+  });
+
+  test('unknown flag and missing command: usage error, exit 2', { timeout: 30_000 }, async () => {
+    const unknown = await runCli(['run', '--qos-level', '1']);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /qos-level/);
+    const none = await runCli([]);
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /run, broker or echo/);
+  });
+
+  test('--help documents units and defaults', { timeout: 30_000 }, async () => {
+    const r = await runCli(['run', '--help']);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /--payload[\s\S]*1KiB/);
+    assert.match(r.stdout, /--duration[\s\S]*default: "10s"/);
+    assert.match(r.stdout, /--rate[\s\S]*messages\/s/);
+  });
+
+  test('unreachable target: exit 3 within seconds, the target named, a failed result written', { timeout: 30_000 }, async () => {
+    const out = await tempDir();
+    const port = await closedPort();
+    const started = Date.now();
+    const r = await runCli(['run', '--target', `mqtt://127.0.0.1:${port}`, '--out', out]);
+    const elapsed = Date.now() - started;
+    assert.equal(r.code, 3, r.stderr);
+    assert.ok(r.stderr.includes(`mqtt://127.0.0.1:${port}`), r.stderr);
+    assert.match(r.stderr, /refused/i);
+    assert.ok(elapsed < 15_000, `took ${elapsed} ms`);
+    const { doc } = await readOnlyResult(out);
+    assertMatchesSchema(doc);
+    assert.equal(doc.status, 'failed');
+    assert.ok(doc.error?.includes(`127.0.0.1:${port}`));
+    assert.deepEqual(doc.phases, []);
+  });
+
+  test('SIGINT mid-run: exit 130 and a valid result marked interrupted', { timeout: 90_000 }, async () => {
+    const out = await tempDir();
+    let sent = false;
+    const r = await runCli(['run', '--workers', '2', '--publishers', '2', '--subscribers', '2', '--qos', '1,2', '--duration', '60s', '--warmup', '0s', '--out', out], {
+      timeoutMs: 60_000,
+      onStderr: (soFar, child) => {
+        // After the load started, so there is something to keep however slow the machine.
+        if (!sent && soFar.includes('phase mqtt-tcp-qos1: 4 client(s) connected')) {
+          sent = true;
+          setTimeout(() => child.kill('SIGINT'), 1000);
+        }
+      },
+    });
+    assert.ok(sent, `the run never started a phase:\n${r.stderr}`);
+    assert.equal(r.code, 130, r.stderr);
+    assert.match(r.stderr, /interrupted/);
+    const { doc } = await readOnlyResult(out);
+    assertMatchesSchema(doc);
+    assert.equal(doc.status, 'interrupted');
+    assert.equal(doc.phases.length, 1, 'the next phase was not started');
+    const p = doc.phases[0]!;
+    assert.equal(p.status, 'interrupted');
+    assert.ok(p.durationSeconds < 60, 'the steady window was cut short');
+    assert.ok(p.counters.sent > 0, 'what ran is kept');
+    const raw = await readFile(join(out, (await readOnlyResult(out)).file.split('/').pop()!), 'utf8');
+    assert.ok(raw.endsWith('\n') || raw.endsWith('}'), 'the file is complete');
+  });
 });

@@ -5,7 +5,7 @@
  * let them happen with room to spare. No assertion depends on the machine's speed.
  */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import { runCli, tempDir } from './helpers/cli.js';
 import { FILES_TESTED_IN, group, only, runScenario, SCENARIO_DIR, type ScenarioCase } from './helpers/scenarios.js';
 
@@ -76,9 +76,13 @@ test('every session scenario listed in FILES_TESTED_IN has a case here', () => {
   assert.deepEqual(Object.keys(CASES).sort(), [...FILES_TESTED_IN['e2e-scenarios-sessions.test']].sort());
 });
 
-for (const [file, c] of Object.entries(CASES)) {
-  test(`scenarios/${file}`, { timeout: 90_000 }, async () => c.check(await runScenario(file, c)));
-}
+// Side by side, each against its own broker: the loads are small, every assertion is a count, and
+// the time offsets (start, offline, drop) leave a second or more before the window ends.
+describe('the session scenarios, side by side', { concurrency: true }, () => {
+  for (const [file, c] of Object.entries(CASES)) {
+    test(`scenarios/${file}`, { timeout: 90_000 }, async () => c.check(await runScenario(file, c)));
+  }
+});
 
 test('scenarios/shared-subscription.yaml without --target: exit 2, asks for an MQTT 5 broker, connects nothing', { timeout: 30_000 }, async () => {
   const r = await runCli(['run', `${SCENARIO_DIR}shared-subscription.yaml`, '--out', await tempDir()]);

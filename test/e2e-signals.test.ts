@@ -10,7 +10,7 @@ import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import { readOnlyResult, runCli, tempDir } from './helpers/cli.js';
 import { assertMatchesSchema } from './helpers/schema.js';
 
@@ -49,140 +49,143 @@ function serverPid(stderr: string): number {
   return Number(m[1]);
 }
 
-for (const { signal, args, server } of [
-  { signal: 'SIGTERM', args: ['--qos', '1'], server: 'bundled broker' },
-  { signal: 'SIGHUP', args: ['--protocol', 'ws'], server: 'bundled echo server' },
-] as const) {
-  test(`${signal} mid-load (${server}): exit 130, a valid result marked interrupted, no stack trace`, { timeout: 90_000 }, async () => {
+// Each case has its own CLI, server and --out, and signals go to its own pids: the cases go side by side.
+describe('signals, case by case', { concurrency: true }, () => {
+  for (const { signal, args, server } of [
+    { signal: 'SIGTERM', args: ['--qos', '1'], server: 'bundled broker' },
+    { signal: 'SIGHUP', args: ['--protocol', 'ws'], server: 'bundled echo server' },
+  ] as const) {
+    test(`${signal} mid-load (${server}): exit 130, a valid result marked interrupted, no stack trace`, { timeout: 90_000 }, async () => {
+      const out = await tempDir();
+      let sent = false;
+      try {
+        const r = await runCli(['run', ...LONG_RUN, ...args, '--out', out], {
+          timeoutMs: 60_000,
+          onStderr: (soFar, child) => {
+            if (!sent && soFar.includes('load started')) {
+              sent = true;
+              child.kill(signal);
+            }
+          },
+        });
+        assert.ok(sent, `the load never started:\n${r.stderr}`);
+        assert.equal(r.signal, null, `the CLI was killed by ${r.signal ?? ''} instead of handling it`);
+        assert.equal(r.code, 130, r.stderr);
+        assert.match(r.stderr, new RegExp(`interrupted \\(${signal}\\); finishing the current phase and writing results`));
+        assert.doesNotMatch(r.stderr, CRASH);
+        const { doc } = await readOnlyResult(out);
+        assertMatchesSchema(doc);
+        assert.equal(doc.status, 'interrupted');
+        assert.equal(doc.phases.length, 1);
+        const p = doc.phases[0]!;
+        assert.equal(p.status, 'interrupted');
+        assert.ok(p.durationSeconds < 60, 'the steady window was cut short');
+        assert.ok(p.counters.connects >= 1, 'the clients that ran are in the result');
+        assert.match(r.stdout, /^INTERRUPTED/m);
+        await assertEnds(serverPid(r.stderr), `the ${server}`);
+        assert.deepEqual((await readdir(out)).filter((f) => !f.endsWith('.json')), [], 'no temporary file left');
+      } finally {
+        await rm(out, { recursive: true, force: true });
+      }
+    });
+  }
+
+  test('a second signal quits at once without a result file; the bundled broker goes too, without a stack trace', { timeout: 90_000 }, async () => {
     const out = await tempDir();
-    let sent = false;
+    let sent = 0;
     try {
-      const r = await runCli(['run', ...LONG_RUN, ...args, '--out', out], {
+      const r = await runCli(['run', ...LONG_RUN, '--qos', '1', '--out', out], {
         timeoutMs: 60_000,
         onStderr: (soFar, child) => {
-          if (!sent && soFar.includes('load started')) {
-            sent = true;
-            child.kill(signal);
+          if (sent === 0 && soFar.includes('load started')) {
+            sent = 1;
+            child.kill('SIGTERM');
+          } else if (sent === 1 && soFar.includes('interrupted (SIGTERM)')) {
+            sent = 2;
+            child.kill('SIGHUP');
           }
         },
       });
-      assert.ok(sent, `the load never started:\n${r.stderr}`);
-      assert.equal(r.signal, null, `the CLI was killed by ${r.signal ?? ''} instead of handling it`);
+      assert.equal(sent, 2, `the second signal was never sent:\n${r.stderr}`);
       assert.equal(r.code, 130, r.stderr);
-      assert.match(r.stderr, new RegExp(`interrupted \\(${signal}\\); finishing the current phase and writing results`));
+      assert.match(r.stderr, /SIGHUP, a second signal: quitting without a result file/);
+      // runCli returns once every holder of the CLI's stderr closed it, the broker child included.
       assert.doesNotMatch(r.stderr, CRASH);
-      const { doc } = await readOnlyResult(out);
-      assertMatchesSchema(doc);
-      assert.equal(doc.status, 'interrupted');
-      assert.equal(doc.phases.length, 1);
-      const p = doc.phases[0]!;
-      assert.equal(p.status, 'interrupted');
-      assert.ok(p.durationSeconds < 60, 'the steady window was cut short');
-      assert.ok(p.counters.connects >= 1, 'the clients that ran are in the result');
-      assert.match(r.stdout, /^INTERRUPTED/m);
-      await assertEnds(serverPid(r.stderr), `the ${server}`);
-      assert.deepEqual((await readdir(out)).filter((f) => !f.endsWith('.json')), [], 'no temporary file left');
+      await assertEnds(serverPid(r.stderr), 'the bundled broker');
+      assert.deepEqual(await readdir(out), [], 'no result and no temporary file');
     } finally {
       await rm(out, { recursive: true, force: true });
     }
   });
-}
 
-test('a second signal quits at once without a result file; the bundled broker goes too, without a stack trace', { timeout: 90_000 }, async () => {
-  const out = await tempDir();
-  let sent = 0;
-  try {
-    const r = await runCli(['run', ...LONG_RUN, '--qos', '1', '--out', out], {
-      timeoutMs: 60_000,
-      onStderr: (soFar, child) => {
-        if (sent === 0 && soFar.includes('load started')) {
-          sent = 1;
-          child.kill('SIGTERM');
-        } else if (sent === 1 && soFar.includes('interrupted (SIGTERM)')) {
-          sent = 2;
-          child.kill('SIGHUP');
-        }
-      },
+  /** A target that accepts TCP and never answers a CONNECT: clients wait for CONNACK until --connect-timeout. */
+  async function silentTarget(onConnection: (count: number) => void): Promise<{ url: string; close: () => Promise<void> }> {
+    const sockets = new Set<Socket>();
+    let count = 0;
+    const server: Server = createServer((s) => {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => s.destroy());
+      onConnection(++count);
     });
-    assert.equal(sent, 2, `the second signal was never sent:\n${r.stderr}`);
-    assert.equal(r.code, 130, r.stderr);
-    assert.match(r.stderr, /SIGHUP, a second signal: quitting without a result file/);
-    // runCli returns once every holder of the CLI's stderr closed it, the broker child included.
-    assert.doesNotMatch(r.stderr, CRASH);
-    await assertEnds(serverPid(r.stderr), 'the bundled broker');
-    assert.deepEqual(await readdir(out), [], 'no result and no temporary file');
-  } finally {
-    await rm(out, { recursive: true, force: true });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    if (address === null || typeof address === 'string') throw new Error('no port');
+    return {
+      url: `mqtt://127.0.0.1:${address.port}`,
+      close: async () => {
+        for (const s of sockets) s.destroy();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      },
+    };
+  }
+
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    test(`${signal} while clients wait for CONNACK: exit 130 long before --connect-timeout 20s, result interrupted`, { timeout: 90_000 }, async () => {
+      const out = await tempDir();
+      let child: ChildProcess | null = null;
+      let stderr = '';
+      let clientSockets = 0;
+      let sentAt = 0;
+      // Sent once the run is in its connect stage and a client's socket (not only the reachability probe) is open.
+      const maybeSend = (): void => {
+        if (sentAt === 0 && child !== null && stderr.includes('connecting clients') && clientSockets >= 1) {
+          sentAt = Date.now();
+          child.kill(signal);
+        }
+      };
+      const target = await silentTarget((count) => {
+        // The first connection is the reachability probe (it closes at once); later ones are clients.
+        clientSockets = count - 1;
+        maybeSend();
+      });
+      try {
+        const r = await runCli(['run', '--target', target.url, '--connect-timeout', '20s', '--qos', '1', '--duration', '1s', '--warmup', '0s', '--drain', '1s', '--workers', '1', '--out', out], {
+          timeoutMs: 60_000,
+          onStderr: (soFar, c) => {
+            child = c;
+            stderr = soFar;
+            maybeSend();
+          },
+        });
+        const tookMs = Date.now() - sentAt;
+        assert.notEqual(sentAt, 0, `the signal was never sent:\n${r.stderr}`);
+        assert.equal(r.code, 130, r.stderr);
+        assert.ok(tookMs < 10_000, `exit ${tookMs} ms after ${signal}: the connect timeout (20 s) was waited out`);
+        assert.doesNotMatch(r.stderr, CRASH);
+        const { doc } = await readOnlyResult(out);
+        assertMatchesSchema(doc);
+        assert.equal(doc.status, 'interrupted');
+        const p = doc.phases[0];
+        assert.ok(p, 'the interrupted phase is in the result');
+        assert.equal(p.status, 'interrupted');
+        assert.match(p.error ?? '', /interrupted while connecting clients/);
+        assert.equal(p.counters.connects, 0, 'no client ever got a CONNACK');
+        assert.equal(p.counters.sent, 0);
+      } finally {
+        await target.close();
+        await rm(out, { recursive: true, force: true });
+      }
+    });
   }
 });
-
-/** A target that accepts TCP and never answers a CONNECT: clients wait for CONNACK until --connect-timeout. */
-async function silentTarget(onConnection: (count: number) => void): Promise<{ url: string; close: () => Promise<void> }> {
-  const sockets = new Set<Socket>();
-  let count = 0;
-  const server: Server = createServer((s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-    s.on('error', () => s.destroy());
-    onConnection(++count);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return {
-    url: `mqtt://127.0.0.1:${address.port}`,
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
-
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  test(`${signal} while clients wait for CONNACK: exit 130 long before --connect-timeout 20s, result interrupted`, { timeout: 90_000 }, async () => {
-    const out = await tempDir();
-    let child: ChildProcess | null = null;
-    let stderr = '';
-    let clientSockets = 0;
-    let sentAt = 0;
-    // Sent once the run is in its connect stage and a client's socket (not only the reachability probe) is open.
-    const maybeSend = (): void => {
-      if (sentAt === 0 && child !== null && stderr.includes('connecting clients') && clientSockets >= 1) {
-        sentAt = Date.now();
-        child.kill(signal);
-      }
-    };
-    const target = await silentTarget((count) => {
-      // The first connection is the reachability probe (it closes at once); later ones are clients.
-      clientSockets = count - 1;
-      maybeSend();
-    });
-    try {
-      const r = await runCli(['run', '--target', target.url, '--connect-timeout', '20s', '--qos', '1', '--duration', '1s', '--warmup', '0s', '--drain', '1s', '--workers', '1', '--out', out], {
-        timeoutMs: 60_000,
-        onStderr: (soFar, c) => {
-          child = c;
-          stderr = soFar;
-          maybeSend();
-        },
-      });
-      const tookMs = Date.now() - sentAt;
-      assert.notEqual(sentAt, 0, `the signal was never sent:\n${r.stderr}`);
-      assert.equal(r.code, 130, r.stderr);
-      assert.ok(tookMs < 10_000, `exit ${tookMs} ms after ${signal}: the connect timeout (20 s) was waited out`);
-      assert.doesNotMatch(r.stderr, CRASH);
-      const { doc } = await readOnlyResult(out);
-      assertMatchesSchema(doc);
-      assert.equal(doc.status, 'interrupted');
-      const p = doc.phases[0];
-      assert.ok(p, 'the interrupted phase is in the result');
-      assert.equal(p.status, 'interrupted');
-      assert.match(p.error ?? '', /interrupted while connecting clients/);
-      assert.equal(p.counters.connects, 0, 'no client ever got a CONNACK');
-      assert.equal(p.counters.sent, 0);
-    } finally {
-      await target.close();
-      await rm(out, { recursive: true, force: true });
-    }
-  });
-}

@@ -20,7 +20,7 @@ import { memoryIo } from './helpers/io.js';
 import { assertMatchesSchema } from './helpers/schema.js';
 
 const PHASES = ['mqtt-tcp-qos0', 'mqtt-tcp-qos1'];
-const FLAGS: RawRunFlags = { qos: '0,1', rate: '300/s', duration: '1s', warmup: '500ms', drain: '1s', workers: '1' };
+const FLAGS: RawRunFlags = { qos: '0,1', rate: '300/s', duration: '1s', warmup: '0s', drain: '1s', workers: '1' };
 
 const dirs: string[] = [];
 

@@ -3,7 +3,9 @@
  * against the bundled servers whose bytes per message are checked against protocol
  * arithmetic: MQTT packet sizes, WebSocket frame headers, TLS record overhead. The runs use the
  * open model at a rate any machine keeps, one publisher to one subscriber, so a message's bytes
- * are those of one publish and one delivery; nothing depends on the machine's speed.
+ * are those of one publish and one delivery; nothing depends on the machine's speed. The four
+ * runs (two halves of the transport matrix, plain WebSocket echo, idle clients) start together
+ * in the file's before(), each against its own bundled servers: light loads, counted in bytes.
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
@@ -71,6 +73,47 @@ async function run(args: string[], env?: NodeJS.ProcessEnv): Promise<{ doc: Resu
   return { doc, stderr: r.stderr };
 }
 
+/** A run started now and awaited by its test later: its failure is that test's, not an unhandled rejection. */
+function started<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => undefined);
+  return p;
+}
+
+/** One publisher at RATE to one subscriber over `matrix`: a scenario file for `run`. */
+async function wireScenario(name: string, matrix: Record<string, unknown>): Promise<string> {
+  const file = join(await tempDir('mqbench-wire-'), `${name}.json`);
+  await writeFile(
+    file,
+    JSON.stringify({
+      name: 'wire',
+      load: { warmup: '500ms', duration: '2s', drain: '2s' },
+      defaults: { payload: `${PAYLOAD}B` },
+      groups: [
+        { name: 'publishers', role: 'publish', clients: 1, rate: `${RATE}/s`, topic: TOPIC },
+        { name: 'subscribers', role: 'subscribe', clients: 1, subscribe: TOPIC },
+      ],
+      matrix,
+    }),
+  );
+  return file;
+}
+
+let tcpTls: Promise<{ doc: ResultDocument; stderr: string }>;
+let webSocket: Promise<{ doc: ResultDocument; stderr: string }>;
+let echo: Promise<{ doc: ResultDocument; stderr: string }>;
+let idle: Promise<{ doc: ResultDocument; stderr: string }>;
+const IDLE_CLIENTS = 10;
+
+before(async () => {
+  const env = { MQBENCH_CERT_DIR: await tempDir('mqbench-certs-') };
+  const tcpTlsFile = await wireScenario('wire-tcp-tls', { transport: ['tcp', 'tls'], qos: [0, 1], exclude: [{ transport: 'tls', qos: 1 }] });
+  const wsFile = await wireScenario('wire-ws', { transport: ['ws', 'wss'], qos: [0] });
+  tcpTls = started(run([tcpTlsFile, '--workers', '2'], env));
+  webSocket = started(run([wsFile, '--workers', '2'], env));
+  echo = started(run(['--protocol', 'ws', '--role', 'echo', '--publishers', '1', '--rate', String(RATE), '--payload', `${PAYLOAD}B`, '--warmup', '500ms', '--duration', '2s', '--workers', '1']));
+  idle = started(run(['--publishers', '0', '--subscribers', '0', '--connections', String(IDLE_CLIENTS), '--keepalive', '2', '--qos', '0', '--warmup', '0s', '--duration', '3s', '--workers', '2']));
+});
+
 describe('WireMeter on real sockets', () => {
   test('counts bytes both ways, keeps a closed socket\'s, and adds a reconnect\'s new socket', async () => {
     const server = net.createServer((s) => s.on('data', (d: Buffer) => s.write(Buffer.concat([d, d]))));
@@ -122,32 +165,10 @@ describe('bytes per message against the bundled servers', () => {
   let phases: Map<string, PhaseResult>;
   let summary: string;
   before(async () => {
-    const dir = await tempDir('mqbench-wire-');
-    const file = join(dir, 'wire.json');
-    await writeFile(
-      file,
-      JSON.stringify({
-        name: 'wire',
-        load: { warmup: '500ms', duration: '2s', drain: '2s' },
-        defaults: { payload: `${PAYLOAD}B` },
-        groups: [
-          { name: 'publishers', role: 'publish', clients: 1, rate: `${RATE}/s`, topic: TOPIC },
-          { name: 'subscribers', role: 'subscribe', clients: 1, subscribe: TOPIC },
-        ],
-        matrix: {
-          transport: ['tcp', 'tls', 'ws', 'wss'],
-          qos: [0, 1],
-          exclude: [
-            { transport: 'tls', qos: 1 },
-            { transport: 'ws', qos: 1 },
-            { transport: 'wss', qos: 1 },
-          ],
-        },
-      }),
-    );
-    const { doc, stderr } = await run([file, '--workers', '2'], { MQBENCH_CERT_DIR: await tempDir('mqbench-certs-') });
-    phases = new Map(doc.phases.map((p) => [p.name, p]));
-    summary = stderr;
+    // The matrix tcp x {0, 1} + tls, ws, wss at QoS 0, in two runs.
+    const halves = await Promise.all([tcpTls, webSocket]);
+    phases = new Map(halves.flatMap(({ doc }) => doc.phases.map((p) => [p.name, p] as const)));
+    summary = halves.map(({ stderr }) => stderr).join('\n');
   });
 
   test('the phases ran and delivered everything', () => {
@@ -189,7 +210,7 @@ describe('bytes per message against the bundled servers', () => {
 });
 
 test('plain WebSocket echo: one binary frame each way per message', { timeout: 60_000 }, async () => {
-  const { doc } = await run(['--protocol', 'ws', '--role', 'echo', '--publishers', '1', '--rate', String(RATE), '--payload', `${PAYLOAD}B`, '--warmup', '500ms', '--duration', '2s', '--workers', '1']);
+  const { doc } = await echo;
   const p = doc.phases[0]!;
   assert.equal(p.name, 'ws-echo');
   const frames = WS_CLIENT_FRAME + PAYLOAD + WS_SERVER_FRAME + PAYLOAD;
@@ -197,9 +218,9 @@ test('plain WebSocket echo: one binary frame each way per message', { timeout: 6
 });
 
 test('idle connect-only clients: their PINGREQ and PINGRESP are counted, no messages', { timeout: 60_000 }, async () => {
-  const clients = 10;
+  const clients = IDLE_CLIENTS;
   // keepalive 2 s: each idle client is pinged every second, 2 to 4 times in a 3 s window.
-  const { doc } = await run(['--publishers', '0', '--subscribers', '0', '--connections', String(clients), '--keepalive', '2', '--qos', '0', '--warmup', '0s', '--duration', '3s', '--workers', '2']);
+  const { doc } = await idle;
   const w = doc.phases[0]!.wire;
   assert.ok(w !== undefined);
   assert.equal(w.bytesPerMessage, null);
