@@ -59,17 +59,6 @@ export class IdTable {
     this.size--;
   }
 
-  /** Calls `each(id, state, token)` for every id in the table, then empties it. */
-  drain(each: (id: number, state: number, token: number) => void): void {
-    for (let s = 0; s <= this.mask; s++) {
-      const id = this.ids[s]!;
-      if (id === 0) continue;
-      this.ids[s] = 0;
-      this.size--;
-      each(id, this.states[s]!, this.tokens[s]!);
-    }
-  }
-
   /** Doubles the table until every id in it has a slot of its own. */
   private grow(): void {
     for (let size = (this.mask + 1) * 2; size <= MAX_SLOTS; size *= 2) {
