@@ -9,10 +9,10 @@ import type { ClientOptions } from '../coordinator/protocol.js';
 import { classifyError, errorMessage, type ErrorKind } from './errors.js';
 import { buildStream, type ConnectStage, type TargetEndpoint } from './transports.js';
 import type { PublishSink, SinkListener } from './sink.js';
+import type { WireMeter } from '../metrics/wire.js';
 
 /** MQTT.js' errors for messages in flight on a connection it gives up. */
 const CONNECTION_GONE = /connection closed|client disconnecting/i;
-import type { WireMeter } from '../metrics/wire.js';
 
 export interface ConnectedClient {
   client: MqttClient;
