@@ -1,14 +1,16 @@
 /**
  * The wake thread (src/worker/precise-wake.ts, wake-thread.ts) with the real clock: a wake-up
  * never comes before its time, a later request replaces an earlier one, a cancelled one never
- * comes, and close() ends the thread. Only order is asserted, never how late a wake-up is
- * (that is the send-lag bench's figure), so nothing depends on the machine's speed.
+ * comes, and close() ends the thread; and the spin ledger all wake threads share. Only order is
+ * asserted, never how late a wake-up is (that is the send-lag bench's figure), so nothing
+ * depends on the machine's speed.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { nowMicros } from '../src/metrics/clock.js';
 import { PreciseWake } from '../src/worker/precise-wake.js';
+import { newSpinLedger, SPIN_BUDGET, SpinLedger, WINDOW_US } from '../src/worker/spin-ledger.js';
 
 test('one wake-up per request, never before its time; a later request replaces an earlier one', { timeout: 20_000 }, async () => {
   const woke: number[] = [];
@@ -53,4 +55,21 @@ test('a cancelled wake-up never comes; close() ends the thread and at() starts a
   } finally {
     await waker.close();
   }
+});
+
+test('the spin ledger: all wake threads of the process share one budget per window', () => {
+  const memory = newSpinLedger();
+  // Two threads' views of one ledger.
+  const a = new SpinLedger(memory);
+  const b = new SpinLedger(memory);
+  const windowStart = 7 * WINDOW_US;
+  const budget = SPIN_BUDGET * WINDOW_US;
+  assert.ok(a.maySpin(windowStart));
+  a.book(windowStart, budget / 2);
+  assert.ok(b.maySpin(windowStart + 10), 'half the budget spun: the other may still spin');
+  b.book(windowStart + 10, budget / 2);
+  assert.equal(a.maySpin(windowStart + 20), false, 'the budget is spent for both');
+  assert.equal(b.maySpin(windowStart + WINDOW_US - 1), false, 'until the window ends');
+  assert.ok(b.maySpin(windowStart + WINDOW_US), 'a new window starts with nothing spun');
+  assert.ok(a.maySpin(windowStart + WINDOW_US + 5));
 });

@@ -12,7 +12,7 @@ import type { PublishSink, SinkListener } from '../src/drivers/sink.js';
 import { nowMicros } from '../src/metrics/clock.js';
 import { Recorder } from '../src/metrics/recorder.js';
 import { Publisher, type PublisherPlan, type PublisherSettings } from '../src/worker/publisher.js';
-import { IDLE_MS, IMMEDIATE, PRECISE, PRECISE_GAP_US, SPIN_BUDGET, IndexHeap, POLL_MS, PUMP, SPIN_LEAD_US, Scheduler, nextPassOf, nextWake, type NextPass, type Schedulable } from '../src/worker/scheduler.js';
+import { IDLE_MS, IMMEDIATE, PRECISE, PRECISE_EARLY_US, PRECISE_GAP_US, SPIN_BUDGET, IndexHeap, POLL_MS, PUMP, SPIN_LEAD_US, Scheduler, nextPassOf, nextWake, type NextPass, type Schedulable } from '../src/worker/scheduler.js';
 
 const INF = Number.POSITIVE_INFINITY;
 
@@ -160,14 +160,18 @@ describe('Scheduler.step on a made-up clock', () => {
   }
 
   for (const rate of [200, 1000, 10_000, 50_000]) {
-    test(`${rate} msg/s with a precise waker: every pass on time to the waker's lateness, no turns, at most one wake-up per ${PRECISE_GAP_US} us`, () => {
-      const { turns, lags, wakes } = simulate(1_000_000 / rate, true);
-      assert.equal(turns, 0);
+    test(`${rate} msg/s with a precise waker: woken ${PRECISE_EARLY_US} us early, turns within the budget, at most one wake-up per ${PRECISE_GAP_US} us`, () => {
+      const { spinShare, turns, lags, wakes } = simulate(1_000_000 / rate, true);
+      assert.ok(spinShare <= SPIN_BUDGET + 0.02, `spun ${(spinShare * 100).toFixed(1)}% of the time in ${turns} turns`);
       assert.ok(lags.every((l) => l >= 0), 'never early');
       const sorted = [...lags].sort((a, b) => a - b);
+      const at = (q: number): number => sorted[Math.floor(sorted.length * q)] ?? Infinity;
       // Within the gap of the last pass a message waits for the gap to end.
       const gapLag = 1_000_000 / rate < PRECISE_GAP_US + 80 ? PRECISE_GAP_US : 0;
-      assert.ok((sorted[Math.floor(sorted.length * 0.99)] ?? Infinity) <= 40 + gapLag, `p99 lag ${sorted[Math.floor(sorted.length * 0.99)]} us`);
+      // The waker comes 40 us late for a wake-up 50 us early: 10 us before the due time, then turns of 20 us.
+      if (gapLag === 0) assert.ok(at(0.5) <= 20, `p50 lag ${at(0.5)} us: met to a turn`);
+      // Past the turns' budget the waker is asked for the due time itself: its 40 us lateness at most.
+      assert.ok(at(0.99) <= 40 + gapLag, `p99 lag ${at(0.99)} us`);
       assert.ok(wakes <= 1_000_000 / PRECISE_GAP_US, `${wakes} wake-ups`);
       assert.ok(lags.length >= Math.min(rate, 1_000_000 / (PRECISE_GAP_US + 40)) * 0.95, `${lags.length} passes`);
     });

@@ -5,6 +5,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { FromWorker, ToWorker } from './protocol.js';
+import { newSpinLedger } from '../worker/spin-ledger.js';
 
 type Reply<T extends FromWorker['type']> = Extract<FromWorker, { type: T }>;
 
@@ -20,6 +21,9 @@ export class WorkerFailure extends Error {}
 /** A worker asked to shut down is terminated after this long, milliseconds. */
 const SHUTDOWN_GRACE_MS = 3000;
 
+/** One ledger for the wake threads of every worker of this process: together they spin at most 10% of a core. */
+const spinLedger = newSpinLedger();
+
 export class WorkerHandle {
   private readonly worker: Worker;
   private readonly waiters: Waiter[] = [];
@@ -29,7 +33,7 @@ export class WorkerHandle {
   private readonly exited: Promise<void>;
 
   constructor(readonly index: number) {
-    this.worker = new Worker(new URL('../worker/worker-main.js', import.meta.url), { workerData: { workerIndex: index } });
+    this.worker = new Worker(new URL('../worker/worker-main.js', import.meta.url), { workerData: { workerIndex: index, spinLedger } });
     this.worker.on('message', (m: FromWorker) => this.deliver(m));
     this.worker.on('error', (err) => this.fail(new WorkerFailure(`worker ${index} crashed: ${err.message}`)));
     this.exited = new Promise((resolve) => {

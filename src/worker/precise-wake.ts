@@ -5,6 +5,15 @@
  * between socket reads as any event does. Started on first use, stopped by close().
  */
 import { Worker } from 'node:worker_threads';
+import { newSpinLedger } from './spin-ledger.js';
+
+/** The process's spin ledger, set by the worker's entry from what the coordinator shares; one of its own otherwise. */
+let processLedger: SharedArrayBuffer | null = null;
+
+/** Every PreciseWake of this thread books its spins in `ledger` (shared by all workers of the process). */
+export function useSpinLedger(ledger: SharedArrayBuffer): void {
+  processLedger = ledger;
+}
 
 export class PreciseWake {
   private worker: Worker | null = null;
@@ -53,7 +62,7 @@ export class PreciseWake {
   private start(): void {
     if (this.worker !== null) return;
     Atomics.store(this.ctl, 1, 0);
-    const w = new Worker(new URL('./wake-thread.js', import.meta.url), { workerData: { sab: this.sab } });
+    const w = new Worker(new URL('./wake-thread.js', import.meta.url), { workerData: { sab: this.sab, ledger: (processLedger ??= newSpinLedger()) } });
     w.on('message', (gen: number) => {
       if (gen !== this.gen || !this.armed) return;
       this.armed = false;

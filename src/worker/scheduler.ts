@@ -12,10 +12,11 @@
  * could not serve (no connection, in-flight or burst cap, rate stages that accrue continuously).
  * Those with nothing due (stopped, cap reached) are looked at every IDLE_MS.
  *
- * With a precise waker (the phase runner's wake thread, precise-wake.ts) a due message is
- * waited for by neither timers nor setImmediate turns: step() says PRECISE and the host sleeps
- * until preciseAtUs, woken by that thread to within tens of microseconds, so the turns' budget
- * no longer limits how many messages leave on time. Polls keep their timers.
+ * With a precise waker (the phase runner's wake thread, precise-wake.ts) a due message is not
+ * waited for by timers: step() says PRECISE and the host sleeps until preciseAtUs,
+ * PRECISE_EARLY_US before the due time (about what the wake-up takes to arrive), and turns
+ * cover those last microseconds, so the turns' budget goes a hundred times further than with
+ * timers. Past the budget the wake-up is asked for the due time itself. Polls keep their timers.
  */
 import { nowMicros } from '../metrics/clock.js';
 
@@ -74,6 +75,12 @@ export const PRECISE: Wake = -2;
  * pass that sends everything due by then (a message due sooner leaves up to this much late).
  */
 export const PRECISE_GAP_US = 100;
+/**
+ * A precise wake-up is asked for this long before the due time, us: about what the wake-up
+ * takes to reach the event loop (a message from the wake thread); setImmediate turns, within
+ * their budget, cover the rest.
+ */
+export const PRECISE_EARLY_US = 50;
 
 /**
  * Pure. A due message is waited for with a timer while it is more than SPIN_LEAD_US + 1 ms away,
@@ -195,6 +202,8 @@ export class Scheduler {
   /** Before the first step: a pass at once. */
   private lastPassUs = Number.NEGATIVE_INFINITY;
   private readonly slot: NextPass = { atUs: 0, exact: false };
+  /** The time of the last PRECISE (see preciseAtUs). */
+  private wakeUs = 0;
   /** Passes made. */
   passes = 0;
   /** Spin accounting: when the current run of setImmediate turns began (NaN: none), and the turns' time in this window. */
@@ -213,9 +222,13 @@ export class Scheduler {
     private readonly precise = false,
   ) {}
 
-  /** After step() said PRECISE: when to wake (shared clock, us), the next due message but no sooner than PRECISE_GAP_US after the last pass. */
+  /**
+   * After step() said PRECISE: when to wake (shared clock, us): PRECISE_EARLY_US before the next
+   * due message (at it when the turns' budget is spent), no sooner than PRECISE_GAP_US after the
+   * last pass.
+   */
   get preciseAtUs(): number {
-    return Math.max(this.exact.peekKey(), this.lastPassUs + PRECISE_GAP_US);
+    return this.wakeUs;
   }
 
   /** The next due message and the next poll, as nextWake takes them; a pass at least every IDLE_MS, for newcomers. */
@@ -240,17 +253,32 @@ export class Scheduler {
       now = this.now();
       w = this.wakeAt(now);
     }
-    // With a precise waker, a due message is waited for by it alone, however far (timers fire late).
-    if (this.precise && w !== PUMP && this.exact.peekKey() <= Math.min(this.polled.peekKey(), this.lastPassUs + IDLE_MS * 1000)) return PRECISE;
+    // With a precise waker, a due message is waited for by it, however far (timers fire late):
+    // woken PRECISE_EARLY_US before the due time (what the wake-up takes to arrive), then turns.
+    const due = this.exact.peekKey();
+    if (this.precise && w !== PUMP && due <= Math.min(this.polled.peekKey(), this.lastPassUs + IDLE_MS * 1000)) {
+      const early = due - now > PRECISE_EARLY_US;
+      if (early || this.overSpinBudget(now)) {
+        this.wakeUs = Math.max(early ? due - PRECISE_EARLY_US : due, this.lastPassUs + PRECISE_GAP_US);
+        return PRECISE;
+      }
+      this.spinSinceUs = now;
+      return IMMEDIATE;
+    }
     if (w > IMMEDIATE) return w;
     // Over the budget: a timer of 1 ms instead of turns (the message leaves up to a timer's lateness late).
+    if (this.overSpinBudget(now)) return 1;
+    this.spinSinceUs = now;
+    return IMMEDIATE;
+  }
+
+  /** Have this window's setImmediate turns used their share (SPIN_BUDGET) of the wall time? */
+  private overSpinBudget(now: number): boolean {
     if (now - this.spinWindowStartUs >= SPIN_WINDOW_US) {
       this.spinWindowStartUs = now;
       this.spunUs = 0;
     }
-    if (this.spunUs > SPIN_BUDGET * Math.max(now - this.spinWindowStartUs, SPIN_WINDOW_US / 10)) return 1;
-    this.spinSinceUs = now;
-    return IMMEDIATE;
+    return this.spunUs > SPIN_BUDGET * Math.max(now - this.spinWindowStartUs, SPIN_WINDOW_US / 10);
   }
 
   /** Pumps every publisher whose time has come, each once, and files it under its next time (always later than `now`). */

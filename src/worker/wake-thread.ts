@@ -3,26 +3,25 @@
  * until the time it was given and then post one message to the worker that owns it. A worker's
  * event loop can only sleep on timers of 1 ms resolution, which fire up to a few hundred
  * microseconds late; this thread sleeps with Atomics.wait (a futex, to within about 50-100 us),
- * then spins the last SPIN_US on the clock, rationed to SPIN_BUDGET of its time, so open-model
- * messages leave on time without a spin in the worker's loop, which serves the sockets.
+ * then spins the last SPIN_US on the clock, so open-model messages leave on time without a spin
+ * in the worker's loop, which serves the sockets. The spinning is rationed across the process:
+ * every wake thread books its spin in one ledger (spin-ledger.ts), and together they spin at most
+ * SPIN_BUDGET of one core's time, however many workers there are.
  *
  * Shared memory: Int32 [0] the generation (bumped by every request), [1] 1 when closing;
  * Float64 at byte 8: the requested time (shared clock, us), 0 for none.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { nowMicros } from '../metrics/clock.js';
+import { SpinLedger } from './spin-ledger.js';
 
 /** Spun on the clock before a due time, at most (us). */
 const SPIN_US = 100;
-/** The most of this thread's wall time spent spinning, per window. */
-const SPIN_BUDGET = 0.1;
-const WINDOW_US = 200_000;
 
-const { sab } = workerData as { sab: SharedArrayBuffer };
+const { sab, ledger: ledgerMemory } = workerData as { sab: SharedArrayBuffer; ledger: SharedArrayBuffer };
 const ctl = new Int32Array(sab, 0, 2);
 const due = new Float64Array(sab, 8, 1);
-let windowStartUs = nowMicros();
-let spunUs = 0;
+const ledger = new SpinLedger(ledgerMemory);
 
 for (;;) {
   if (Atomics.load(ctl, 1) === 1) break;
@@ -33,11 +32,7 @@ for (;;) {
     continue;
   }
   let now = nowMicros();
-  if (now - windowStartUs >= WINDOW_US) {
-    windowStartUs = now;
-    spunUs = 0;
-  }
-  const spin = spunUs < SPIN_BUDGET * WINDOW_US ? SPIN_US : 0;
+  const spin = ledger.maySpin(now) ? SPIN_US : 0;
   if (at - now > spin) {
     // Woken early by a new request ('ok' or 'not-equal'): look again.
     if (Atomics.wait(ctl, 0, gen, (at - now - spin) / 1000) !== 'timed-out') continue;
@@ -45,7 +40,7 @@ for (;;) {
   const spinFrom = nowMicros();
   now = spinFrom;
   while (now < at && Atomics.load(ctl, 0) === gen) now = nowMicros();
-  spunUs += now - spinFrom;
+  ledger.book(spinFrom, now - spinFrom);
   if (Atomics.load(ctl, 0) !== gen) continue;
   parentPort!.postMessage(gen);
   // Until the next request (or the close).

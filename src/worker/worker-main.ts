@@ -6,10 +6,12 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { FromWorker, ToWorker } from '../coordinator/protocol.js';
 import { errorMessage } from '../drivers/errors.js';
 import { PhaseRunner } from './phase-runner.js';
+import { useSpinLedger } from './precise-wake.js';
 
 if (parentPort === null) throw new Error('worker-main must run in a worker thread');
 const port = parentPort;
-const workerIndex = (workerData as { workerIndex: number }).workerIndex;
+const { workerIndex, spinLedger } = workerData as { workerIndex: number; spinLedger: SharedArrayBuffer };
+useSpinLedger(spinLedger);
 let runner: PhaseRunner | null = null;
 
 const send = (msg: FromWorker): void => port.postMessage(msg);
