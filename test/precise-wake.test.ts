@@ -10,7 +10,8 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { nowMicros } from '../src/metrics/clock.js';
 import { PreciseWake } from '../src/worker/precise-wake.js';
-import { newSpinLedger, SPIN_BUDGET, SpinLedger, WINDOW_US } from '../src/worker/spin-ledger.js';
+import { SPIN_WINDOW_US } from '../src/worker/scheduler.js';
+import { newSpinLedger, SpinLedger, WAKE_SPIN_BUDGET } from '../src/worker/spin-ledger.js';
 
 test('one wake-up per request, never before its time; a later request replaces an earlier one', { timeout: 20_000 }, async () => {
   const woke: number[] = [];
@@ -62,14 +63,14 @@ test('the spin ledger: all wake threads of the process share one budget per wind
   // Two threads' views of one ledger.
   const a = new SpinLedger(memory);
   const b = new SpinLedger(memory);
-  const windowStart = 7 * WINDOW_US;
-  const budget = SPIN_BUDGET * WINDOW_US;
+  const windowStart = 7 * SPIN_WINDOW_US;
+  const budget = WAKE_SPIN_BUDGET * SPIN_WINDOW_US;
   assert.ok(a.maySpin(windowStart));
   a.book(windowStart, budget / 2);
   assert.ok(b.maySpin(windowStart + 10), 'half the budget spun: the other may still spin');
   b.book(windowStart + 10, budget / 2);
   assert.equal(a.maySpin(windowStart + 20), false, 'the budget is spent for both');
-  assert.equal(b.maySpin(windowStart + WINDOW_US - 1), false, 'until the window ends');
-  assert.ok(b.maySpin(windowStart + WINDOW_US), 'a new window starts with nothing spun');
-  assert.ok(a.maySpin(windowStart + WINDOW_US + 5));
+  assert.equal(b.maySpin(windowStart + SPIN_WINDOW_US - 1), false, 'until the window ends');
+  assert.ok(b.maySpin(windowStart + SPIN_WINDOW_US), 'a new window starts with nothing spun');
+  assert.ok(a.maySpin(windowStart + SPIN_WINDOW_US + 5));
 });

@@ -45,8 +45,9 @@ export const IDLE_MS = 5;
  * Turns burn CPU (they count as busy, and on a shared machine they take CPU from the broker being
  * measured), so they are rationed: at low rates (up to about 100 msg/s per worker) every message
  * is met to a few microseconds; past the budget the rest wait on timers alone and leave up to a
- * timer's lateness late (0.1-1 ms), as they did with the fixed 1 ms tick. A precise wake-up
- * without turns (a timer thread) would lift the limit; not built yet.
+ * timer's lateness late (0.1-1 ms), as they did with the fixed 1 ms tick. With a precise waker
+ * the turns cover only the last PRECISE_EARLY_US before each due time, and past the budget the
+ * waker alone wakes the loop, tens of microseconds late.
  */
 export const SPIN_BUDGET = 0.1;
 export const SPIN_WINDOW_US = 200_000;
