@@ -1,7 +1,8 @@
 /**
  * Opening one planned client of a phase, whatever its group asks: a raw idle MQTT connection
- * (connect-only, 3.1.1, clean, no will), an MQTT.js client (subscribing, publishing, sessions,
- * wills, MQTT 5), or a plain WebSocket (echo round trip, or a broadcast room). What happens to
+ * (connect-only, 3.1.1, clean, no will), an MQTT client on the run's driver, lean or MQTT.js
+ * (subscribing, publishing, sessions, wills, MQTT 5), or a plain WebSocket (echo round trip, or a
+ * broadcast room). What happens to
  * the client later (offline, drop) is decided here too, as callbacks the runner schedules.
  */
 import type WebSocket from 'ws';

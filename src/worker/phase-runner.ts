@@ -290,10 +290,10 @@ export class PhaseRunner {
         this.pending.push(this.openOne(c, true, failures).then(() => (this.closing ? undefined : this.startPings())));
       });
     }
-    // Wakes for the earliest due message, not on a fixed tick (scheduler.ts), the last stretch
-    // woken by the wake thread (precise-wake.ts), with a timer behind it in case that thread
-    // fails. The timer lives in this.loop, which stop() clears with the waker; a setImmediate turn
-    // pending then sees `stopped` and ends.
+    // Wakes for the earliest due message, not on a fixed tick (scheduler.ts): due messages are
+    // waited for by the wake thread (precise-wake.ts), with a timer behind it in case that thread
+    // fails, polls by timers. The timer lives in this.loop, which stop() clears with the waker; a
+    // setImmediate turn pending then sees `stopped` and ends.
     const scheduler = new Scheduler(this.publishers, nowMicros, true);
     const waker = new PreciseWake(() => run());
     this.waker = waker;
@@ -311,7 +311,6 @@ export class PhaseRunner {
       if (wake === IMMEDIATE) setImmediate(run);
       else this.loop = setTimeout(run, wake);
     };
-
     // A worker with no publishing client (now or joining later) has no schedule to keep.
     if (this.plan.clients.some((c) => c.publisherId > 0)) run();
   }

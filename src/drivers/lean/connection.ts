@@ -13,7 +13,7 @@ import { classifyError, errorMessage, type ErrorKind } from '../errors.js';
 import { attempt } from '../attempt.js';
 import { ConnectError } from '../mqtt-driver.js';
 import { buildStream, type StreamOptions, type TargetEndpoint } from '../transports.js';
-import { encodeConnect, encodeDisconnect, encodeSubscribe, Parser, PINGREQ, PUBACK, PUBCOMP, PUBREC, PUBREL, writeAck, type PacketHandler, type PublishTemplate, type Version } from './codec.js';
+import { encodeConnect, encodeDisconnect, encodeSubscribe, Parser, PINGREQ, PUBACK, PUBCOMP, PUBREC, PUBREL, writeAck, type ConnectOptions, type PacketHandler, type PublishTemplate, type Version } from './codec.js';
 import { IdTable } from './id-table.js';
 import { OutBuffer } from './out-buffer.js';
 
@@ -40,15 +40,8 @@ const CONNACK_REFUSALS: Record<number, string> = {
   0x87: 'Connection refused: Not authorized',
 };
 
-export interface LeanConnectOptions {
-  clientId: string;
-  version: Version;
-  clean: boolean;
-  keepaliveSeconds: number;
-  sessionExpirySeconds: number | null;
-  will: { topic: string; payload: Buffer; qos: 0 | 1 | 2; retain: boolean } | null;
-  username?: string;
-  password?: string;
+/** The CONNECT's fields, and how long to wait for its CONNACK. */
+export interface LeanConnectOptions extends ConnectOptions {
   connectTimeoutMs: number;
 }
 
@@ -139,18 +132,7 @@ export class LeanConnection implements PacketHandler {
         if (!a.settled) a.fail(new ConnectError('closed', 'connection closed before CONNACK'));
         else c.ended();
       });
-      socket.write(
-        encodeConnect({
-          clientId: o.clientId,
-          version: o.version,
-          clean: o.clean,
-          keepaliveSeconds: o.keepaliveSeconds,
-          ...(o.username !== undefined ? { username: o.username } : {}),
-          ...(o.password !== undefined ? { password: o.password } : {}),
-          sessionExpirySeconds: o.sessionExpirySeconds,
-          will: o.will,
-        }),
-      );
+      socket.write(encodeConnect(o));
     });
   }
 
