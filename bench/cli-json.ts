@@ -2,7 +2,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ResultDocument } from '../src/result/schema.js';
+import type { ResultDocument } from '../src/metrics/result.js';
 import { BIN } from '../test/helpers/cli.js';
 import { mosquittoBinary } from '../test/helpers/mosquitto.js';
 

@@ -19,8 +19,8 @@
  * Env: BENCH_DURATION (default 5s), BENCH_WARMUP (1s), BENCH_DRIVER_RUNS (3).
  */
 import { rm } from 'node:fs/promises';
-import type { PhaseResult } from '../src/result/schema.js';
-import { DRIVERS, type DriverName } from '../src/scenario/model.js';
+import type { PhaseResult } from '../src/metrics/result.js';
+import { DRIVERS, type DriverName } from '../src/config/model.js';
 import { tempDir } from '../test/helpers/cli.js';
 import { startMosquitto } from '../test/helpers/mosquitto.js';
 import { ensureMosquitto, runJson } from './cli-json.js';

@@ -4,7 +4,7 @@
  * ws ping-pong client on the same echo server.
  */
 import { openFilesLimit } from '../src/coordinator/preflight.js';
-import type { PhaseResult } from '../src/result/schema.js';
+import type { PhaseResult } from '../src/metrics/result.js';
 import { startBundledEcho } from '../src/servers/bundled-echo.js';
 import { tempDir } from '../test/helpers/cli.js';
 import { startMosquitto } from '../test/helpers/mosquitto.js';

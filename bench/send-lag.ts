@@ -10,7 +10,7 @@
  * Target on an idle machine: p50 <= 50us and p99 <= 500us at 1,000/s.
  */
 import { rm } from 'node:fs/promises';
-import type { PhaseResult } from '../src/result/schema.js';
+import type { PhaseResult } from '../src/metrics/result.js';
 import { tempDir } from '../test/helpers/cli.js';
 import { startMosquitto, type Mosquitto } from '../test/helpers/mosquitto.js';
 import { ensureMosquitto, runJson } from './cli-json.js';

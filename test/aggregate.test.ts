@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { GroupReport, HistogramName, IntervalSnapshot, WorkerHealth, WorkerPhaseReport } from '../src/coordinator/protocol.js';
+import type { GroupReport, HistogramName, IntervalSnapshot, WorkerHealth, WorkerPhaseReport } from '../src/worker/protocol.js';
 import type { Qos } from '../src/config/units.js';
 import {
   deliveryFailures,
@@ -20,7 +20,7 @@ import {
 } from '../src/metrics/aggregate.js';
 import { encode, newHistogram, record, summarize } from '../src/metrics/histogram.js';
 import type { PhaseSpec } from '../src/plan/plan.js';
-import type { GroupSpec, Stage } from '../src/scenario/model.js';
+import type { GroupSpec, Stage } from '../src/config/model.js';
 import { group, openGroup, phase } from './helpers/fixtures.js';
 
 const LOAD = { stages: [] as Stage[], warmupMs: 2000, durationMs: 10_000, drainMs: 5000 };

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { parse } from 'yaml';
-import type { ResultDocument } from '../src/result/schema.js';
+import type { ResultDocument } from '../src/metrics/result.js';
 import { tempDir } from './helpers/cli.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

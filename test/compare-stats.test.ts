@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { erfc, exactTwoSided, mannWhitneyU, median, normalUpperTail, ranks, tieGroups, uDistribution } from '../src/compare/stats.js';
+import { erfc, exactTwoSided, mannWhitneyU, median, normalUpperTail, ranks, tieGroups, uDistribution } from '../src/gates/stats.js';
 
 const range = (from: number, to: number, step = 1): number[] => Array.from({ length: Math.ceil((to - from) / step) }, (_, i) => from + i * step);
 

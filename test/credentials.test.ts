@@ -13,8 +13,8 @@ import { authHint, readTarget } from '../src/config/credentials.js';
 import { redactArgv, redactUrl } from '../src/config/redact.js';
 import { buildRunConfig, type ConfigIssue, type RawRunFlags } from '../src/config/run-config.js';
 import { buildScenarioRun } from '../src/config/scenario-run.js';
-import { newDocument } from '../src/result/document.js';
-import type { Scenario } from '../src/scenario/model.js';
+import { newDocument } from '../src/coordinator/document.js';
+import type { Scenario } from '../src/config/model.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mqbench-credentials-unit-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

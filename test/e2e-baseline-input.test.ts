@@ -15,7 +15,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { main } from '../src/cli/main.js';
-import type { ResultDocument } from '../src/result/schema.js';
+import type { ResultDocument } from '../src/metrics/result.js';
 import { readOnlyResult, runCli, tempDir } from './helpers/cli.js';
 import { memoryIo } from './helpers/io.js';
 

@@ -10,7 +10,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { XMLValidator } from 'fast-xml-parser';
-import type { ResultDocument } from '../src/result/schema.js';
+import type { ResultDocument } from '../src/metrics/result.js';
 import { startBundledBroker, type BundledBroker } from '../src/servers/bundled.js';
 import { readOnlyResult, runCli, tempDir } from './helpers/cli.js';
 import { startDelayProxy, type DelayProxy } from './helpers/delay-proxy.js';

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { test } from 'node:test';
-import type { ResultDocument } from '../src/result/schema.js';
+import type { ResultDocument } from '../src/metrics/result.js';
 import { BIN, runCli, tempDir } from './helpers/cli.js';
 import { startMosquitto } from './helpers/mosquitto.js';
 import { assertMatchesSchema } from './helpers/schema.js';

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { PhaseResult, ResultDocument } from '../src/result/schema.js';
+import type { PhaseResult, ResultDocument } from '../src/metrics/result.js';
 import { readOnlyResult, runCli, tempDir, type CliResult } from './helpers/cli.js';
 import { startMosquitto, type Mosquitto } from './helpers/mosquitto.js';
 import { assertMatchesSchema } from './helpers/schema.js';

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { ResultDocument } from '../src/result/schema.js';
+import type { ResultDocument } from '../src/metrics/result.js';
 import { readOnlyResult, runCli, tempDir } from './helpers/cli.js';
 import { startMosquitto, type Mosquitto } from './helpers/mosquitto.js';
 import { assertMatchesSchema } from './helpers/schema.js';

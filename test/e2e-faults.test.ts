@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { probeTcp } from '../src/coordinator/probe.js';
-import type { PhaseResult, ResultDocument } from '../src/result/schema.js';
+import type { PhaseResult, ResultDocument } from '../src/metrics/result.js';
 import { BIN, closedPort, readOnlyResult, runCli, tempDir, type CliResult } from './helpers/cli.js';
 import { startMosquitto, type Mosquitto } from './helpers/mosquitto.js';
 import { assertMatchesSchema } from './helpers/schema.js';

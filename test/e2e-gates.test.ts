@@ -9,7 +9,7 @@ import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { checkThresholds, parseThreshold, type Threshold } from '../src/gates/threshold.js';
-import type { ResultDocument } from '../src/result/schema.js';
+import type { ResultDocument } from '../src/metrics/result.js';
 import { readOnlyResult, runCli, tempDir } from './helpers/cli.js';
 import { assertMatchesSchema } from './helpers/schema.js';
 

@@ -12,8 +12,8 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { prepareOutDir } from '../src/cli/out-dir.js';
-import { writeResult, type ResultFs } from '../src/result/document.js';
-import type { ResultDocument } from '../src/result/schema.js';
+import { writeResult, type ResultFs } from '../src/coordinator/document.js';
+import type { ResultDocument } from '../src/metrics/result.js';
 import { readOnlyResult, runCli, tempDir } from './helpers/cli.js';
 import { assertMatchesSchema } from './helpers/schema.js';
 

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import hdr from 'hdr-histogram-js';
-import type { PhaseResult, ResultDocument } from '../src/result/schema.js';
+import type { PhaseResult, ResultDocument } from '../src/metrics/result.js';
 import { closedPort, readOnlyResult, runCli, tempDir } from './helpers/cli.js';
 import { assertMatchesSchema } from './helpers/schema.js';
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import type { PhaseResult, ResultDocument } from '../src/result/schema.js';
+import type { PhaseResult, ResultDocument } from '../src/metrics/result.js';
 import { BIN, runCli, tempDir } from './helpers/cli.js';
 import { assertMatchesSchema } from './helpers/schema.js';
 

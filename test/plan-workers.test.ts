@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { filterForTemplate, planPhases, renderTopic, type PhaseSpec } from '../src/plan/plan.js';
 import { planWorkers, type WorkerPlan } from '../src/plan/workers.js';
-import { publishes, type GroupSpec, type Stage } from '../src/scenario/model.js';
+import { publishes, type GroupSpec, type Stage } from '../src/config/model.js';
 import { clientsOf, group, groupClients, openGroup, phase, planned, scenario } from './helpers/fixtures.js';
 
 const close = (a: number, b: number, what: string): void => {

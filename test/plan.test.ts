@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import { buildRunConfig, type RawRunFlags, type RunConfig } from '../src/config/run-config.js';
 import { filterForTemplate, levelAt, phaseName, planPhases, rampJoinMs, renderTopic, type PhaseParams } from '../src/plan/plan.js';
 import { topicMatches } from '../src/plan/topic-match.js';
-import { applyCell, type GroupSpec, type MatrixCell, type Stage } from '../src/scenario/model.js';
+import { applyCell, type GroupSpec, type MatrixCell, type Stage } from '../src/config/model.js';
 import { group, LOAD, openGroup, scenario } from './helpers/fixtures.js';
 
 function config(raw: RawRunFlags): RunConfig {

@@ -9,7 +9,7 @@ import type { PublishSink, SinkListener } from '../src/drivers/sink.js';
 import { decodeHeader } from '../src/metrics/payload.js';
 import { Recorder } from '../src/metrics/recorder.js';
 import { levelAt } from '../src/plan/plan.js';
-import type { Stage } from '../src/scenario/model.js';
+import type { Stage } from '../src/config/model.js';
 import { Publisher, type PublisherPlan, type PublisherSettings } from '../src/worker/publisher.js';
 
 /** Records every payload; acknowledges at once, or holds the messages until `release()`. */

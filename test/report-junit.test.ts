@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { renderJunit, xmlEscape } from '../src/report/junit.js';
-import type { ResultDocument } from '../src/result/schema.js';
+import { renderJunit, xmlEscape } from '../src/reporters/junit.js';
+import type { ResultDocument } from '../src/metrics/result.js';
 import { document, gate, phase } from './helpers/report-docs.js';
 
 interface Parsed {

@@ -1,8 +1,8 @@
 /** Markdown for CI summaries: tables, gates, the baseline comparison, escaping, and the size limit. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { MARKDOWN_LIMIT, mdCell, renderMarkdown } from '../src/report/markdown.js';
-import type { Comparison, ComparisonRow } from '../src/result/schema.js';
+import { MARKDOWN_LIMIT, mdCell, renderMarkdown } from '../src/reporters/markdown.js';
+import type { Comparison, ComparisonRow } from '../src/metrics/result.js';
 import { document, gate, phase } from './helpers/report-docs.js';
 
 /** The cells of a table row, split on pipes that are not escaped. */

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { parseReportFormats, renderReport, reportPath, writeReports, type ReportFormat } from '../src/report/write.js';
-import type { ResultDocument } from '../src/result/schema.js';
+import { parseReportFormats, renderReport, reportPath, writeReports, type ReportFormat } from '../src/reporters/write.js';
+import type { ResultDocument } from '../src/metrics/result.js';
 import { tempDir } from './helpers/cli.js';
 import { document, phase } from './helpers/report-docs.js';
 

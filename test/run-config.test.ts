@@ -8,7 +8,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { buildRunConfig, RUN_DEFAULTS, type ConfigIssue, type RawRunFlags, type Target } from '../src/config/run-config.js';
-import type { GroupSpec, Scenario } from '../src/scenario/model.js';
+import type { GroupSpec, Scenario } from '../src/config/model.js';
 
 function scenarioOf(raw: RawRunFlags, interactive = false): Scenario {
   const r = buildRunConfig(raw, interactive);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { ConfigIssue, RawRunFlags } from '../src/config/run-config.js';
 import { buildScenarioRun, resolveRun } from '../src/config/scenario-run.js';
-import type { GroupSpec, Scenario } from '../src/scenario/model.js';
+import type { GroupSpec, Scenario } from '../src/config/model.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mqbench-scenario-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,7 +1,7 @@
 /** Threshold grammar, units and scopes, table-driven; no run needed. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { METRICS } from '../src/gates/metrics.js';
+import { METRICS } from '../src/metrics/names.js';
 import { parseThreshold, scopeMatches, unmatchedThresholds, type PhaseIdentity } from '../src/gates/threshold.js';
 
 describe('parseThreshold: good expressions', () => {

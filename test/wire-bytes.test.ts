@@ -14,7 +14,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { mergeWire, WireMeter, wireDelta } from '../src/metrics/wire.js';
-import type { PhaseResult, ResultDocument } from '../src/result/schema.js';
+import type { PhaseResult, ResultDocument } from '../src/metrics/result.js';
 import { runCli, tempDir } from './helpers/cli.js';
 import { assertMatchesSchema } from './helpers/schema.js';
 

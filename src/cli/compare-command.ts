@@ -4,12 +4,12 @@
  * metric regressed, 1 when one did, 2 on bad input (flags, unreadable files, no phase in common).
  */
 import type { Argv, CommandModule } from 'yargs';
-import { compareDocuments, DEFAULT_LATENCY_FLOOR_US } from '../compare/compare.js';
-import { renderComparison, renderComparisonMarkdown } from '../compare/render.js';
+import { compareDocuments, DEFAULT_LATENCY_FLOOR_US } from '../gates/baseline.js';
+import { renderComparison, renderComparisonMarkdown } from '../reporters/compare.js';
 import { parseDuration, type Parsed } from '../config/units.js';
-import { COMPARED_METRICS, metricDef, similarMetrics } from '../gates/metrics.js';
-import { readResultFile } from '../result/load.js';
-import type { PhaseResult, ResultDocument } from '../result/schema.js';
+import { COMPARED_METRICS, metricDef, similarMetrics } from '../metrics/names.js';
+import { readResultFile } from '../metrics/result-file.js';
+import type { PhaseResult, ResultDocument } from '../metrics/result.js';
 import { ExitCode } from './exit-codes.js';
 import { wantsColour, type Io } from './io.js';
 

@@ -1,7 +1,7 @@
 /** The mqbench CLI (yargs). The only module that exits the process. */
 import yargs from 'yargs';
 import type { RawRunFlags } from '../config/run-config.js';
-import { TOOL_VERSION } from '../result/document.js';
+import { TOOL_VERSION } from '../coordinator/document.js';
 import { brokerCommand, brokerOptions } from './broker-command.js';
 import { echoCommand, echoOptions } from './echo-command.js';
 import { ExitCode } from './exit-codes.js';

@@ -7,11 +7,11 @@
 import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { errorMessage } from '../drivers/errors.js';
-import { renderMarkdown } from '../report/markdown.js';
-import { parseReportFormats, writeReports, type ReportFormat } from '../report/write.js';
+import { renderMarkdown } from '../reporters/markdown.js';
+import { parseReportFormats, writeReports, type ReportFormat } from '../reporters/write.js';
 import { renderSummary } from '../reporters/terminal.js';
-import { readResultFile } from '../result/load.js';
-import type { ResultDocument } from '../result/schema.js';
+import { readResultFile } from '../metrics/result-file.js';
+import type { ResultDocument } from '../metrics/result.js';
 import { ExitCode } from './exit-codes.js';
 import { prepareOutDir } from './out-dir.js';
 import { wantsColour, type Io } from './io.js';

@@ -5,9 +5,9 @@
  */
 import { availableParallelism } from 'node:os';
 import type { Transport } from '../drivers/transports.js';
-import { defaultGroup } from '../scenario/defaults.js';
-import { DEFAULT_DRIVER, DRIVERS, type DriverName, type GroupSpec, type MatrixCell, type Protocol, type Scenario } from '../scenario/model.js';
-import { topicProblems } from '../scenario/topics.js';
+import { defaultGroup } from './defaults.js';
+import { DEFAULT_DRIVER, DRIVERS, type DriverName, type GroupSpec, type MatrixCell, type Protocol, type Scenario } from './model.js';
+import { topicProblems } from './topics.js';
 import { parseThreshold, type Threshold } from '../gates/threshold.js';
 import { credentialFlags, FLAG_PLACES, readTarget, refuseCredentials, resolveCredentials, type ParsedTarget } from './credentials.js';
 import { checkOnePerTransport, parseLocalAddresses, readCa, SCHEMES, type AddIssue, type Target } from './endpoints.js';
@@ -15,7 +15,7 @@ import { parseDuration, parseQosList, parseRate, parseSize, type Qos } from './u
 import { MAX_INFLIGHT, MAX_KEEPALIVE_SECONDS, MAX_WORKERS, readers, rules } from './value-rules.js';
 
 export type { Qos } from './units.js';
-export type { Protocol } from '../scenario/model.js';
+export type { Protocol } from './model.js';
 export { SCHEMES, type Target } from './endpoints.js';
 export { MAX_WORKERS } from './value-rules.js';
 

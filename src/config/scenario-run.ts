@@ -3,10 +3,10 @@
  * between a file, the bundled quickstart scenario and flags alone.
  */
 import { TRANSPORTS, type Transport } from '../drivers/transports.js';
-import { fromFlag } from '../scenario/context.js';
-import { loadScenarioFile } from '../scenario/load.js';
-import { publishes, type Scenario } from '../scenario/model.js';
-import { finishDraft, readDocument, type Draft } from '../scenario/validate.js';
+import { fromFlag } from './context.js';
+import { loadScenarioFile } from './load.js';
+import { publishes, type Scenario } from './model.js';
+import { finishDraft, readDocument, type Draft } from './validate.js';
 import { credentialFlags, readTarget, type ParsedTarget } from './credentials.js';
 import { checkOnePerTransport, parseLocalAddresses, readCa, type AddIssue } from './endpoints.js';
 import { buildRunConfig, flagList, flagThresholds, readDriver, type ConfigIssue, type RawRunFlags } from './run-config.js';

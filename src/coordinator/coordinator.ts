@@ -4,15 +4,15 @@
  * arrives as an AbortSignal; failures travel up as values, never as process exits.
  */
 import { authHint, type Credentials } from '../config/credentials.js';
-import { DEFAULT_DRIVER, type Scenario } from '../scenario/model.js';
-import type { FromWorker, IntervalSnapshot, TargetEndpoint } from './protocol.js';
+import { DEFAULT_DRIVER, type Scenario } from '../config/model.js';
+import type { FromWorker, IntervalSnapshot, TargetEndpoint } from '../worker/protocol.js';
 import { mergePhase } from '../metrics/aggregate.js';
 import { nowMicros } from '../metrics/clock.js';
 import { mergeEncoded } from '../metrics/histogram.js';
 import { processCpuSeconds, selfCpuSeconds } from '../metrics/proc-cpu.js';
 import type { PhaseSpec } from '../plan/plan.js';
 import { planWorkers } from '../plan/workers.js';
-import type { PhaseResult, PhaseStatus, TargetUsage } from '../result/schema.js';
+import type { PhaseResult, PhaseStatus, TargetUsage } from '../metrics/result.js';
 import type { WorkerHandle } from './worker-pool.js';
 
 /** The start barrier: publishing begins this long after every worker reported ready, microseconds. */

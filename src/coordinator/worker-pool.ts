@@ -4,7 +4,7 @@
  * fails every pending request, so the run stops with the cause instead of hanging.
  */
 import { Worker } from 'node:worker_threads';
-import type { FromWorker, ToWorker } from './protocol.js';
+import type { FromWorker, ToWorker } from '../worker/protocol.js';
 import { newSpinLedger } from '../worker/spin-ledger.js';
 
 type Reply<T extends FromWorker['type']> = Extract<FromWorker, { type: T }>;

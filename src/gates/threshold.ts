@@ -4,8 +4,8 @@
  * `mqtt-tcp-qos1.generator.cpuPerMessage < 50us`. A threshold is checked on every phase its
  * scope and QoS select, each phase on its own (one gate per phase); it fails when any fails.
  */
-import type { MetricUnit, PhaseResult } from '../result/schema.js';
-import { formatMetric, metricDef, similarMetrics, type MetricDef } from './metrics.js';
+import type { MetricUnit, PhaseResult } from '../metrics/result.js';
+import { formatMetric, metricDef, similarMetrics, type MetricDef } from '../metrics/names.js';
 
 export type Op = '<' | '<=' | '>' | '>=' | '==' | '!=';
 

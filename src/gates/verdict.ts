@@ -4,8 +4,8 @@
  * A pure function of the document, the thresholds and the comparison, so it is settled again
  * after repeats are merged or a baseline is compared.
  */
-import type { Comparison, GateResult, PhaseResult, ResultDocument } from '../result/schema.js';
-import { formatMetric } from './metrics.js';
+import type { Comparison, GateResult, PhaseResult, ResultDocument } from '../metrics/result.js';
+import { formatMetric } from '../metrics/names.js';
 import { checkThresholds, compare, scopeMatches, type Threshold } from './threshold.js';
 
 export function settleVerdict(doc: ResultDocument, thresholds: readonly Threshold[], baseline?: Comparison): ResultDocument {

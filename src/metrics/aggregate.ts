@@ -3,10 +3,10 @@
  * histograms added exactly from their encodings, delivery settled from sequence numbers,
  * and the generator judged for saturation.
  */
-import type { IntervalSnapshot, WorkerHealth, WorkerPhaseReport } from '../coordinator/protocol.js';
-import type { GroupResult, PhaseOutage, PhaseResult, PhaseStatus, TargetUsage, TimelinePoint } from '../result/schema.js';
+import type { IntervalSnapshot, WorkerHealth, WorkerPhaseReport } from '../worker/protocol.js';
+import type { GroupResult, PhaseOutage, PhaseResult, PhaseStatus, TargetUsage, TimelinePoint } from './result.js';
 import type { PhaseSpec } from '../plan/plan.js';
-import { publishes, receives, type GroupSpec } from '../scenario/model.js';
+import { publishes, receives, type GroupSpec } from '../config/model.js';
 import { deliveryTotals, lossBreakdown, type DeliveryTotals } from './delivery.js';
 import { mergeEncoded, summarize } from './histogram.js';
 import { mergeWire } from './wire.js';

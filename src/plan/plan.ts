@@ -5,7 +5,7 @@
  */
 import type { Qos } from '../config/units.js';
 import type { Transport } from '../drivers/transports.js';
-import { applyCell, publishes, receives, type GroupSpec, type MatrixCell, type Protocol, type Scenario, type Stage } from '../scenario/model.js';
+import { applyCell, publishes, receives, type GroupSpec, type MatrixCell, type Protocol, type Scenario, type Stage } from '../config/model.js';
 
 export type Role = 'pubsub' | 'echo' | 'broadcast' | 'connect';
 export type LoadModel = 'open' | 'closed';

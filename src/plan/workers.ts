@@ -4,7 +4,7 @@
  * receivers expected to get each of its messages, per group. Receivers are indexed once, so a
  * point-to-point phase of N pairs costs O(N), not O(N²).
  */
-import { publishes, receives, type GroupRole, type GroupSpec } from '../scenario/model.js';
+import { publishes, receives, type GroupRole, type GroupSpec } from '../config/model.js';
 import { filterForTemplate, rampJoinMs, renderTopic, type PhaseSpec } from './plan.js';
 import { topicMatches } from './topic-match.js';
 

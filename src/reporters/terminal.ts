@@ -4,8 +4,8 @@
  */
 import { Chalk } from 'chalk';
 import { formatBytes, formatMicros, formatRate } from '../config/units.js';
-import type { GroupResult, PhaseResult, ResultDocument } from '../result/schema.js';
-import { deliverySentence, outageSentence } from '../report/faults.js';
+import type { GroupResult, PhaseResult, ResultDocument } from '../metrics/result.js';
+import { deliverySentence, outageSentence } from './faults.js';
 
 /**
  * resultFile: where the result was written, or null when it could not be written; unwritten:

@@ -6,7 +6,7 @@
  * the client later (offline, drop) is decided here too, as callbacks the runner schedules.
  */
 import type WebSocket from 'ws';
-import type { ClientOptions, TargetEndpoint } from '../coordinator/protocol.js';
+import type { ClientOptions, TargetEndpoint } from './protocol.js';
 import { classifyError } from '../drivers/errors.js';
 import { IdleClient } from '../drivers/mqtt-idle.js';
 import { ConnectError, type SessionOptions } from '../drivers/mqtt-driver.js';
@@ -17,7 +17,7 @@ import { encodeWill, makeFiller } from '../metrics/payload.js';
 import type { Recorder } from '../metrics/recorder.js';
 import type { WireMeter } from '../metrics/wire.js';
 import type { ClientPlan } from '../plan/workers.js';
-import { publishes, receives, type GroupSpec } from '../scenario/model.js';
+import { publishes, receives, type GroupSpec } from '../config/model.js';
 import type { GroupStats } from './group-stats.js';
 import { leanDriver, mqttjsDriver, type DriverContext, type MqttDriver } from './mqtt-drivers.js';
 import { CLOSE_TIMEOUT_MS, MqttSession, type SessionEvents } from './mqtt-session.js';

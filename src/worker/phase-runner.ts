@@ -3,7 +3,7 @@
  * drive its publishers from one scheduler loop, let late clients join, take clients offline
  * and drop them as their groups say, until 'stop'; then report.
  */
-import type { ClientOptions, ConnectFailure, TargetEndpoint, WorkerPhaseReport } from '../coordinator/protocol.js';
+import type { ClientOptions, ConnectFailure, TargetEndpoint, WorkerPhaseReport } from './protocol.js';
 import { classifyError, errorMessage } from '../drivers/errors.js';
 import { ConnectError } from '../drivers/mqtt-driver.js';
 import type { ConnectStage } from '../drivers/transports.js';
@@ -12,7 +12,7 @@ import { Recorder, encodeOrEmpty } from '../metrics/recorder.js';
 import { WireMeter, wireDelta, type WireBytes } from '../metrics/wire.js';
 import { levelAt, type PhaseSpec } from '../plan/plan.js';
 import type { ClientPlan, WorkerPlan } from '../plan/workers.js';
-import type { GroupSpec } from '../scenario/model.js';
+import type { GroupSpec } from '../config/model.js';
 import { fillerFor, openClient, type OpenClient, type OpenContext } from './clients.js';
 import { GroupStats } from './group-stats.js';
 import { HealthMonitor } from './health.js';

@@ -3,7 +3,7 @@
  * coordinator asks, and answers every request with one message (coordinator/protocol.ts).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { FromWorker, ToWorker } from '../coordinator/protocol.js';
+import type { FromWorker, ToWorker } from './protocol.js';
 import { errorMessage } from '../drivers/errors.js';
 import { PhaseRunner } from './phase-runner.js';
 import { useSpinLedger } from './precise-wake.js';

@@ -4,8 +4,8 @@
  */
 import { planPhases, type PhaseSpec } from '../../src/plan/plan.js';
 import { planWorkers, type ClientPlan, type WorkerPlan } from '../../src/plan/workers.js';
-import { defaultGroup } from '../../src/scenario/defaults.js';
-import type { GroupRole, GroupSpec, LoadShape, MatrixCell, Scenario } from '../../src/scenario/model.js';
+import { defaultGroup } from '../../src/config/defaults.js';
+import type { GroupRole, GroupSpec, LoadShape, MatrixCell, Scenario } from '../../src/config/model.js';
 
 /** A group at the scenario defaults (src/scenario/defaults.ts), with the given fields on top. */
 export function group(name: string, role: GroupRole, fields: Partial<GroupSpec> = {}): GroupSpec {

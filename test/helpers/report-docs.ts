@@ -4,7 +4,7 @@
  * shows (the page in a browser), the tests use a real run instead.
  */
 import { newHistogram, record, summarize, type LatencySummary } from '../../src/metrics/histogram.js';
-import type { GateResult, GroupResult, PhaseResult, ResultDocument } from '../../src/result/schema.js';
+import type { GateResult, GroupResult, PhaseResult, ResultDocument } from '../../src/metrics/result.js';
 
 /** A latency summary of `n` samples spread from `low` to `high` microseconds; empty for n = 0. */
 export function latencyOf(n: number, low = 200, high = 20_000): LatencySummary {

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import type { GroupResult, PhaseResult, ResultDocument } from '../../src/result/schema.js';
+import type { GroupResult, PhaseResult, ResultDocument } from '../../src/metrics/result.js';
 import { runCli, tempDir } from './cli.js';
 import { startMosquitto } from './mosquitto.js';
 import { assertMatchesSchema } from './schema.js';

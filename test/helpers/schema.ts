@@ -1,5 +1,5 @@
 /** Validates result documents against the published JSON Schema (schemas/result.schema.json), with the loader the CLI uses. */
-import { schemaProblems } from '../../src/result/load.js';
+import { schemaProblems } from '../../src/metrics/result-file.js';
 
 /** Throws with every schema violation listed when doc does not match. */
 export function assertMatchesSchema(doc: unknown): void {

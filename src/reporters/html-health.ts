@@ -1,6 +1,6 @@
 /** The HTML report's accounting tables: delivery per phase and group, generator health, and the run's details. */
 import { formatBytes, formatMicros } from '../config/units.js';
-import type { GroupResult, PhaseResult, ResultDocument } from '../result/schema.js';
+import type { GroupResult, PhaseResult, ResultDocument } from '../metrics/result.js';
 import { count, cpuPerMessage, groupsOf, phaseProblems, scenarioName } from './format.js';
 import { esc, section, table, type Row } from './html-util.js';
 import { deliverySentence, outageSentence } from './faults.js';

@@ -4,7 +4,7 @@
  * the reports never tell it differently.
  */
 import { formatMicros } from '../config/units.js';
-import type { PhaseResult } from '../result/schema.js';
+import type { PhaseResult } from '../metrics/result.js';
 
 /** Where the lost messages of a phase stopped; null when nothing was lost and nothing came late. */
 export function deliverySentence(p: PhaseResult): string | null {

@@ -1,7 +1,7 @@
 /** The HTML report's tables of figures: gates, phases, the protocol comparison, the baseline comparison. */
-import { formatMetric } from '../gates/metrics.js';
+import { formatMetric } from '../metrics/names.js';
 import { formatBytes } from '../config/units.js';
-import type { ComparisonRow, ComparisonVerdict, PhaseResult, ResultDocument } from '../result/schema.js';
+import type { ComparisonRow, ComparisonVerdict, PhaseResult, ResultDocument } from '../metrics/result.js';
 import {
   changeText,
   count,

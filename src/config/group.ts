@@ -7,7 +7,7 @@
  */
 import { DEFAULT_GROUP_TOPIC, DEFAULT_INFLIGHT, DEFAULT_KEEPALIVE_SECONDS, DEFAULT_PAYLOAD_BYTES } from './defaults.js';
 import { publishes, type GroupRole, type GroupSpec } from './model.js';
-import { MAX_RATE_PER_CLIENT } from '../config/value-rules.js';
+import { MAX_RATE_PER_CLIENT } from './value-rules.js';
 import type { Origin, Problems } from './context.js';
 import type { Path } from './load.js';
 import { LOAD_MODEL, MQTT_ONLY, parseGroupFields, PUBLISH_ONLY, type GroupFields, type GroupKey } from './group-fields.js';

@@ -2,11 +2,11 @@
  * The result document (schemaVersion 1). Fields may be added; none renamed without a new
  * schemaVersion. Latencies in microseconds, rates per second.
  */
-import type { LatencySummary } from '../metrics/histogram.js';
+import type { LatencySummary } from './histogram.js';
 import type { PhaseParams } from '../plan/plan.js';
-import type { GroupRole, MatrixCell, MqttVersion, Protocol } from '../scenario/model.js';
+import type { GroupRole, MatrixCell, MqttVersion, Protocol } from '../config/model.js';
 import type { Transport } from '../drivers/transports.js';
-import type { WorkerHealth } from '../coordinator/protocol.js';
+import type { WorkerHealth } from '../worker/protocol.js';
 
 export const SCHEMA_VERSION = 1;
 

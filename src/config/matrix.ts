@@ -3,9 +3,9 @@
  * `exclude`) each run as one phase. Parsing, expansion in a fixed key order, and the check of
  * every expanded cell against the group rules.
  */
-import type { Qos } from '../config/units.js';
+import type { Qos } from './units.js';
 import { TRANSPORTS, type Transport } from '../drivers/transports.js';
-import { rules } from '../config/value-rules.js';
+import { rules } from './value-rules.js';
 import { applyCell, cellLabel, MATRIX_KEYS, type GroupSpec, type MatrixCell, type MatrixKey, type Protocol } from './model.js';
 import { checkKeys, type Origin, type Problems } from './context.js';
 import type { Path } from './load.js';

@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import Ajv2020Module, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
-import { SCHEMA_VERSION, type ResultDocument } from './schema.js';
+import { SCHEMA_VERSION, type ResultDocument } from './result.js';
 
 export type LoadedResult = { ok: true; doc: ResultDocument } | { ok: false; error: string };
 

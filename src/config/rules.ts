@@ -3,7 +3,7 @@
  * timeline). They run on the groups as written and again on every matrix cell, so they read
  * GroupSpec only and return findings; the caller places them (file position, flag or cell).
  */
-import { SCHEMES, type Target } from '../config/endpoints.js';
+import { SCHEMES, type Target } from './endpoints.js';
 import { publishes, type GroupSpec } from './model.js';
 import { sharedFilter } from './topics.js';
 

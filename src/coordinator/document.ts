@@ -6,9 +6,9 @@ import { createRequire } from 'node:module';
 import { REDACTED, redactArgv } from '../config/redact.js';
 import type { RunConfig } from '../config/run-config.js';
 import { settleVerdict } from '../gates/verdict.js';
-import { DEFAULT_DRIVER } from '../scenario/model.js';
+import { DEFAULT_DRIVER } from '../config/model.js';
 import type { Threshold } from '../gates/threshold.js';
-import { SCHEMA_VERSION, type PhaseResult, type ResultDocument, type RunStatus } from './schema.js';
+import { SCHEMA_VERSION, type PhaseResult, type ResultDocument, type RunStatus } from '../metrics/result.js';
 
 const require = createRequire(import.meta.url);
 export const TOOL_VERSION: string = (require('../../../package.json') as { version: string }).version;

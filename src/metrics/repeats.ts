@@ -5,9 +5,9 @@
  * phase keeps each repeat's headline figures in `repeats` for the noise estimate of `compare`.
  * Pure: gates and the baseline comparison are not merged; the caller settles them again.
  */
-import { COMPARED_METRICS, metricDef } from '../gates/metrics.js';
-import { mergeEncoded, summarize, type LatencySummary } from '../metrics/histogram.js';
-import type { GroupResult, PhaseResult, PhaseStatus, RepeatFigures, ResultDocument, RunStatus } from './schema.js';
+import { COMPARED_METRICS, metricDef } from './names.js';
+import { mergeEncoded, summarize, type LatencySummary } from './histogram.js';
+import type { GroupResult, PhaseResult, PhaseStatus, RepeatFigures, ResultDocument, RunStatus } from './result.js';
 
 /** A phase as run in one repeat; `repeat` is 1-based, the document's position in the series. */
 interface Run<T> {

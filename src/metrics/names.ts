@@ -3,10 +3,10 @@
  * its name, unit, which direction is better, and how it is read from a PhaseResult.
  * Thresholds prefix a scope and may add a QoS filter (gates/threshold.ts): `mqtt.e2e.qos1.p99`.
  */
-import type { LatencySummary } from '../metrics/histogram.js';
-import type { MetricUnit, PhaseResult } from '../result/schema.js';
+import type { LatencySummary } from './histogram.js';
+import type { MetricUnit, PhaseResult } from './result.js';
 import { formatBytes, formatMicros } from '../config/units.js';
-import { distance } from '../scenario/context.js';
+import { distance } from '../config/context.js';
 
 export interface MetricDef {
   name: string;

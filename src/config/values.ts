@@ -2,7 +2,7 @@
  * Typed readers for scenario file values: each returns the value, or reports what is wrong at
  * its position and returns undefined (the caller falls back so checking can go on).
  */
-import { parseDuration, parseRate, parseSize, type Parsed, type Qos } from '../config/units.js';
+import { parseDuration, parseRate, parseSize, type Parsed, type Qos } from './units.js';
 import type { Path } from './load.js';
 import type { Problems } from './context.js';
 

@@ -4,7 +4,7 @@
  * read without JavaScript; the script only draws the charts from points computed here.
  */
 import { formatBytes } from '../config/units.js';
-import type { ResultDocument } from '../result/schema.js';
+import type { ResultDocument } from '../metrics/result.js';
 import { percentileCharts, timelineChart, type ChartSpec, type TimelineChart } from './curves.js';
 import { runSeconds, scenarioName, targets, verdictWord } from './format.js';
 import { deliverySection, detailsSection, generatorSection } from './html-health.js';

@@ -3,9 +3,9 @@
  * and Markdown for pull-request comments and CI job summaries. Both return text.
  */
 import { Chalk, type ChalkInstance } from 'chalk';
-import { formatMetric } from '../gates/metrics.js';
-import type { Comparison, ComparisonRow, ComparisonVerdict } from '../result/schema.js';
-import { formatP, percent } from './compare.js';
+import { formatMetric } from '../metrics/names.js';
+import type { Comparison, ComparisonRow, ComparisonVerdict } from '../metrics/result.js';
+import { formatP, percent } from '../gates/baseline.js';
 
 const VERDICT_TEXT: Record<ComparisonVerdict, string> = {
   regression: 'x REGRESSION',

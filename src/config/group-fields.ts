@@ -3,10 +3,10 @@
  * defaults with a group's own fields and the rules between fields are in group.ts.
  */
 import { GROUP_ROLES, type GroupRole, type MqttVersion, type PayloadSpec, type Protocol, type WillSpec } from './model.js';
-import type { Qos } from '../config/units.js';
+import type { Qos } from './units.js';
 import { TRANSPORTS, type Transport } from '../drivers/transports.js';
 import { HEADER_BYTES } from '../metrics/payload.js';
-import { MAX_CLIENTS, MAX_INFLIGHT, MAX_KEEPALIVE_SECONDS, MAX_RATE_PER_CLIENT, rules } from '../config/value-rules.js';
+import { MAX_CLIENTS, MAX_INFLIGHT, MAX_KEEPALIVE_SECONDS, MAX_RATE_PER_CLIENT, rules } from './value-rules.js';
 import { checkKeys, type Problems } from './context.js';
 import type { Path } from './load.js';
 import { filterProblems, PAYLOAD_VARS, templateVarProblems, topicProblems } from './topics.js';

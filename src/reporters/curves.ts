@@ -5,7 +5,7 @@
  */
 import { decode } from '../metrics/histogram.js';
 import type { LatencySummary } from '../metrics/histogram.js';
-import type { PhaseResult } from '../result/schema.js';
+import type { PhaseResult } from '../metrics/result.js';
 import { stageOf } from './format.js';
 
 /** x: log10(1/(1-p)); p: percentile in percent (100 for the maximum); v: microseconds. */

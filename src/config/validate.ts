@@ -5,11 +5,11 @@
  * rules between fields and expands the matrix.
  */
 import { resolve } from 'node:path';
-import { readPasswordFile, readTarget, resolveCredentials, type CredentialPlaces, type Credentials, type ParsedTarget } from '../config/credentials.js';
-import { checkOnePerTransport, parseLocalAddresses, readCa, type Target } from '../config/endpoints.js';
-import { defaultWorkers, readDriver, type ConfigIssue } from '../config/run-config.js';
-import { parseDuration, parseRate } from '../config/units.js';
-import { MAX_WORKERS, rules } from '../config/value-rules.js';
+import { readPasswordFile, readTarget, resolveCredentials, type CredentialPlaces, type Credentials, type ParsedTarget } from './credentials.js';
+import { checkOnePerTransport, parseLocalAddresses, readCa, type Target } from './endpoints.js';
+import { defaultWorkers, readDriver, type ConfigIssue } from './run-config.js';
+import { parseDuration, parseRate } from './units.js';
+import { MAX_WORKERS, rules } from './value-rules.js';
 import { checkKeys, type Origin, Problems } from './context.js';
 import { SCENARIO_DEFAULTS } from './defaults.js';
 import { parseDefaults, resolveGroup, type ResolvedGroup } from './group.js';

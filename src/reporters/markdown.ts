@@ -4,10 +4,10 @@
  * Kept under GitHub's limit (65,536 characters for a comment): rows past the budget are left
  * out with a note saying how many, most important first (failed gates, regressions).
  */
-import { formatMetric } from '../gates/metrics.js';
+import { formatMetric } from '../metrics/names.js';
 import { formatMicros } from '../config/units.js';
 import { deliverySentence, outageSentence } from './faults.js';
-import type { ComparisonRow, GateResult, ResultDocument } from '../result/schema.js';
+import type { ComparisonRow, GateResult, ResultDocument } from '../metrics/result.js';
 import {
   changeText,
   count,

@@ -3,9 +3,9 @@
  * both (defaults < file < flags) are validated into this once; the planner, the workers and
  * the result read only this. Times are milliseconds, rates per second, sizes bytes.
  */
-import type { Credentials } from '../config/credentials.js';
-import type { Target } from '../config/run-config.js';
-import type { Qos } from '../config/units.js';
+import type { Credentials } from './credentials.js';
+import type { Target } from './run-config.js';
+import type { Qos } from './units.js';
 import type { Transport } from '../drivers/transports.js';
 import type { Threshold } from '../gates/threshold.js';
 

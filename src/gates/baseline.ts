@@ -23,8 +23,8 @@
  *     samples, every head repeat worse than every base repeat. Better the same way: improved.
  *     Beyond the tolerance without that evidence, or with no samples: within noise.
  */
-import { COMPARED_METRICS, formatMetric, metricDef, type MetricDef } from '../gates/metrics.js';
-import type { Comparison, ComparisonRow, ComparisonVerdict, PhaseResult, ResultDocument } from '../result/schema.js';
+import { COMPARED_METRICS, formatMetric, metricDef, type MetricDef } from '../metrics/names.js';
+import type { Comparison, ComparisonRow, ComparisonVerdict, PhaseResult, ResultDocument } from '../metrics/result.js';
 import { mannWhitneyU, median } from './stats.js';
 
 export interface CompareOptions {

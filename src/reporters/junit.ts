@@ -4,7 +4,7 @@
  * get their test cases from the run status, each phase's delivery failures and the verdict.
  * Times: the 'run' case carries the run's wall time, a delivery case its phase's; the others 0.
  */
-import type { GateResult, PhaseResult, ResultDocument } from '../result/schema.js';
+import type { GateResult, PhaseResult, ResultDocument } from '../metrics/result.js';
 import { phaseProblems, phaseSeconds, runSeconds } from './format.js';
 
 interface Case {
