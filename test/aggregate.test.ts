@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { GroupReport, HistogramName, IntervalSnapshot, WorkerHealth, WorkerPhaseReport } from '../src/worker/protocol.js';
+import type { GroupReport, HistogramName, IntervalSnapshot, WorkerHealth, WorkerPhaseReport } from '../src/metrics/reports.js';
 import type { Qos } from '../src/config/units.js';
 import {
   deliveryFailures,

@@ -1,5 +1,5 @@
 /**
- * The Mann–Whitney U test of src/compare/stats.ts against known values. Each expected p is
+ * The Mann–Whitney U test of src/gates/stats.ts against known values. Each expected p is
  * derived by hand where that is short (in the comment), and checked against R's
  * wilcox.test(x, y, correct = TRUE) / scipy.stats.mannwhitneyu(x, y, alternative='two-sided',
  * use_continuity=True) with method 'exact' (no ties, both n < 50) or 'asymptotic' otherwise;

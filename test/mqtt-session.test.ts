@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test } from 'node:test';
 import { Aedes } from 'aedes';
 import type { MqttClient } from 'mqtt';
-import type { ClientOptions } from '../src/worker/protocol.js';
+import type { ClientOptions } from '../src/drivers/client-options.js';
 import type { ErrorKind } from '../src/drivers/errors.js';
 import { connectMqtt, subscribeMqtt, type ConnectedClient, type SessionOptions } from '../src/drivers/mqtt-driver.js';
 import type { TargetEndpoint } from '../src/drivers/transports.js';

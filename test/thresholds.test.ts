@@ -29,7 +29,7 @@ describe('parseThreshold: good expressions', () => {
       const r = parseThreshold(text, 'flag');
       assert.ok(r.ok, r.ok ? '' : r.error);
       const t = r.threshold;
-      assert.deepEqual({ scope: t.scope, qos: t.qos, metric: t.metric.name, op: t.op, value: t.value }, want);
+      assert.deepEqual({ scope: t.scope, qos: t.qos, metric: t.metric, op: t.op, value: t.value }, want);
       assert.equal(t.expression, text.trim());
     });
   }

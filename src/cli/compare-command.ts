@@ -1,6 +1,6 @@
 /**
  * `mqbench compare <base.json> <head.json>`: side-by-side diff of two results, telling a
- * regression from run-to-run noise (src/compare/compare.ts has the rule). Exit 0 when no
+ * regression from run-to-run noise (src/gates/baseline.ts has the rule). Exit 0 when no
  * metric regressed, 1 when one did, 2 on bad input (flags, unreadable files, no phase in common).
  */
 import type { Argv, CommandModule } from 'yargs';

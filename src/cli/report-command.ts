@@ -56,7 +56,7 @@ export function parseCliFormats(text: string): CliReportFormat[] | { error: stri
 }
 
 /**
- * A result file read and checked against the result schema (result/load.ts, shared with compare
+ * A result file read and checked against the result schema (metrics/result-file.ts, shared with compare
  * and --baseline), so every reporter can render it, or what is wrong and how to fix it.
  */
 export async function loadResult(file: string): Promise<{ doc: ResultDocument } | { error: string }> {

@@ -4,6 +4,7 @@
  */
 import type { ConfigIssue } from './run-config.js';
 import { formatPath, type Path, type SourceFile } from './load.js';
+import { distance } from './suggest.js';
 
 /** Where a value came from: a position in the file, or a flag that replaced it. */
 export type Origin = { path: Path } | { flag: string };
@@ -49,21 +50,6 @@ export class Problems {
   issues(): ConfigIssue[] {
     return [...this.list].sort((a, b) => a.line - b.line).map(({ where, message }) => ({ where, message }));
   }
-}
-
-/** Levenshtein distance, for 'did you mean' on unknown keys. */
-export function distance(a: string, b: string): number {
-  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0] ?? 0;
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const up = prev[j] ?? 0;
-      prev[j] = Math.min(up + 1, (prev[j - 1] ?? 0) + 1, diag + (a[i - 1]?.toLowerCase() === b[j - 1]?.toLowerCase() ? 0 : 1));
-      diag = up;
-    }
-  }
-  return prev[b.length] ?? 0;
 }
 
 /** 'did you mean X?' when a known key is close, else the list of known keys. */

@@ -4,12 +4,32 @@
  * the result read only this. Times are milliseconds, rates per second, sizes bytes.
  */
 import type { Credentials } from './credentials.js';
-import type { Target } from './run-config.js';
-import type { Qos } from './units.js';
+import type { Target } from './endpoints.js';
+import type { MetricUnit, Qos } from './units.js';
 import type { Transport } from '../drivers/transports.js';
-import type { Threshold } from '../gates/threshold.js';
 
 export type Protocol = 'mqtt' | 'ws';
+
+/** A threshold as parsed from its expression (gates/threshold.ts parses and checks it). */
+export type Op = '<' | '<=' | '>' | '>=' | '==' | '!=';
+
+export interface Threshold {
+  /** As written (trimmed). */
+  expression: string;
+  /** 'all', 'mqtt', 'ws', a phase name, or a phase-name prefix ending at a dash ('mqtt-tcp'). */
+  scope: string;
+  qos: 0 | 1 | 2 | null;
+  /** The metric's name (metrics/names.ts), e.g. 'e2e.p99', and its unit. */
+  metric: string;
+  unit: MetricUnit;
+  op: Op;
+  /** In the metric's unit (microseconds, per second, bytes, percent, count, 0/1). */
+  value: number;
+  source: 'scenario' | 'flag';
+  /** Position in the file's thresholds: list (or among the flags). */
+  index: number;
+}
+
 
 /**
  * publish: sends on its topic. subscribe: receives on its filters. both: does both. echo:

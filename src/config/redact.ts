@@ -2,7 +2,7 @@
  * Secrets out of every output: the one place that decides what a password looks like in a URL
  * or on a command line and puts `***` in its place. Targets are redacted when they are parsed
  * (src/config/credentials.ts), the stored command line when the result is made
- * (src/result/document.ts), so the terminal, the result JSON and every report show only this.
+ * (src/coordinator/document.ts), so the terminal, the result JSON and every report show only this.
  */
 
 /** What every output shows in place of a secret. */

@@ -1,6 +1,6 @@
 /**
  * Runs described by flags alone: every flag validated (all problems at once) and turned into
- * the same resolved Scenario a scenario file gives (src/scenario/model.ts), so nothing
+ * the same resolved Scenario a scenario file gives (src/config/model.ts), so nothing
  * downstream reads raw flags. Scenario files plus flags: src/config/scenario-run.ts.
  */
 import { availableParallelism } from 'node:os';
@@ -8,7 +8,8 @@ import type { Transport } from '../drivers/transports.js';
 import { defaultGroup } from './defaults.js';
 import { DEFAULT_DRIVER, DRIVERS, type DriverName, type GroupSpec, type MatrixCell, type Protocol, type Scenario } from './model.js';
 import { topicProblems } from './topics.js';
-import { parseThreshold, type Threshold } from '../gates/threshold.js';
+import type { Threshold } from './model.js';
+import { parseThreshold } from '../gates/threshold.js';
 import { credentialFlags, FLAG_PLACES, readTarget, refuseCredentials, resolveCredentials, type ParsedTarget } from './credentials.js';
 import { checkOnePerTransport, parseLocalAddresses, readCa, SCHEMES, type AddIssue, type Target } from './endpoints.js';
 import { parseDuration, parseQosList, parseRate, parseSize, type Qos } from './units.js';

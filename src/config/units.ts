@@ -115,3 +115,6 @@ export function formatBytes(bytes: number): string {
   if (bytes < 1024 * 1024 * 1024) return `${(bytes / 1024 / 1024).toFixed(1)}MiB`;
   return `${(bytes / 1024 / 1024 / 1024).toFixed(2)}GiB`;
 }
+
+/** The unit of a metric's value: microseconds, per second, a count, percent, bytes, ... */
+export type MetricUnit = 'us' | '/s' | 'count' | '%' | 'B' | 'B/s' | 'us/msg' | 'B/msg' | 'bool';

@@ -18,7 +18,8 @@ import { checkCells, distinctCells, expandCells, parseMatrix, type MatrixDraft }
 import { DEFAULT_DRIVER, type Scenario, type Stage } from './model.js';
 import { groupFindings, type RuleContext } from './rules.js';
 import { isRecord, typeName, valueReaders } from './values.js';
-import { parseThreshold, type Threshold } from '../gates/threshold.js';
+import type { Threshold } from './model.js';
+import { parseThreshold } from '../gates/threshold.js';
 
 export const TOP_KEYS = ['$schema', 'name', 'description', 'target', 'wsTarget', 'ca', 'insecure', 'localAddress', 'workers', 'connectRate', 'connectTimeout', 'noDelay', 'driver', 'load', 'defaults', 'groups', 'matrix', 'thresholds', 'abortOnFail', 'username', 'password', 'passwordFile'];
 export const LOAD_KEYS = ['stages', 'warmup', 'duration', 'drain'];

@@ -5,7 +5,9 @@
  */
 import { authHint, type Credentials } from '../config/credentials.js';
 import { DEFAULT_DRIVER, type Scenario } from '../config/model.js';
-import type { FromWorker, IntervalSnapshot, TargetEndpoint } from '../worker/protocol.js';
+import type { FromWorker } from '../worker/protocol.js';
+import type { IntervalSnapshot, Progress } from '../metrics/reports.js';
+import type { TargetEndpoint } from '../drivers/transports.js';
 import { mergePhase } from '../metrics/aggregate.js';
 import { nowMicros } from '../metrics/clock.js';
 import { mergeEncoded } from '../metrics/histogram.js';
@@ -27,17 +29,6 @@ const INTERRUPTED_DRAIN_MS = 1000;
 const LATE_WINDOW_MS = 500;
 /** Worker replies other than connect and finish must come within this, milliseconds. */
 const REPLY_TIMEOUT_MS = 10_000;
-
-export interface Progress {
-  phase: string;
-  stage: 'ramp' | 'warmup' | 'steady' | 'drain';
-  /** Seconds into the current stage and its length. */
-  elapsed: number;
-  length: number;
-  sentPerSecond: number;
-  receivedPerSecond: number;
-  p99: number;
-}
 
 export interface TargetInfo {
   /** Where each group of the phase connects, by group index. */

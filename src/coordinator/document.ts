@@ -7,7 +7,7 @@ import { REDACTED, redactArgv } from '../config/redact.js';
 import type { RunConfig } from '../config/run-config.js';
 import { settleVerdict } from '../gates/verdict.js';
 import { DEFAULT_DRIVER } from '../config/model.js';
-import type { Threshold } from '../gates/threshold.js';
+import type { Threshold } from '../config/model.js';
 import { SCHEMA_VERSION, type PhaseResult, type ResultDocument, type RunStatus } from '../metrics/result.js';
 
 const require = createRequire(import.meta.url);

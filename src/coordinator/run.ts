@@ -16,7 +16,8 @@ import { startBundledBroker, type BundledBroker } from '../servers/bundled.js';
 import { startBundledEcho, type BundledEcho } from '../servers/bundled-echo.js';
 import type { BrokerTransport } from '../servers/broker.js';
 import type { EchoTransport } from '../servers/echo.js';
-import { runPhase, type Progress, type TargetInfo } from './coordinator.js';
+import type { Progress } from '../metrics/reports.js';
+import { runPhase, type TargetInfo } from './coordinator.js';
 import { probeTcp } from './probe.js';
 import { spawnWorkers, type WorkerHandle } from './worker-pool.js';
 

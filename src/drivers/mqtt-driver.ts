@@ -5,7 +5,7 @@
  * reaches the socket (MQTT.js' own builders drop some), and connect has a short timeout.
  */
 import { MqttClient, type IClientOptions } from 'mqtt';
-import type { ClientOptions } from '../worker/protocol.js';
+import type { ClientOptions } from './client-options.js';
 import { classifyError, errorMessage, type ErrorKind } from './errors.js';
 import { buildStream, type ConnectStage, type TargetEndpoint } from './transports.js';
 import type { PublishSink, SinkListener } from './sink.js';

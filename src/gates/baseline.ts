@@ -32,7 +32,7 @@ export interface CompareOptions {
   maxRegression: number;
   /** Latency differences below this many microseconds are noise; default 250, 0 disables. */
   latencyFloorUs?: number;
-  /** Metric names (gates/metrics.ts); default COMPARED_METRICS. */
+  /** Metric names (metrics/names.ts); default COMPARED_METRICS. */
   metrics?: readonly string[];
   baseFile: string;
   headFile: string;

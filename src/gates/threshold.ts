@@ -4,25 +4,10 @@
  * `mqtt-tcp-qos1.generator.cpuPerMessage < 50us`. A threshold is checked on every phase its
  * scope and QoS select, each phase on its own (one gate per phase); it fails when any fails.
  */
-import type { MetricUnit, PhaseResult } from '../metrics/result.js';
-import { formatMetric, metricDef, similarMetrics, type MetricDef } from '../metrics/names.js';
-
-export type Op = '<' | '<=' | '>' | '>=' | '==' | '!=';
-
-export interface Threshold {
-  /** As written (trimmed). */
-  expression: string;
-  /** 'all', 'mqtt', 'ws', a phase name, or a phase-name prefix ending at a dash ('mqtt-tcp'). */
-  scope: string;
-  qos: 0 | 1 | 2 | null;
-  metric: MetricDef;
-  op: Op;
-  /** In the metric's unit (microseconds, per second, bytes, percent, count, 0/1). */
-  value: number;
-  source: 'scenario' | 'flag';
-  /** Position in the file's thresholds: list (or among the flags). */
-  index: number;
-}
+import type { Op, Threshold } from '../config/model.js';
+import type { MetricUnit } from '../config/units.js';
+import type { PhaseResult } from '../metrics/result.js';
+import { formatMetric, metricDef, similarMetrics } from '../metrics/names.js';
 
 /** The part of a phase a scope is matched against (a planned phase or a finished one). */
 export interface PhaseIdentity {
@@ -68,7 +53,7 @@ export function parseThreshold(text: string, source: Threshold['source'], index 
   }
   const value = parseValue(rawValue, metric.unit);
   if (typeof value === 'string') return { ok: false, error: `'${text}': ${value}` };
-  return { ok: true, threshold: { expression: text.trim(), scope, qos, metric, op: op as Op, value, source, index } };
+  return { ok: true, threshold: { expression: text.trim(), scope, qos, metric: metric.name, unit: metric.unit, op: op as Op, value, source, index } };
 }
 
 const TIME_US: Record<string, number> = { us: 1, µs: 1, ms: 1000, s: 1_000_000, m: 60_000_000, h: 3_600_000_000 };
@@ -188,12 +173,12 @@ export interface ThresholdCheck {
 export function checkPhase(t: Threshold, phase: PhaseResult): ThresholdCheck {
   const base = { threshold: t, phase: phase.name };
   if (phase.status === 'skipped') return { ...base, value: null, passed: false, message: `${t.expression}: phase ${phase.name} did not run` };
-  const value = t.metric.get(phase);
+  const value = metricDef(t.metric)?.get(phase) ?? null;
   if (value === null) {
-    return { ...base, value, passed: false, message: `${t.expression}: ${t.metric.name} was not measured in ${phase.name} (no samples)${t.qos === null ? '; narrow the scope, e.g. with qos1' : ''}` };
+    return { ...base, value, passed: false, message: `${t.expression}: ${t.metric} was not measured in ${phase.name} (no samples)${t.qos === null ? '; narrow the scope, e.g. with qos1' : ''}` };
   }
   const passed = compare(value, t.op, t.value);
-  const measured = formatMetric(t.metric.unit, value);
+  const measured = formatMetric(t.unit, value);
   return { ...base, value, passed, message: `${t.expression}: ${phase.name} measured ${measured}` };
 }
 

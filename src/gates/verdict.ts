@@ -6,7 +6,8 @@
  */
 import type { Comparison, GateResult, PhaseResult, ResultDocument } from '../metrics/result.js';
 import { formatMetric } from '../metrics/names.js';
-import { checkThresholds, compare, scopeMatches, type Threshold } from './threshold.js';
+import type { Threshold } from '../config/model.js';
+import { checkThresholds, compare, scopeMatches } from './threshold.js';
 
 export function settleVerdict(doc: ResultDocument, thresholds: readonly Threshold[], baseline?: Comparison): ResultDocument {
   const gates: GateResult[] = [];
@@ -37,7 +38,7 @@ export function settleVerdict(doc: ResultDocument, thresholds: readonly Threshol
       source: c.threshold.source,
       passed: c.passed,
       value: c.value,
-      measured: formatMetric(c.threshold.metric.unit, c.value),
+      measured: formatMetric(c.threshold.unit, c.value),
       message: c.message,
     });
   }
@@ -76,7 +77,7 @@ export function liveBreach(
   steadyMax: Record<'e2e' | 'e2eUncorrected' | 'ack', number>,
 ): string | null {
   for (const t of thresholds) {
-    const hist = GROWING[t.metric.name];
+    const hist = GROWING[t.metric];
     if (hist === undefined || (t.op !== '<' && t.op !== '<=' && t.op !== '==') || !scopeMatches(t.scope, t.qos, phase)) continue;
     const now = steadyMax[hist];
     if (now > 0 && !compare(now, t.op === '==' ? '<=' : t.op, t.value)) {

@@ -3,7 +3,7 @@
  * histograms added exactly from their encodings, delivery settled from sequence numbers,
  * and the generator judged for saturation.
  */
-import type { IntervalSnapshot, WorkerHealth, WorkerPhaseReport } from '../worker/protocol.js';
+import type { IntervalSnapshot, WorkerHealth, WorkerPhaseReport } from './reports.js';
 import type { GroupResult, PhaseOutage, PhaseResult, PhaseStatus, TargetUsage, TimelinePoint } from './result.js';
 import type { PhaseSpec } from '../plan/plan.js';
 import { publishes, receives, type GroupSpec } from '../config/model.js';

@@ -4,9 +4,10 @@
  * Thresholds prefix a scope and may add a QoS filter (gates/threshold.ts): `mqtt.e2e.qos1.p99`.
  */
 import type { LatencySummary } from './histogram.js';
-import type { MetricUnit, PhaseResult } from './result.js';
+import type { PhaseResult } from './result.js';
+import type { MetricUnit } from '../config/units.js';
 import { formatBytes, formatMicros } from '../config/units.js';
-import { distance } from '../config/context.js';
+import { distance } from '../config/suggest.js';
 
 export interface MetricDef {
   name: string;

@@ -4,7 +4,7 @@
  * judged by the time an event happens; latencies count toward it by their intended send
  * time, so warm-up messages never leak into the reported percentiles.
  */
-import type { Counters, IntervalSnapshot } from '../worker/protocol.js';
+import type { Counters, IntervalSnapshot } from './reports.js';
 import type { ErrorKind } from '../drivers/errors.js';
 import { encode, newHistogram, record, type Histogram } from './histogram.js';
 

@@ -55,7 +55,7 @@ export function mergeRepeats(docs: readonly ResultDocument[]): ResultDocument {
   return out;
 }
 
-/** The headline figures of one phase of one repeat (gates/metrics.ts names). */
+/** The headline figures of one phase of one repeat (metrics/names.ts names). */
 export function figuresOf(p: PhaseResult): RepeatFigures {
   return Object.fromEntries(COMPARED_METRICS.map((m) => [m, metricDef(m)?.get(p) ?? null]));
 }

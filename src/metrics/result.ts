@@ -6,7 +6,8 @@ import type { LatencySummary } from './histogram.js';
 import type { PhaseParams } from '../plan/plan.js';
 import type { GroupRole, MatrixCell, MqttVersion, Protocol } from '../config/model.js';
 import type { Transport } from '../drivers/transports.js';
-import type { WorkerHealth } from '../worker/protocol.js';
+import type { WorkerHealth } from './reports.js';
+import type { MetricUnit } from '../config/units.js';
 
 export const SCHEMA_VERSION = 1;
 
@@ -181,7 +182,7 @@ export interface PhaseResult {
   repeats?: RepeatFigures[];
 }
 
-/** One repeat's figures of a phase, by metric name (gates/metrics.ts: 'received.rate', 'e2e.p99', ...). */
+/** One repeat's figures of a phase, by metric name (metrics/names.ts: 'received.rate', 'e2e.p99', ...). */
 export type RepeatFigures = Record<string, number | null>;
 
 /** One gate: a threshold on one phase, a delivery check, or a comparison with the baseline. One JUnit test case each. */
@@ -208,7 +209,7 @@ export type ComparisonVerdict = 'improved' | 'unchanged' | 'within-noise' | 'reg
 /** One metric of one phase, base versus head. */
 export interface ComparisonRow {
   phase: string;
-  /** Metric name within a phase (gates/metrics.ts), e.g. 'received.rate', 'e2e.p99'. */
+  /** Metric name within a phase (metrics/names.ts), e.g. 'received.rate', 'e2e.p99'. */
   metric: string;
   unit: MetricUnit;
   /** Which way is better; null for figures that describe the load (sent, received), which are shown, not judged. */
@@ -240,7 +241,6 @@ export interface Comparison {
   regressions: number;
 }
 
-export type MetricUnit = 'us' | '/s' | 'count' | '%' | 'B' | 'B/s' | 'us/msg' | 'B/msg' | 'bool';
 
 export interface ResultDocument {
   schemaVersion: typeof SCHEMA_VERSION;

@@ -6,7 +6,8 @@
  */
 import { formatBytes, formatMicros, formatRate } from '../config/units.js';
 import type { LatencySummary } from '../metrics/histogram.js';
-import type { GroupResult, MetricUnit, PhaseResult, ResultDocument, TimelinePoint } from '../metrics/result.js';
+import type { GroupResult, PhaseResult, ResultDocument, TimelinePoint } from '../metrics/result.js';
+import type { MetricUnit } from '../config/units.js';
 
 /** PASS, FAIL, or the status of a run that did not complete (INTERRUPTED, FAILED). */
 export function verdictWord(doc: ResultDocument): 'PASS' | 'FAIL' | 'INTERRUPTED' {

@@ -6,7 +6,8 @@
  * the client later (offline, drop) is decided here too, as callbacks the runner schedules.
  */
 import type WebSocket from 'ws';
-import type { ClientOptions, TargetEndpoint } from './protocol.js';
+import type { ClientOptions } from '../drivers/client-options.js';
+import type { TargetEndpoint } from '../drivers/transports.js';
 import { classifyError } from '../drivers/errors.js';
 import { IdleClient } from '../drivers/mqtt-idle.js';
 import { ConnectError, type SessionOptions } from '../drivers/mqtt-driver.js';

@@ -2,7 +2,7 @@
  * A worker's figures for one client group of a phase: connections, the publishing and the
  * receiving side, retained deliveries, wills, and the backlog of clients that went offline.
  */
-import type { GroupReport } from './protocol.js';
+import type { GroupReport } from '../metrics/reports.js';
 import { newHistogram, record } from '../metrics/histogram.js';
 import { encodeOrEmpty } from '../metrics/recorder.js';
 

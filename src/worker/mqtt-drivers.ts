@@ -5,7 +5,8 @@
  * hold the engine against).
  */
 import type { MqttClient } from 'mqtt';
-import type { ClientOptions, TargetEndpoint } from './protocol.js';
+import type { ClientOptions } from '../drivers/client-options.js';
+import type { TargetEndpoint } from '../drivers/transports.js';
 import { PublishTemplate, publishTemplates } from '../drivers/lean/codec.js';
 import { CLOSED, LeanConnection } from '../drivers/lean/connection.js';
 import { ConnectError, connectMqtt, endMqtt, mqttSink, subscribeMqtt, type PublishOptions, type SessionOptions } from '../drivers/mqtt-driver.js';

@@ -3,7 +3,9 @@
  * drive its publishers from one scheduler loop, let late clients join, take clients offline
  * and drop them as their groups say, until 'stop'; then report.
  */
-import type { ClientOptions, ConnectFailure, TargetEndpoint, WorkerPhaseReport } from './protocol.js';
+import type { ClientOptions } from '../drivers/client-options.js';
+import type { ConnectFailure, WorkerPhaseReport } from '../metrics/reports.js';
+import type { TargetEndpoint } from '../drivers/transports.js';
 import { classifyError, errorMessage } from '../drivers/errors.js';
 import { ConnectError } from '../drivers/mqtt-driver.js';
 import type { ConnectStage } from '../drivers/transports.js';

@@ -7,7 +7,7 @@ import { planWorkers, type ClientPlan, type WorkerPlan } from '../../src/plan/wo
 import { defaultGroup } from '../../src/config/defaults.js';
 import type { GroupRole, GroupSpec, LoadShape, MatrixCell, Scenario } from '../../src/config/model.js';
 
-/** A group at the scenario defaults (src/scenario/defaults.ts), with the given fields on top. */
+/** A group at the scenario defaults (src/config/defaults.ts), with the given fields on top. */
 export function group(name: string, role: GroupRole, fields: Partial<GroupSpec> = {}): GroupSpec {
   return { ...defaultGroup(name, role, fields.protocol ?? 'mqtt'), ...fields };
 }
