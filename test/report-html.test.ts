@@ -206,7 +206,7 @@ describe('HTML report of a real run', () => {
       assert.equal(await page.locator('#gates tbody tr.failed').count(), 1);
       assert.match(await page.locator('#gates tbody tr.failed').innerText(), /5\.00ms/);
       assert.equal(await page.locator('#baseline tbody tr.regression').count(), 1);
-      assert.match(await page.locator('#baseline tbody tr.regression').innerText(), /e2e\.p99[\s\S]*\+400\.0%[\s\S]*regression/);
+      assert.match(await page.locator('#baseline tbody tr.regression').innerText(), /e2e\.p99[\s\S]*\+400%[\s\S]*regression/);
       const wire = await page.locator('#comparison tbody tr td:nth-child(8)').allInnerTexts();
       assert.deepEqual(wire, variant.phases.map(() => 'n/a'), 'bytes on the wire read n/a when the result has none');
     } finally {

@@ -1,7 +1,8 @@
 /** Markdown for CI summaries: tables, gates, the baseline comparison, escaping, and the size limit. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { MARKDOWN_LIMIT, mdCell, renderMarkdown } from '../src/reporters/markdown.js';
+import { mdCell } from '../src/reporters/format.js';
+import { MARKDOWN_LIMIT, renderMarkdown } from '../src/reporters/markdown.js';
 import type { Comparison, ComparisonRow } from '../src/metrics/result.js';
 import { document, gate, phase } from './helpers/report-docs.js';
 
@@ -74,8 +75,8 @@ describe('renderMarkdown', () => {
     assert.match(md, /\*\*1 regression\(s\)\*\*/);
     const t = tableAfter(md, '### Comparison with the baseline');
     assert.deepEqual(t[0], ['phase', 'metric', 'base', 'head', 'change', 'verdict']);
-    assert.deepEqual(t[1], ['**p1**', '**e2e.p99**', '**4.00ms**', '**9.80ms**', '**+145.0%**', '**regression**']);
-    assert.deepEqual(t[2], ['p1', 'e2e.p50', '1.00ms', '1.01ms', '+1.0%', 'unchanged']);
+    assert.deepEqual(t[1], ['**p1**', '**e2e.p99**', '**4.00ms**', '**9.80ms**', '**+145%**', '**regression**']);
+    assert.deepEqual(t[2], ['p1', 'e2e.p50', '1.00ms', '1.01ms', '+1%', 'unchanged']);
     assert.match(md, /Only in the base: gone-phase/);
   });
 

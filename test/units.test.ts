@@ -4,17 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import {
-  formatBytes,
-  formatMicros,
-  formatRate,
-  parseDuration,
-  parseQosList,
-  parseRate,
-  parseSize,
-  type Parsed,
-  type Qos,
-} from '../src/config/units.js';
+import { parseDuration, parseQosList, parseRate, parseSize, type Parsed, type Qos } from '../src/config/units.js';
+import { formatBytes, formatMicros, formatRate } from '../src/metrics/format.js';
 
 function value<T>(r: Parsed<T>, input: unknown): T {
   assert.equal(r.ok, true, `expected ${JSON.stringify(input)} to parse, got ${JSON.stringify(r)}`);

@@ -93,28 +93,5 @@ export function parseQosList(input: string | number | ReadonlyArray<string | num
   return ok(out);
 }
 
-/** Formats microseconds for people: 850us, 12.3ms, 1.20s. */
-export function formatMicros(us: number): string {
-  if (!Number.isFinite(us)) return '-';
-  // The unit is chosen by the value as it will be rounded, so 999.6us reads 1.00ms, not 1000us.
-  if (Math.round(us) < 1000) return `${Math.round(us)}us`;
-  const ms = us / 1000;
-  if (ms < 9.995) return `${ms.toFixed(2)}ms`;
-  if (ms < 999.95) return `${ms.toFixed(1)}ms`;
-  return `${(us / 1_000_000).toFixed(2)}s`;
-}
-
-/** Formats a count per second with thousands separators. */
-export function formatRate(perSecond: number): string {
-  return `${Math.round(perSecond).toLocaleString('en-US')}/s`;
-}
-
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${Math.round(bytes)}B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)}KiB`;
-  if (bytes < 1024 * 1024 * 1024) return `${(bytes / 1024 / 1024).toFixed(1)}MiB`;
-  return `${(bytes / 1024 / 1024 / 1024).toFixed(2)}GiB`;
-}
-
 /** The unit of a metric's value: microseconds, per second, a count, percent, bytes, ... */
 export type MetricUnit = 'us' | '/s' | 'count' | '%' | 'B' | 'B/s' | 'us/msg' | 'B/msg' | 'bool';

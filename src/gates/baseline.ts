@@ -23,9 +23,10 @@
  *     samples, every head repeat worse than every base repeat. Better the same way: improved.
  *     Beyond the tolerance without that evidence, or with no samples: within noise.
  */
-import { COMPARED_METRICS, formatMetric, metricDef, type MetricDef } from '../metrics/names.js';
+import { COMPARED_METRICS, metricDef, type MetricDef } from '../metrics/names.js';
 import type { Comparison, ComparisonRow, ComparisonVerdict, PhaseResult, ResultDocument } from '../metrics/result.js';
 import { mannWhitneyU, median } from './stats.js';
+import { formatMetric, formatP, formatPercent } from '../metrics/format.js';
 
 export interface CompareOptions {
   /** Tolerance, a fraction of the base value (0.1 for 10%). */
@@ -94,7 +95,7 @@ export function compareDocuments(base: ResultDocument, head: ResultDocument, opt
 }
 
 export function describeMethod(maxRegression: number, floorUs: number): string {
-  const tol = percent(maxRegression);
+  const tol = formatPercent(maxRegression);
   const floor = floorUs > 0 ? ` (latencies also by at least ${formatMetric('us', floorUs)}, below which timer and scheduler jitter dominate)` : '';
   return (
     `a metric regresses when it is worse than the base by more than ${tol}${floor} and beyond the run-to-run spread: ` +
@@ -134,13 +135,13 @@ function compareMetric(b: PhaseResult, h: PhaseResult, def: MetricDef, tolerance
     return set('missing', `no value in ${baseValue === null ? 'base' : 'head'} (nothing measured there)`);
   }
   if (def.better === null) return set('unchanged', 'not judged: describes the load, neither better nor worse');
-  const tol = percent(tolerance);
+  const tol = formatPercent(tolerance);
   // Positive: head is worse than base by this much.
   const worseBy = def.better === 'lower' ? headValue - baseValue : baseValue - headValue;
   if (worseBy === 0) return set('unchanged', 'same value');
   const relative = baseValue !== 0 ? worseBy / Math.abs(baseValue) : worseBy > 0 ? Infinity : -Infinity;
   const word = worseBy > 0 ? 'worse' : 'better';
-  const by = Number.isFinite(relative) ? `${percent(Math.abs(relative))} ${word}` : `${word} (from 0)`;
+  const by = Number.isFinite(relative) ? `${formatPercent(Math.abs(relative))} ${word}` : `${word} (from 0)`;
 
   if (def.unit === 'us' && floorUs > 0 && Math.abs(headValue - baseValue) < floorUs) {
     return set('unchanged', `${by}, but the difference (${formatMetric('us', Math.abs(headValue - baseValue))}) is under the ${formatMetric('us', floorUs)} latency floor`);
@@ -160,7 +161,7 @@ function compareMetric(b: PhaseResult, h: PhaseResult, def: MetricDef, tolerance
   // without repeats, head's figure worse than the base's worst steady second.
   const spread = beyondSpread(b, h, def, headValue, samples);
   if (samples.kind === 'repeats') {
-    const pText = test === null ? '' : `, p=${formatP(test.p)}`;
+    const pText = test === null ? '' : `, ${formatP(test.p)}`;
     if (worseBy > 0 && spread.beyond) return set('regression', `${by}, beyond ${tol}, and ${spread.text}${pText}`);
     if (worseBy < 0 && allWorse(def, repeatValues(b, def), repeatValues(h, def))) return set('improved', `${by}, beyond ${tol}, every head repeat better than every base repeat${pText}`);
     return set('within-noise', `${by}, beyond ${tol}, but the repeats overlap (${samples.base.length} vs ${samples.head.length}${pText})`);
@@ -169,7 +170,7 @@ function compareMetric(b: PhaseResult, h: PhaseResult, def: MetricDef, tolerance
     return set('within-noise', `${by}, beyond ${tol}, but too few ${what} to test (${samples.base.length} vs ${samples.head.length}); run longer or with --repeat ${MIN_REPEATS}`);
   }
   const p = test.p;
-  const pText = `p=${formatP(p)} over ${samples.base.length} vs ${samples.head.length} ${what}`;
+  const pText = `${formatP(p)} over ${samples.base.length} vs ${samples.head.length} ${what}`;
   const samplesWorse = def.better === 'lower' ? test.direction === 1 : test.direction === -1;
   const samplesBetter = def.better === 'lower' ? test.direction === -1 : test.direction === 1;
   if (p < ALPHA && worseBy > 0 && samplesWorse) {
@@ -251,11 +252,3 @@ function finite(v: number | null): number | null {
   return v !== null && Number.isFinite(v) ? v : null;
 }
 
-export function percent(fraction: number): string {
-  const pct = fraction * 100;
-  return `${Math.abs(pct) >= 100 ? Math.round(pct) : Number(pct.toPrecision(3))}%`;
-}
-
-export function formatP(p: number): string {
-  return p < 0.001 ? p.toExponential(1) : p.toPrecision(2);
-}

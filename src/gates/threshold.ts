@@ -7,7 +7,8 @@
 import type { Op, Threshold } from '../config/model.js';
 import type { MetricUnit } from '../config/units.js';
 import type { PhaseResult } from '../metrics/result.js';
-import { formatMetric, metricDef, similarMetrics } from '../metrics/names.js';
+import { metricDef, similarMetrics } from '../metrics/names.js';
+import { formatMetric } from '../metrics/format.js';
 
 /** The part of a phase a scope is matched against (a planned phase or a finished one). */
 export interface PhaseIdentity {

@@ -5,9 +5,9 @@
  * after repeats are merged or a baseline is compared.
  */
 import type { Comparison, GateResult, PhaseResult, ResultDocument } from '../metrics/result.js';
-import { formatMetric } from '../metrics/names.js';
 import type { Threshold } from '../config/model.js';
 import { checkThresholds, compare, scopeMatches } from './threshold.js';
+import { formatChange, formatMetric } from '../metrics/format.js';
 
 export function settleVerdict(doc: ResultDocument, thresholds: readonly Threshold[], baseline?: Comparison): ResultDocument {
   const gates: GateResult[] = [];
@@ -48,7 +48,7 @@ export function settleVerdict(doc: ResultDocument, thresholds: readonly Threshol
     for (const r of baseline.rows) {
       if (r.better === null || r.verdict === 'missing') continue;
       const passed = r.verdict !== 'regression';
-      const line = `${r.metric} ${formatMetric(r.unit, r.base)} -> ${formatMetric(r.unit, r.head)}${r.change === null ? '' : ` (${r.change >= 0 ? '+' : ''}${(r.change * 100).toFixed(1)}%)`}: ${r.verdict}; ${r.note}`;
+      const line = `${r.metric} ${formatMetric(r.unit, r.base)} -> ${formatMetric(r.unit, r.head)}${r.change === null ? '' : ` (${formatChange(r.change)})`}: ${r.verdict}; ${r.note}`;
       if (!passed) failures.push(`${r.phase}: regression against the baseline beyond ${tolerance}: ${line}`);
       gates.push({ kind: 'baseline', name: `baseline ${r.metric} [${r.phase}]`, phase: r.phase, passed, value: r.head, measured: formatMetric(r.unit, r.head), message: line });
     }

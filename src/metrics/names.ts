@@ -6,7 +6,6 @@
 import type { LatencySummary } from './histogram.js';
 import type { PhaseResult } from './result.js';
 import type { MetricUnit } from '../config/units.js';
-import { formatBytes, formatMicros } from '../config/units.js';
 import { distance } from '../config/suggest.js';
 
 export interface MetricDef {
@@ -137,34 +136,6 @@ export function similarMetrics(name: string, limit = 3): string[] {
     .map((x) => x.n);
 }
 
-
-/** A metric value for people, in its unit. */
-export function formatMetric(unit: MetricUnit, v: number | null | undefined): string {
-  if (v === null || v === undefined || !Number.isFinite(v)) return 'n/a';
-  switch (unit) {
-    case 'us':
-      return formatMicros(v);
-    case 'us/msg':
-      return `${formatMicros(v)}/msg`;
-    case '/s':
-      return `${Math.round(v).toLocaleString('en-US')}/s`;
-    case 'B/s':
-      return `${formatBytes(v)}/s`;
-    case 'B':
-      return formatBytes(v);
-    case 'B/msg':
-      return `${Math.round(v * 10) / 10}B/msg`;
-    case '%':
-      return `${Number(v.toPrecision(3))}%`;
-    case 'bool':
-      return v === 0 ? 'false' : 'true';
-    case 'count':
-      return Number.isInteger(v) ? v.toLocaleString('en-US') : String(Math.round(v * 1000) / 1000);
-    default:
-      // A unit added by a later mqbench, in a result read by this one: the bare number still reads.
-      return String(v);
-  }
-}
 
 /** The figures `--repeat` keeps per repeat and `compare` checks by default, in report order. */
 export const COMPARED_METRICS: readonly string[] = [

@@ -3,9 +3,9 @@
  * and Markdown for pull-request comments and CI job summaries. Both return text.
  */
 import { Chalk, type ChalkInstance } from 'chalk';
-import { formatMetric } from '../metrics/names.js';
 import type { Comparison, ComparisonRow, ComparisonVerdict } from '../metrics/result.js';
-import { formatP, percent } from '../gates/baseline.js';
+import { formatChange, formatMetric, formatP, formatPercent } from '../metrics/format.js';
+import { codeSpan, mdCell } from './format.js';
 
 const VERDICT_TEXT: Record<ComparisonVerdict, string> = {
   regression: 'x REGRESSION',
@@ -23,7 +23,7 @@ export function renderComparison(c: Comparison, colour: boolean): string {
   const header = ['metric', 'base', 'head', 'change', 'p', 'verdict', 'why'];
   for (const [phase, rows] of byPhase(c.rows)) {
     lines.push(k.bold(phase));
-    const cells = rows.map((r) => [r.metric, formatMetric(r.unit, r.base), formatMetric(r.unit, r.head), formatChange(r), r.pValue === null ? '-' : formatP(r.pValue), VERDICT_TEXT[r.verdict], r.note]);
+    const cells = rows.map((r) => [r.metric, formatMetric(r.unit, r.base), formatMetric(r.unit, r.head), changeCell(r), r.pValue === null ? '-' : formatP(r.pValue), VERDICT_TEXT[r.verdict], r.note]);
     const widths = header.map((h, i) => Math.max(h.length, ...cells.map((row) => (row[i] ?? '').length)));
     // The note is last and not padded: long notes must not widen the table.
     const fmt = (row: string[]): string =>
@@ -45,31 +45,31 @@ export function renderComparison(c: Comparison, colour: boolean): string {
 
 export function renderComparisonMarkdown(c: Comparison): string {
   const lines: string[] = [];
-  lines.push(`### mqbench compare: ${c.regressions > 0 ? ':x: ' : ''}${escapeMd(summaryLine(c))}`);
+  lines.push(`### mqbench compare: ${c.regressions > 0 ? ':x: ' : ''}${mdCell(summaryLine(c))}`);
   lines.push('');
-  lines.push(`base \`${escapeCode(c.base.file)}\` (run ${escapeMd(c.base.runId)}, ${escapeMd(c.base.startedAt)}) · head \`${escapeCode(c.head.file)}\` (run ${escapeMd(c.head.runId)}, ${escapeMd(c.head.startedAt)})`);
+  lines.push(`base \`${codeSpan(c.base.file)}\` (run ${mdCell(c.base.runId)}, ${mdCell(c.base.startedAt)}) · head \`${codeSpan(c.head.file)}\` (run ${mdCell(c.head.runId)}, ${mdCell(c.head.startedAt)})`);
   lines.push('');
   for (const [phase, rows] of byPhase(c.rows)) {
-    lines.push(`#### ${escapeMd(phase)}`);
+    lines.push(`#### ${mdCell(phase)}`);
     lines.push('');
     lines.push('| metric | base | head | change | p | verdict | why |');
     lines.push('|---|---:|---:|---:|---:|---|---|');
     for (const r of rows) {
       const verdict = r.verdict === 'regression' ? '**regression**' : VERDICT_TEXT[r.verdict];
-      const cells = [`\`${escapeCode(r.metric)}\``, escapeMd(formatMetric(r.unit, r.base)), escapeMd(formatMetric(r.unit, r.head)), escapeMd(formatChange(r)), r.pValue === null ? '-' : escapeMd(formatP(r.pValue)), verdict, escapeMd(r.note)];
+      const cells = [`\`${codeSpan(r.metric)}\``, mdCell(formatMetric(r.unit, r.base)), mdCell(formatMetric(r.unit, r.head)), mdCell(changeCell(r)), r.pValue === null ? '-' : mdCell(formatP(r.pValue)), verdict, mdCell(r.note)];
       lines.push(`| ${cells.join(' | ')} |`);
     }
     lines.push('');
   }
-  for (const line of unmatched(c)) lines.push(`- ${escapeMd(line)}`);
+  for (const line of unmatched(c)) lines.push(`- ${mdCell(line)}`);
   if (c.onlyInBase.length > 0 || c.onlyInHead.length > 0) lines.push('');
-  lines.push(`<sub>${escapeMd(`method: ${c.method}`)}</sub>`);
+  lines.push(`<sub>${mdCell(`method: ${c.method}`)}</sub>`);
   return `${lines.join('\n')}\n`;
 }
 
 /** "2 regressions beyond 10% and noise", or "no regression beyond 10%; 3 changes within noise". */
 export function summaryLine(c: Comparison): string {
-  const tol = percent(c.maxRegression);
+  const tol = formatPercent(c.maxRegression);
   const count = (v: ComparisonVerdict): number => c.rows.filter((r) => r.verdict === v).length;
   const noise = count('within-noise');
   const improved = count('improved');
@@ -93,12 +93,8 @@ function paint(k: ChalkInstance, verdict: ComparisonVerdict, line: string): stri
   }
 }
 
-function formatChange(r: ComparisonRow): string {
-  if (r.change !== null) {
-    const pct = r.change * 100;
-    const text = Math.abs(pct) >= 100 ? pct.toFixed(0) : Math.abs(pct) >= 10 ? pct.toFixed(1) : pct.toFixed(2);
-    return `${pct > 0 ? '+' : ''}${text}%`;
-  }
+function changeCell(r: ComparisonRow): string {
+  if (r.change !== null) return formatChange(r.change);
   if (r.base === 0 && r.head !== null && r.head !== 0) return 'from 0';
   return '-';
 }
@@ -120,16 +116,3 @@ function side(s: Comparison['base']): string {
   return `${s.file} (run ${s.runId}, ${s.startedAt})`;
 }
 
-/** A Markdown table cell: `|` would end the cell, a newline the row; HTML-ish and emphasis characters are escaped too. */
-export function escapeMd(text: string): string {
-  return text
-    .replace(/\\/g, '\\\\')
-    .replace(/\|/g, '\\|')
-    .replace(/([*_`<>[\]])/g, '\\$1')
-    .replace(/\r?\n/g, ' ');
-}
-
-/** Inside a code span only `|` (GitHub tables) and the backtick need care. */
-function escapeCode(text: string): string {
-  return text.replace(/`/g, "'").replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
-}

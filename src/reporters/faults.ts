@@ -3,8 +3,8 @@
  * where lost messages stopped, and how long clients were without a connection. One place, so
  * the reports never tell it differently.
  */
-import { formatMicros } from '../config/units.js';
 import type { PhaseResult } from '../metrics/result.js';
+import { formatMicros } from '../metrics/format.js';
 
 /** Where the lost messages of a phase stopped; null when nothing was lost and nothing came late. */
 export function deliverySentence(p: PhaseResult): string | null {

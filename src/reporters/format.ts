@@ -4,12 +4,12 @@
  * of mqbench (still schemaVersion 1) may lack fields added since (groups, timeline stages,
  * gates, wire bytes): every reader here falls back instead of throwing.
  */
-import { formatBytes, formatMicros, formatRate } from '../config/units.js';
 import type { LatencySummary } from '../metrics/histogram.js';
 import type { GroupResult, PhaseResult, ResultDocument, TimelinePoint } from '../metrics/result.js';
 import type { MetricUnit } from '../config/units.js';
+import { formatBytes, formatMicros, formatRate } from '../metrics/format.js';
 
-/** PASS, FAIL, or the status of a run that did not complete (INTERRUPTED, FAILED). */
+/** The verdict in one word, the same in every report: PASS, FAIL (a gate failed, or the run could not complete), or INTERRUPTED. */
 export function verdictWord(doc: ResultDocument): 'PASS' | 'FAIL' | 'INTERRUPTED' {
   if (doc.verdict.passed) return 'PASS';
   return doc.status === 'interrupted' ? 'INTERRUPTED' : 'FAIL';
@@ -90,16 +90,6 @@ export function cpuPerMessage(us: number | null | undefined): string {
 }
 
 
-/** '+12.3%', '-4.0%', '' when there is nothing to compare. */
-export function changeText(change: number | null): string {
-  if (change === null || change === undefined || !Number.isFinite(change)) return '';
-  return `${change >= 0 ? '+' : ''}${(change * 100).toFixed(1)}%`;
-}
-
-export function pValueText(p: number | null): string {
-  if (p === null || p === undefined) return '';
-  return p < 0.001 ? 'p<0.001' : `p=${p.toFixed(3)}`;
-}
 
 /** The stage of a timeline second; results before stages existed only had the warm-up flag. */
 export function stageOf(t: TimelinePoint): TimelinePoint['stage'] {
@@ -123,4 +113,19 @@ export function phaseProblems(p: PhaseResult): string[] {
   const out = [...(p.deliveryFailures ?? [])];
   if (p.status === 'failed') out.push(p.error ?? 'failed');
   return out;
+}
+
+/**
+ * Text for one table cell: '|' escaped, line breaks flattened, and the characters Markdown or
+ * inline HTML would act on escaped, so a gate named '<b>|x' reads as written.
+ */
+export function mdCell(text: string | number): string {
+  return String(text)
+    .replace(/\r\n|\r|\n/g, ' ')
+    .replace(/[\\`*_[\]<>|~&]/g, (ch) => `\\${ch}`);
+}
+
+/** Text inside a Markdown code span in a table cell: the backtick would end the span, '|' the cell. */
+export function codeSpan(text: string): string {
+  return text.replace(/`/g, "'").replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 }

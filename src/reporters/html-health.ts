@@ -1,9 +1,9 @@
 /** The HTML report's accounting tables: delivery per phase and group, generator health, and the run's details. */
-import { formatBytes, formatMicros } from '../config/units.js';
 import type { GroupResult, PhaseResult, ResultDocument } from '../metrics/result.js';
 import { count, cpuPerMessage, groupsOf, phaseProblems, scenarioName } from './format.js';
 import { esc, section, table, type Row } from './html-util.js';
 import { deliverySentence, outageSentence } from './faults.js';
+import { formatBytes, formatMicros } from '../metrics/format.js';
 
 function deliveryCells(name: string, x: { sent: number; acked: number; expected: number; received: number; lost: number; duplicated: number; outOfOrder: number }): string[] {
   return [name, count(x.sent), count(x.acked), count(x.expected), count(x.received), count(x.lost), count(x.duplicated), count(x.outOfOrder)].map((c, i) => (i === 0 ? c : esc(c)));

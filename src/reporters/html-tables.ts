@@ -1,21 +1,18 @@
 /** The HTML report's tables of figures: gates, phases, the protocol comparison, the baseline comparison. */
-import { formatMetric } from '../metrics/names.js';
-import { formatBytes } from '../config/units.js';
 import type { ComparisonRow, ComparisonVerdict, PhaseResult, ResultDocument } from '../metrics/result.js';
 import {
-  changeText,
   count,
   cpuPerMessage,
   errorsText,
   latency,
   loadText,
   protocolText,
-  pValueText,
   qosText,
   rate,
   wireBytesPerMessage,
 } from './format.js';
 import { esc, passMark, section, table, type Row } from './html-util.js';
+import { formatBytes, formatChange, formatP, formatMetric } from '../metrics/format.js';
 
 export function gatesSection(doc: ResultDocument): string {
   const gates = doc.gates;
@@ -168,9 +165,9 @@ function comparisonRow(r: ComparisonRow): Row {
       esc(r.metric),
       esc(formatMetric(r.unit, r.base)),
       esc(formatMetric(r.unit, r.head)),
-      esc(changeText(r.change)),
+      esc(formatChange(r.change)),
       r.verdict === 'regression' ? `<strong>${esc(verdict)}</strong>` : esc(verdict),
-      esc([pValueText(r.pValue), r.samples ? `${r.samples.kind}: ${r.samples.base} vs ${r.samples.head}` : ''].filter((s) => s !== '').join(', ')),
+      esc([formatP(r.pValue), r.samples ? `${r.samples.kind}: ${r.samples.base} vs ${r.samples.head}` : ''].filter((s) => s !== '').join(', ')),
       esc(r.note),
     ],
   };

@@ -3,7 +3,6 @@
  * request of any kind; a Content-Security-Policy forbids them). Tables are rendered here and
  * read without JavaScript; the script only draws the charts from points computed here.
  */
-import { formatBytes } from '../config/units.js';
 import type { ResultDocument } from '../metrics/result.js';
 import { percentileCharts, timelineChart, type ChartSpec, type TimelineChart } from './curves.js';
 import { runSeconds, scenarioName, targets, verdictWord } from './format.js';
@@ -12,6 +11,7 @@ import { SCRIPT } from './html-script.js';
 import { PALETTE, seriesStyle, STYLE } from './html-style.js';
 import { baselineSection, gatesSection, phasesSection, protocolComparisonSection } from './html-tables.js';
 import { esc, section } from './html-util.js';
+import { formatBytes } from '../metrics/format.js';
 
 /** JSON for a <script type="application/json">: '<' as \u003c, so no '</script>' or '<!--' can end it early. */
 export function embedJson(value: unknown): string {

@@ -4,15 +4,14 @@
  * Kept under GitHub's limit (65,536 characters for a comment): rows past the budget are left
  * out with a note saying how many, most important first (failed gates, regressions).
  */
-import { formatMetric } from '../metrics/names.js';
-import { formatMicros } from '../config/units.js';
 import { deliverySentence, outageSentence } from './faults.js';
 import type { ComparisonRow, GateResult, ResultDocument } from '../metrics/result.js';
+import { formatChange, formatMetric, formatP, formatMicros } from '../metrics/format.js';
 import {
-  changeText,
   count,
   cpuPerMessage,
   latency,
+  mdCell,
   protocolText,
   qosText,
   rate,
@@ -33,15 +32,6 @@ export interface MarkdownOptions {
   maxChars?: number;
 }
 
-/**
- * Text for one table cell: '|' escaped, line breaks flattened, and the characters Markdown or
- * inline HTML would act on escaped, so a gate named '<b>|x' reads as written.
- */
-export function mdCell(text: string | number): string {
-  return String(text)
-    .replace(/\r\n|\r|\n/g, ' ')
-    .replace(/[\\`*_[\]<>|~&]/g, (ch) => `\\${ch}`);
-}
 
 function row(cells: Array<string | number>): string {
   return `| ${cells.map((c) => (c === '' ? ' ' : String(c))).join(' | ')} |`;
@@ -111,7 +101,7 @@ function gateRows(gates: GateResult[]): string[][] {
 function comparisonRows(rows: ComparisonRow[]): string[][] {
   const ordered = [...rows].sort((a, b) => Number(b.verdict === 'regression') - Number(a.verdict === 'regression'));
   return ordered.map((r) => {
-    const cells = [r.phase, r.metric, formatMetric(r.unit, r.base), formatMetric(r.unit, r.head), changeText(r.change), r.verdict].map(mdCell);
+    const cells = [r.phase, r.metric, formatMetric(r.unit, r.base), formatMetric(r.unit, r.head), formatChange(r.change), r.verdict].map(mdCell);
     return r.verdict === 'regression' ? cells.map((c) => (c.trim() === '' ? c : `**${c}**`)) : cells;
   });
 }

@@ -1,6 +1,6 @@
 /** The live progress line: stderr, TTY only, rewritten in place once a second. */
-import { formatMicros, formatRate } from '../config/units.js';
 import type { Progress } from '../metrics/reports.js';
+import { formatMicros, formatRate } from '../metrics/format.js';
 
 export function renderProgress(p: Progress): string {
   const at = `${Math.min(p.elapsed, p.length).toFixed(0)}/${p.length}s`;

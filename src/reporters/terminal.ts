@@ -3,9 +3,10 @@
  * verdict. Returns text; colour only when the caller says the stream is a TTY.
  */
 import { Chalk } from 'chalk';
-import { formatBytes, formatMicros, formatRate } from '../config/units.js';
 import type { GroupResult, PhaseResult, ResultDocument } from '../metrics/result.js';
 import { deliverySentence, outageSentence } from './faults.js';
+import { formatBytes, formatMicros, formatRate } from '../metrics/format.js';
+import { verdictWord } from './format.js';
 
 /**
  * resultFile: where the result was written, or null when it could not be written; unwritten:
@@ -80,7 +81,8 @@ export function renderSummary(doc: ResultDocument, resultFile: string | null, co
   if (doc.verdict.passed && missing.length > 0) {
     lines.push(c.red.bold('NOT WRITTEN') + `: the run met its gates, but ${missing.join(' and ')} could not be written (see the error above)`);
   } else {
-    const verdict = doc.verdict.passed ? c.green.bold('PASS') : c.red.bold(doc.status === 'completed' ? 'FAIL' : doc.status.toUpperCase());
+    const word = verdictWord(doc);
+    const verdict = word === 'PASS' ? c.green.bold(word) : c.red.bold(word);
     lines.push(`${verdict}${doc.verdict.failures.length > 0 ? `: ${doc.verdict.failures.join('; ')}` : ''}`);
     if (missing.length > 0) lines.push(c.red(`not written: ${missing.join(' and ')} (see the error above)`));
   }
