@@ -15,10 +15,17 @@ import { readOnlyResult, runCli, tempDir } from './helpers/cli.js';
 import { startMosquitto, type Mosquitto } from './helpers/mosquitto.js';
 import { assertMatchesSchema } from './helpers/schema.js';
 
-const MESSAGES = 300;
+/**
+ * A phase lasts its duration whatever `messages` says, so the counts are fixed only when every
+ * message fits in the window: 50 per publisher in 1 s needs 50/s through a window of 20, a
+ * quarter of what a 2-core machine under a load average of 10 still did (300 per publisher did
+ * not fit: 215 went out in the second). Short of that, sent falls below 2 x MESSAGES and the
+ * assertion below says so.
+ */
+const MESSAGES = 50;
 
 /**
- * 2 publishers x 300 messages, window 20, to 2 subscribers each receiving both; qos x transport
+ * 2 publishers x MESSAGES messages, window 20, to 2 subscribers each receiving both; qos x transport
  * as a matrix, less the combinations in `exclude`.
  */
 const scenario = (transports: string, exclude: string): string => `
@@ -67,7 +74,7 @@ function assertSameCounts(lean: ResultDocument, mqttjs: ResultDocument, phases: 
   assert.deepEqual(Object.keys(a).sort(), [...phases].sort());
   assert.deepEqual(a, b);
   for (const [name, c] of Object.entries(a)) {
-    assert.equal(c.sent, 2 * MESSAGES, `${name}: every message sent`);
+    assert.equal(c.sent, 2 * MESSAGES, `${name}: every message sent (fewer: the machine could not send ${MESSAGES} per publisher in the 1 s window)`);
     assert.equal(c.received, 2 * 2 * MESSAGES, `${name}: every message at both subscribers`);
     assert.deepEqual([c.lost, c.duplicated, c.outOfOrder], [0, 0, 0], name);
   }
@@ -111,9 +118,11 @@ describe('lean and mqttjs drivers count the same', () => {
     await writeFile(a, JSON.stringify(external.lean));
     await writeFile(b, JSON.stringify(external.mqttjs));
     const r = await runCli(['compare', b, a, '--json']);
-    assert.ok(r.code === 0 || r.code === 1, `compare exits 0 or 1 (a regression), not 2: ${r.stderr}`);
-    const cmp = JSON.parse(r.stdout) as { rows: Array<{ phase: string }> };
+    const cmp = JSON.parse(r.stdout) as { regressions: number; rows: Array<{ phase: string; verdict: string }> };
     assert.ok(cmp.rows.length > 0 && cmp.rows.some((row) => row.phase === 'mqtt-tcp-qos2'));
+    // The two drivers' speeds may differ either way: the exit code is the one its rows call for (not 2).
+    assert.equal(cmp.regressions, cmp.rows.filter((row) => row.verdict === 'regression').length);
+    assert.equal(r.code, cmp.regressions > 0 ? 1 : 0, r.stderr);
   });
 });
 
