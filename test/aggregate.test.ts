@@ -8,13 +8,9 @@ import type { GroupReport, HistogramName, IntervalSnapshot, WorkerHealth, Worker
 import type { Qos } from '../src/config/units.js';
 import {
   deliveryFailures,
-  MIN_RATE_SHARE,
   mergeGroups,
   mergePhase,
   mergeTimeline,
-  SATURATED_CPU_PERCENT,
-  SATURATED_LOOP_DELAY_US,
-  SATURATED_SEND_LAG_US,
   saturationReasons,
   type PhaseContext,
 } from '../src/metrics/aggregate.js';
@@ -125,12 +121,25 @@ describe('deliveryFailures', () => {
 });
 
 describe('saturationReasons', () => {
-  test('thresholds are the documented ones', () => {
-    assert.equal(SATURATED_CPU_PERCENT, 90);
-    assert.equal(SATURATED_LOOP_DELAY_US, 50_000);
-    assert.equal(SATURATED_SEND_LAG_US, 10_000);
-    assert.equal(MIN_RATE_SHARE, 0.95);
-  });
+  // Each limit README documents ("busy 90% of the time or more, event-loop delay p99 of 50 ms or
+  // more, open-model sends 10 ms or more behind schedule, or less than 95% of the asked rate"),
+  // driven at the limit and just inside it: the reason appears exactly at the documented value.
+  const limits: Array<{ name: string; spec: PhaseSpec; inside: Partial<WorkerHealth> & { sent?: number }; at: Partial<WorkerHealth> & { sent?: number }; reason: RegExp }> = [
+    { name: 'busy 90% of the time', spec: spec(), inside: { cpuPercent: 89.99 }, at: { cpuPercent: 90 }, reason: /^worker 0 was busy 90% of the time \(limit 90%\)$/ },
+    { name: 'event-loop delay p99 50 ms', spec: spec(), inside: { eventLoopDelayP99: 49_999 }, at: { eventLoopDelayP99: 50_000 }, reason: /^worker 0 event-loop delay p99 50\.0ms \(limit 50ms\)$/ },
+    { name: 'open model: sends 10 ms behind schedule', spec: openSpec(100), inside: { sendLagP99: 9_999, sent: 1000 }, at: { sendLagP99: 10_000, sent: 1000 }, reason: /^worker 0 sent late: p99 10\.0ms behind schedule$/ },
+    // 10 s at 1000/s asked: 9500 sent is 95%, 9499 is below it.
+    { name: 'open model: 95% of the asked rate', spec: openSpec(1000), inside: { sent: 9_500 }, at: { sent: 9_499 }, reason: /^sent 950\/s of the 1000\/s asked$/ },
+  ];
+  for (const l of limits) {
+    test(`the documented limit: ${l.name}`, () => {
+      const judge = ({ sent, ...h }: Partial<WorkerHealth> & { sent?: number }): string[] => saturationReasons(l.spec, [health(0, h)], sent ?? 0, 10);
+      assert.deepEqual(judge(l.inside), [], 'just inside the limit: not saturated');
+      const reasons = judge(l.at);
+      assert.equal(reasons.length, 1, reasons.join('; '));
+      assert.match(reasons[0]!, l.reason);
+    });
+  }
 
   const cases: Array<{ name: string; spec: PhaseSpec; workers: WorkerHealth[]; sent: number; seconds: number; reasons: string[] }> = [
     { name: 'healthy closed model', spec: spec(), workers: [health(0), health(1)], sent: 5, seconds: 10, reasons: [] },

@@ -7,13 +7,14 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readdir, readFile, symlink } from 'node:fs/promises';
+import { readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { parse } from 'yaml';
 import type { ResultDocument } from '../src/metrics/result.js';
 import { tempDir } from './helpers/cli.js';
+import { worseInEveryFigure } from './helpers/doctor.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const WORKFLOW = join(ROOT, 'docs/github-actions/mqbench-pr.yml');
@@ -60,15 +61,28 @@ test('the workflow runs the scenario for main and for the pull request, gates it
   assert.ok(all.some((s) => s.uses?.startsWith('marocchino/sticky-pull-request-comment')), 'and to a pull-request comment');
 
   // base/ and head/ are both this checkout; the runs are shortened (flags override the file).
+  // The outcome is made certain on any machine: a threshold no run can meet is added to both
+  // steps (the file's own, a p99 and "not saturated" among them, may pass or fail on a busy
+  // machine), and the baseline is replaced by a copy worse in every figure, so the gate fails on
+  // that threshold and on nothing from the baseline.
   const cwd = await tempDir('mqbench-ci-');
   await symlink(ROOT, join(cwd, 'base'));
   await symlink(ROOT, join(cwd, 'head'));
-  const short = (cmd: string): string => cmd.replace('--repeat 3', '--repeat 2').replace(/ --out /, ' --duration 1s --warmup 0s --drain 1s --workers 1 --out ');
+  const CERTAIN_FAILURE = 'mqtt.received.rate > 1000000000/s';
+  const short = (cmd: string): string => cmd.replace('--repeat 3', '--repeat 2').replace(/ --out /, ` --duration 1s --warmup 0s --drain 1s --workers 1 --threshold '${CERTAIN_FAILURE}' --out `);
   const base = await sh(short(baseStep.run ?? ''), cwd);
-  // Exit 0 also when a threshold failed on main (exit 1): the step keeps the baseline either way.
+  // The baseline step exits 0 when a threshold failed on main (exit 1): it keeps the baseline.
   assert.equal(base.code, 0, `baseline step: ${base.stdout}\n${base.stderr}`);
-  assert.equal((await readdir(join(cwd, 'results/base'))).filter((f) => f.endsWith('.json')).length, 1);
+  const baseFiles = (await readdir(join(cwd, 'results/base'))).filter((f) => f.endsWith('.json'));
+  assert.equal(baseFiles.length, 1);
+  const baseFile = join(cwd, 'results/base', baseFiles[0]!);
+  const baseDoc = JSON.parse(await readFile(baseFile, 'utf8')) as ResultDocument;
+  assert.equal(baseDoc.status, 'completed');
+  assert.equal(baseDoc.verdict.passed, false, 'the added threshold failed on main too');
+  await writeFile(baseFile, JSON.stringify(worseInEveryFigure(baseDoc)));
+
   const head = await sh(short(headStep.run ?? ''), cwd);
+  assert.equal(head.code, 1, `the gated step fails on the threshold: ${head.stdout}\n${head.stderr}`);
   const results = join(cwd, 'results/head');
   const files = await readdir(results);
   const json = files.find((f) => f.endsWith('.json'));
@@ -76,14 +90,19 @@ test('the workflow runs the scenario for main and for the pull request, gates it
   const doc = JSON.parse(await readFile(join(results, json), 'utf8')) as ResultDocument;
   assert.equal(doc.status, 'completed');
   assert.equal(doc.repeat?.count, 2);
-  assert.ok(doc.baseline, 'compared with the baseline');
   assert.deepEqual(doc.phases.map((p) => p.name), ['mqtt-tcp-qos1', 'mqtt-ws-qos1']);
-  assert.ok((doc.gates ?? []).some((g) => g.kind === 'threshold' && g.source === 'scenario'), 'the file thresholds were checked');
-  // Same code on both sides: exit 0, unless a threshold of the file failed on a loaded machine, which the verdict then names.
-  if (head.code !== 0) {
-    assert.equal(head.code, 1, head.stderr);
-    assert.ok(doc.verdict.failures.length > 0 && doc.verdict.failures.every((f) => /threshold|regression/.test(f)), doc.verdict.failures.join('\n'));
-  }
+  const gates = doc.gates ?? [];
+  // The file's five thresholds on each of the two phases were checked.
+  assert.equal(gates.filter((g) => g.kind === 'threshold' && g.source === 'scenario').length, 5 * 2, JSON.stringify(gates.map((g) => g.name)));
+  const forced = gates.filter((g) => g.kind === 'threshold' && g.source !== 'scenario');
+  assert.equal(forced.length, 2, JSON.stringify(forced));
+  assert.ok(forced.every((g) => !g.passed), 'the added threshold failed on both phases');
+  assert.ok(doc.baseline, 'compared with the baseline');
+  assert.deepEqual(doc.baseline.rows.filter((r) => r.verdict === 'regression').map((r) => `${r.phase} ${r.metric}`), [], 'nothing regressed against a worse baseline');
+  assert.ok(gates.some((g) => g.kind === 'baseline') && gates.filter((g) => g.kind === 'baseline').every((g) => g.passed));
+  assert.equal(doc.verdict.passed, false);
+  assert.ok(doc.verdict.failures.filter((f) => f.includes('received.rate > 1000000000/s')).length >= 1, doc.verdict.failures.join('\n'));
+  assert.ok(doc.verdict.failures.every((f) => !/regression/.test(f)), doc.verdict.failures.join('\n'));
   for (const step of all.filter((s) => s.run !== undefined && !s.run.includes('bin.js') && !s.run.includes('npm ci'))) {
     const r = await sh((step.run ?? '').replace('"$GITHUB_STEP_SUMMARY"', 'summary.md'), cwd);
     assert.equal(r.code, 0, `${step.name}: ${r.stderr}`);
@@ -92,4 +111,8 @@ test('the workflow runs the scenario for main and for the pull request, gates it
   assert.match(summary, /mqtt-tcp-qos1/);
   assert.ok(existsSync(join(cwd, 'results/comment.md')));
   assert.ok(files.some((f) => f.endsWith('.junit.xml')) && files.some((f) => f.endsWith('.html')), files.join(', '));
+  const junit = await readFile(join(results, files.find((f) => f.endsWith('.junit.xml'))!), 'utf8');
+  assert.match(junit, /failures="[1-9]/, 'the failed gate is a failed test case');
+  // Markdown escapes the '>': the failed gate is named in the comment.
+  assert.match(await readFile(join(cwd, 'results/comment.md'), 'utf8'), /❌ \| mqtt\.received\.rate \\> 1000000000\/s \\\[mqtt-tcp-qos1\\\]/);
 });

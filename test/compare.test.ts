@@ -1,9 +1,12 @@
 /**
  * `mqbench compare` on documents from real runs: the same open-model workload against the
- * bundled broker twice (no regression), and once through a TCP proxy that holds every chunk
- * 20 ms (a real latency regression). The runs go through runCommand in this process with a
- * test Io; the comparisons through main() and, once, the built CLI. The only figure asserted
- * is the proxy's delay showing up in the latency; nothing depends on the machine's speed.
+ * bundled broker twice, and once through a TCP proxy that holds every chunk 50 ms (a real
+ * latency regression). The runs go through runCommand in this process with a test Io; the
+ * comparisons through main() and, once, the built CLI. The only figure asserted from the runs is
+ * the proxy's delay in the median latency (at least 100 ms a message, where loopback takes well
+ * under a millisecond, and a busy machine's p50 stays far below); the verdict between two runs of
+ * the same code is asserted only for consistency, and rules that need a certain figure run on
+ * documents derived from the real ones.
  */
 import assert from 'node:assert/strict';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -19,9 +22,7 @@ import { readOnlyResult, runCli, tempDir } from './helpers/cli.js';
 import { startDelayProxy, type DelayProxy } from './helpers/delay-proxy.js';
 import { memoryIo } from './helpers/io.js';
 
-const DELAY_MS = 20;
-
-
+const DELAY_MS = 50;
 
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const t = memoryIo();
@@ -68,7 +69,6 @@ after(async () => {
   if (dir !== '') await rm(dir, { recursive: true, force: true });
 });
 
-const saturated = (...names: Array<keyof typeof files>): boolean => names.some((n) => docs[n]!.phases.some((p) => p.generator.saturated));
 const saturationReasons = (...names: Array<keyof typeof files>): string => names.flatMap((n) => docs[n]!.phases.flatMap((p) => p.generator.reasons.map((r) => `${n}: ${r}`))).join('; ');
 
 const row = (c: Comparison, metric: string): ComparisonRow => {
@@ -130,34 +130,30 @@ test('same code twice: rates and counts unchanged, latency judged per second', {
   const text = await cli(['compare', files.base, files.rerun]);
   assert.equal(text.code, r.code, 'the table and --json agree');
   assert.match(text.stdout, /mqtt-tcp-qos1/);
-  if (r.code === 0) assert.match(text.stdout, /no regression beyond 10%/);
+  assert.equal(/no regression beyond 10%/.test(text.stdout), r.code === 0, text.stdout);
   assert.match(text.stdout, /method: .*Mann-Whitney/);
   assert.doesNotMatch(text.stdout, /\u001b\[/, 'no colour off a TTY');
   assert.equal(/REGRESSION/.test(text.stdout), r.code === 1);
 });
 
-test('through a proxy that delays every chunk 20 ms: exit 1, e2e p50 and p99 regress with a small p', { timeout: 30_000 }, async (t) => {
+test('through a proxy that delays every chunk 50 ms: exit 1, e2e p50 regresses with a small p', { timeout: 30_000 }, async (t) => {
   assert.ok((proxy?.chunks() ?? 0) > 0, 'the slow run went through the proxy');
   const r = await cli(['compare', files.base, files.slow, '--json']);
   const c = JSON.parse(r.stdout) as Comparison;
   for (const line of figureLines(c)) t.diagnostic(`proxied: ${line}`);
-  assert.equal(r.code, 1, `${r.stderr}\n${figures(c)}`);
-  assert.ok(c.regressions >= 2, figures(c));
-  // p99 too, unless the base run's own generator was the limit: its p99 can then exceed the delay.
-  const judged = saturated('base') ? ['e2e.p50'] : ['e2e.p50', 'e2e.p99'];
-  if (judged.length < 2) t.diagnostic(`base generator saturated (${saturationReasons('base')}): e2e.p99 not asserted`);
-  for (const m of judged) {
-    const x = row(c, m);
-    assert.equal(x.verdict, 'regression', `${m}: ${x.note}`);
-    assert.ok(x.pValue !== null && x.pValue < 0.05, `${m}: p ${x.pValue}`);
-    assert.ok(x.change !== null && x.change > 0.1);
-    assert.match(x.note, /significant \(p=/);
-  }
+  // Should the base run's generator have been the limit (a machine busy elsewhere), the message says so.
+  const why = `${figures(c)}\nsaturated: ${saturationReasons('base', 'slow') || 'no'}`;
+  assert.equal(r.code, 1, `${r.stderr}\n${why}`);
+  assert.ok(c.regressions >= 1, why);
+  // p50 only: a busy machine can push the base's own p99 past the delay, never its median.
+  const x = row(c, 'e2e.p50');
+  assert.equal(x.verdict, 'regression', `e2e.p50: ${x.note}\n${why}`);
+  assert.ok(x.pValue !== null && x.pValue < 0.05, `e2e.p50: p ${x.pValue}\n${why}`);
+  assert.ok(x.change !== null && x.change > 0.1, why);
+  assert.match(x.note, /significant \(p=/);
   // Publish and delivery both cross the proxy: at least twice the delay on every message.
   const p50 = row(c, 'e2e.p50');
   assert.ok(p50.head !== null && p50.head >= (2 * DELAY_MS - 5) * 1000, `head e2e p50 ${p50.head}us`);
-  // Same rate asked on both sides: the delay does not change throughput.
-  assert.notEqual(row(c, 'sent.rate').verdict, 'regression');
 
   const text = await cli(['compare', files.base, files.slow]);
   assert.equal(text.code, 1);
@@ -174,11 +170,13 @@ test('through a proxy that delays every chunk 20 ms: exit 1, e2e p50 and p99 reg
   assert.match(bin.stdout, /REGRESSION/);
 });
 
-test('the other way round, the proxied run as base: e2e improved, exit 0', { timeout: 30_000 }, async () => {
-  const r = await cli(['compare', files.slow, files.base, '--json']);
+test('the other way round, the proxied run as base: e2e p50 improved, exit 0', { timeout: 30_000 }, async () => {
+  // --metric e2e.p50: the one figure the proxy certainly moved (rates and p99 of two real runs may move either way).
+  const r = await cli(['compare', files.slow, files.base, '--metric', 'e2e.p50', '--json']);
   const c = JSON.parse(r.stdout) as Comparison;
+  assert.equal(row(c, 'e2e.p50').verdict, 'improved', `${figures(c)}\nsaturated: ${saturationReasons('base', 'slow') || 'no'}`);
+  assert.equal(c.regressions, 0);
   assert.equal(r.code, 0, figures(c));
-  assert.equal(row(c, 'e2e.p50').verdict, 'improved');
 });
 
 test('rule details on documents derived from the real runs', async () => {
@@ -232,6 +230,21 @@ test('rule details on documents derived from the real runs', async () => {
   noLatency.phases[0]!.latency.ack.count = 0;
   c = compareDocuments(base, noLatency, { ...opts, metrics: ['ack.p99'] });
   assert.equal(row(c, 'ack.p99').verdict, 'missing');
+
+  // Per-second samples: every steady second of head 100 ms slower at p99 than the base's worst second.
+  const slowP99 = structuredClone(docs.rerun!);
+  const steadyP99 = (d: ResultDocument): number[] => d.phases[0]!.timeline.filter((t) => t.stage === 'steady' && t.received > 0).map((t) => t.p99);
+  const worstBase = Math.max(...steadyP99(base));
+  for (const t of slowP99.phases[0]!.timeline) if (t.received > 0) t.p99 = worstBase + 100_000;
+  slowP99.phases[0]!.latency.e2e.p99 = worstBase + 100_000;
+  c = compareDocuments(base, slowP99, { ...opts, metrics: ['e2e.p99'] });
+  const p99 = row(c, 'e2e.p99');
+  assert.equal(p99.samples.kind, 'seconds');
+  assert.deepEqual([p99.samples.base, p99.samples.head], [steadyP99(base).length, steadyP99(slowP99).length]);
+  assert.ok(p99.samples.base >= 4 && p99.samples.head >= 4, `4 or more steady seconds with deliveries on each side (p < 0.05 is possible): ${p99.samples.base} vs ${p99.samples.head}`);
+  assert.equal(p99.verdict, 'regression', p99.note);
+  assert.ok(p99.pValue !== null && p99.pValue < 0.05, p99.note);
+  assert.match(p99.note, /worse than every steady second of the base/);
 
   // Renderers: | in a phase name is escaped in Markdown; the terminal table names the phase.
   const piped = structuredClone(base);
@@ -296,8 +309,9 @@ test('bad input: exit 2 with a message naming the problem', { timeout: 30_000 },
   assert.match(r.stderr, /4 problem\(s\)/);
 
   // Accepted forms.
-  r = await cli(['compare', files.base, files.rerun, '--max-regression', '0.25', '--metric', 'e2e.p99,lost', '--metric', 'rtt.p50', '--latency-floor', '1ms', '--json']);
-  assert.ok(r.code === 0 || r.code === 1, r.stderr);
+  // One document against itself: no regression whatever the figures, so exit 0.
+  r = await cli(['compare', files.base, files.base, '--max-regression', '0.25', '--metric', 'e2e.p99,lost', '--metric', 'rtt.p50', '--latency-floor', '1ms', '--json']);
+  assert.equal(r.code, 0, r.stderr);
   const c = JSON.parse(r.stdout) as Comparison;
   assert.equal(c.maxRegression, 0.25);
   assert.deepEqual(c.rows.map((x) => x.metric), ['e2e.p99', 'lost', 'e2e.p50']);

@@ -15,12 +15,17 @@ import { readOnlyResult, runCli, tempDir } from './helpers/cli.js';
 import { startMosquitto, type Mosquitto } from './helpers/mosquitto.js';
 import { assertMatchesSchema } from './helpers/schema.js';
 
-const MESSAGES = 300;
+/**
+ * A phase lasts its duration whatever `messages` says, so the counts are fixed only when every
+ * message fits in the window: 100 per publisher in 2 s needs 50/s through a window of 20, a
+ * quarter of what a 2-core machine under a load average of 10 still did (215/s). Short of that,
+ * sent falls below 2 x MESSAGES and the assertions below say so.
+ */
+const MESSAGES = 100;
 
 /**
- * 2 publishers x 300 messages, window 20, to 2 subscribers each receiving both; qos x transport
- * as a matrix, less the combinations in `exclude`. 300 messages take a few milliseconds; the 2 s
- * phase leaves a margin of two orders of magnitude for a loaded machine.
+ * 2 publishers x MESSAGES messages, window 20, to 2 subscribers each receiving both; qos x transport
+ * as a matrix, less the combinations in `exclude`.
  */
 const scenario = (transports: string, exclude: string): string => `
 name: drivers
@@ -118,9 +123,11 @@ describe('lean and mqttjs drivers count the same', () => {
     await writeFile(a, JSON.stringify(external.lean));
     await writeFile(b, JSON.stringify(external.mqttjs));
     const r = await runCli(['compare', b, a, '--json']);
-    assert.ok(r.code === 0 || r.code === 1, `compare exits 0 or 1 (a regression), not 2: ${r.stderr}`);
-    const cmp = JSON.parse(r.stdout) as { rows: Array<{ phase: string }> };
+    const cmp = JSON.parse(r.stdout) as { regressions: number; rows: Array<{ phase: string; verdict: string }> };
     assert.ok(cmp.rows.length > 0 && cmp.rows.some((row) => row.phase === 'mqtt-tcp-qos2'));
+    // The two drivers' speeds may differ either way: the exit code is the one its rows call for (not 2).
+    assert.equal(cmp.regressions, cmp.rows.filter((row) => row.verdict === 'regression').length);
+    assert.equal(r.code, cmp.regressions > 0 ? 1 : 0, r.stderr);
   });
 });
 

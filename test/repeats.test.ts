@@ -1,57 +1,28 @@
 /**
- * mergeRepeats on the result documents of real runs: the same short open-model scenario run
- * three times in process (runCommand with an in-memory Io) against the bundled broker on a free
- * loopback port, plus a repeat interrupted by Ctrl-C and one that failed (unreachable target).
- * Every assertion relates the merged document to its inputs, so none depends on the machine's speed.
+ * mergeRepeats, a pure function, on result documents of real runs committed under
+ * test/fixtures/repeats (how they were made: test/fixtures/README.md): the same short open-model
+ * run three times against the bundled broker, one interrupted by Ctrl-C in its first phase and
+ * one that failed (unreachable target). Every assertion relates the merged document to its
+ * inputs. The end-to-end `run --repeat` is in e2e-baseline.test.ts.
  */
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
-import { after, before, describe, test } from 'node:test';
-import type { RawRunFlags } from '../src/config/run-config.js';
-import { runCommand } from '../src/cli/run-command.js';
-import { ExitCode } from '../src/cli/exit-codes.js';
+import { readFileSync } from 'node:fs';
+import { before, describe, test } from 'node:test';
 import { COMPARED_METRICS, metricDef } from '../src/metrics/names.js';
 import { settleVerdict } from '../src/gates/verdict.js';
 import { decode } from '../src/metrics/histogram.js';
 import { mergeRepeats } from '../src/metrics/repeats.js';
 import type { GroupResult, PhaseResult, ResultDocument } from '../src/metrics/result.js';
-import { closedPort, readOnlyResult, tempDir } from './helpers/cli.js';
-import { memoryIo } from './helpers/io.js';
 import { assertMatchesSchema } from './helpers/schema.js';
 
 const PHASES = ['mqtt-tcp-qos0', 'mqtt-tcp-qos1'];
-const FLAGS: RawRunFlags = { qos: '0,1', rate: '300/s', duration: '1s', warmup: '0s', drain: '1s', workers: '1' };
 
-const dirs: string[] = [];
+/** A fixture document, parsed afresh for each caller (no test can change another's input). */
+const fixture = (name: string): ResultDocument => JSON.parse(readFileSync(new URL(`../../test/fixtures/repeats/${name}.json`, import.meta.url), 'utf8')) as ResultDocument;
 
-/** One real run; its result document as written. */
-async function run(flags: RawRunFlags, expectCode: number, onStderr?: (soFar: string, interrupt: () => void) => void): Promise<ResultDocument> {
-  const out = await tempDir('mqbench-repeats-');
-  dirs.push(out);
-  const t = memoryIo(onStderr);
-  const code = await runCommand(undefined, { ...flags, out }, ['run', '--out', out], t.io);
-  assert.equal(code, expectCode, t.err());
-  return (await readOnlyResult(out)).doc;
-}
-
-const full: ResultDocument[] = [];
-let interrupted: ResultDocument;
-let failed: ResultDocument;
-
-before(async () => {
-  for (let i = 0; i < 3; i++) full.push(await run(FLAGS, ExitCode.Pass));
-  // Ctrl-C once, a moment into the first phase's load: that phase stops, the second never runs.
-  let sent = false;
-  interrupted = await run(FLAGS, ExitCode.Interrupted, (soFar, interrupt) => {
-    if (!sent && soFar.includes(`phase ${PHASES[0]}: connecting clients`)) {
-      sent = true;
-      setTimeout(interrupt, 600);
-    }
-  });
-  failed = await run({ ...FLAGS, target: `mqtt://127.0.0.1:${await closedPort()}` }, ExitCode.CouldNotComplete);
-});
-
-after(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
+const full: ResultDocument[] = ['full-1', 'full-2', 'full-3'].map(fixture);
+const interrupted = fixture('interrupted');
+const failed = fixture('failed');
 
 const phaseOf = (d: ResultDocument, name: string): PhaseResult => {
   const p = d.phases.find((x) => x.name === name);
@@ -67,8 +38,10 @@ describe('mergeRepeats of three completed runs', () => {
     merged = mergeRepeats(full);
   });
 
-  test('the inputs are what the cases need: same phases, completed, passed, each with samples', () => {
+  test('the inputs are what the cases need: schema-valid, same phases, completed, passed, each with samples', () => {
     for (const d of full) {
+      assertMatchesSchema(d);
+      assert.deepEqual(d.verdict, { passed: true, failures: [] });
       assert.equal(d.status, 'completed');
       assert.deepEqual(d.phases.map((p) => p.name), PHASES);
       for (const p of d.phases) assert.ok(p.latency.e2e.count > 0 && p.durationSeconds > 0, `${d.runId}/${p.name}`);
@@ -188,11 +161,11 @@ describe('mergeRepeats of three completed runs', () => {
       assert.ok(m.generator.cpuMicrosPerMessage >= Math.min(...own) * 0.99 && m.generator.cpuMicrosPerMessage <= Math.max(...own) * 1.01, `${m.generator.cpuMicrosPerMessage} outside [${own.join(', ')}]`);
       assert.equal(m.target.kind, 'bundled');
       assert.equal(m.target.url, ps[0]!.target.url);
-      if (ps.every((p) => p.target.cpuSeconds !== null)) {
-        const targetCpu = total(ps.map((p) => p.target.cpuSeconds ?? 0));
-        assert.ok(Math.abs((m.target.cpuSeconds ?? Number.NaN) - targetCpu) < 1e-6);
-        if (targetCpu > 0) assert.ok(Math.abs((m.target.cpuMicrosPerMessage ?? Number.NaN) - (targetCpu * 1e6) / steadyReceived) <= 0.01);
-      }
+      // The fixtures measured the bundled broker's CPU in every repeat.
+      assert.ok(ps.every((p) => (p.target.cpuSeconds ?? 0) > 0), 'every repeat measured the target CPU');
+      const targetCpu = total(ps.map((p) => p.target.cpuSeconds ?? 0));
+      assert.ok(Math.abs((m.target.cpuSeconds ?? Number.NaN) - targetCpu) < 1e-6);
+      assert.ok(Math.abs((m.target.cpuMicrosPerMessage ?? Number.NaN) - (targetCpu * 1e6) / steadyReceived) <= 0.01);
     });
 
     test(`${name}: wire bytes added, bytes per message from the totals`, () => {
@@ -255,6 +228,8 @@ function withProblems(d: ResultDocument): ResultDocument {
 
 describe('mergeRepeats when a repeat did not complete', () => {
   test('the inputs: a real interrupted repeat (fewer phases) and a real failed one (none)', () => {
+    assertMatchesSchema(interrupted);
+    assertMatchesSchema(failed);
     assert.equal(interrupted.status, 'interrupted');
     assert.ok(interrupted.phases.length < PHASES.length, `interrupted run kept ${interrupted.phases.length} phase(s)`);
     assert.equal(failed.status, 'failed');

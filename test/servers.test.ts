@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes, X509Certificate } from 'node:crypto';
 import { once } from 'node:events';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
@@ -19,7 +20,7 @@ import { startBundledEcho } from '../src/servers/bundled-echo.js';
 import { startEchoServer } from '../src/servers/echo.js';
 import { ListenError } from '../src/servers/listen.js';
 import { bundledTlsMaterial, loadTlsMaterial } from '../src/servers/tls-certs.js';
-import { BIN, closedPort, runCli, tempDir } from './helpers/cli.js';
+import { BIN, runCli, tempDir } from './helpers/cli.js';
 
 // Every certificate this file (and the children it forks) makes goes to a fresh directory.
 const certDir = await tempDir('mqbench-certs-');
@@ -167,19 +168,49 @@ test('broker: tls and wss clients without the CA fail verification, with it they
   }
 });
 
+/**
+ * The TCP ports this process listens on, from the kernel: the socket inodes among this process's
+ * open descriptors that /proc/net/tcp and tcp6 list in state LISTEN. A server's descriptor is
+ * closed as soon as it is closed, so this shows what is left open without reusing a port.
+ */
+function listeningPorts(): number[] {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${fd}`));
+      if (m) inodes.add(m[1]!);
+    } catch (err) {
+      // The descriptor readdirSync itself used is closed by now: not a socket.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
+  const ports: number[] = [];
+  for (const table of ['/proc/self/net/tcp', '/proc/self/net/tcp6']) {
+    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      // local_address is f[1] (hex address:port), st is f[3] (0A = LISTEN), inode is f[9].
+      if (f[3] === '0A' && inodes.has(f[9] ?? '')) ports.push(parseInt(f[1]!.split(':')[1]!, 16));
+    }
+  }
+  return ports.sort((a, b) => a - b);
+}
+
 test('a busy port: ListenError naming the listener, and nothing left open (broker and echo server)', async () => {
   const held = await holdPort();
   try {
-    const [tcpPort, wsPort] = [await closedPort(), await closedPort()];
-    await assert.rejects(startBroker({ host: '127.0.0.1', listeners: { tcp: tcpPort, ws: held.port } }), (err: unknown) => {
+    const before = listeningPorts();
+    assert.ok(before.includes(held.port), `listeningPorts() sees the held port ${held.port}: ${before.join(', ')}`);
+    // Listeners open one after another: tcp (port 0, a free one) opens, then ws fails on the held port.
+    await assert.rejects(startBroker({ host: '127.0.0.1', listeners: { tcp: 0, ws: held.port } }), (err: unknown) => {
       assert.ok(err instanceof ListenError, String(err));
       assert.equal(err.listener, 'ws');
       assert.equal(err.code, 'EADDRINUSE');
       return true;
     });
-    await assert.rejects(startEchoServer({ host: '127.0.0.1', listeners: { ws: wsPort, wss: held.port }, tls: await bundledTlsMaterial() }), { name: 'ListenError', listener: 'wss', code: 'EADDRINUSE' });
-    // The listeners opened before the failure were closed: their ports can be taken again.
-    for (const port of [tcpPort, wsPort]) await (await holdPort(port)).close();
+    // The listener opened before the failure was closed: this process listens where it did before.
+    assert.deepEqual(listeningPorts(), before, 'the broker left a listener open');
+    await assert.rejects(startEchoServer({ host: '127.0.0.1', listeners: { ws: 0, wss: held.port }, tls: await bundledTlsMaterial() }), { name: 'ListenError', listener: 'wss', code: 'EADDRINUSE' });
+    assert.deepEqual(listeningPorts(), before, 'the echo server left a listener open');
     // aedes' timers are closed too, or this test file would never exit.
   } finally {
     await held.close();

@@ -1,7 +1,8 @@
 /** Runs the built CLI as a real child process, the way a user runs it. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { once } from 'node:events';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -65,12 +66,34 @@ export async function readOnlyResult(dir: string): Promise<{ file: string; doc: 
   return { file, doc: JSON.parse(await readFile(file, 'utf8')) as ResultDocument };
 }
 
-/** A loopback port that was free a moment ago and has nothing listening now. */
-export async function closedPort(): Promise<number> {
-  const server = createServer();
+/** A loopback port that refuses connections for as long as the test holds it. */
+export interface RefusedPort {
+  port: number;
+  /** Releases the port (and the listener and connection that hold it). */
+  close(): Promise<void>;
+}
+
+/**
+ * A loopback port where nothing listens and nothing can start listening until close(): the
+ * local end of a connection from this process to a listener of its own on port 0. A connect to
+ * 127.0.0.1:port finds no listener and is refused (ECONNREFUSED), and any listen on it fails
+ * with EADDRINUSE, so another process's server cannot take it between the test picking it and
+ * the code under test connecting to it (as a port bound, closed and reused could be).
+ */
+export async function refusedPort(): Promise<RefusedPort> {
+  const server = createServer((s) => s.on('error', () => s.destroy()));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('no port');
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return address.port;
+  const held = connect(address.port, '127.0.0.1');
+  await once(held, 'connect');
+  const port = held.localPort;
+  if (port === undefined) throw new Error('no local port');
+  return {
+    port,
+    close: async () => {
+      held.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }

@@ -8,8 +8,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { probeTcp } from '../../src/coordinator/probe.js';
-import { closedPort } from './cli.js';
+import { createServer } from 'node:net';
 
 export interface Mosquitto {
   /** MQTT over TCP. */
@@ -59,10 +58,44 @@ export interface MosquittoOptions {
  * as on mqbench's clients. The 'debian' configuration keeps them, as users run it.
  */
 export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosquitto> {
+  // mosquitto cannot listen on port 0 (it reads `listener 0` as a Unix socket), so it is given
+  // numbers the kernel handed out a moment ago. Another process may take one before mosquitto
+  // binds it: mosquitto then exits at once saying so, and it is started again on fresh numbers.
+  // Ports a caller asked for (a restart after a kill, which the run under test reconnects to)
+  // cannot change: a taken one is an error that says what happened.
+  const fixed = opts.port !== undefined || opts.wsPort !== undefined;
+  for (let attempt = 1; ; attempt++) {
+    const port = opts.port ?? (await freshPortNumber());
+    const wsPort = opts.wsPort ?? (await freshPortNumber());
+    const started = await startOnce(opts, port, wsPort);
+    if ('mosquitto' in started) return started.mosquitto;
+    if (fixed || attempt === 5) throw new Error(`mosquitto could not listen on 127.0.0.1:${port} and :${wsPort} (attempt ${attempt}${fixed ? ', ports fixed by the caller' : ''}): ${started.inUse}`);
+  }
+}
+
+/** A port number the kernel gave a listener on port 0, released again: free a moment ago, not held. */
+async function freshPortNumber(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+/**
+ * mosquitto's own messages when a listener cannot bind: the TCP listener's bind error, and
+ * libwebsockets' failure to create the WebSocket one (it logs no cause).
+ */
+const IN_USE = /Error: Address already in use|Unable to create websockets listener on port/;
+
+/**
+ * One start on the given ports. Ready is mosquitto's own "running" line, which it logs once every
+ * listener is open: a probe that connects could reach another process's listener on a taken port.
+ */
+async function startOnce(opts: MosquittoOptions, port: number, wsPort: number): Promise<{ mosquitto: Mosquitto } | { inUse: string }> {
   const bin = mosquittoBinary();
   if (bin === null) throw new Error('mosquitto is not installed; run scripts/install-mosquitto.sh');
-  const port = opts.port ?? (await closedPort());
-  const wsPort = opts.wsPort ?? (await closedPort());
   const dir = await mkdtemp(join(tmpdir(), 'mqbench-mosquitto-'));
   const conf = join(dir, 'mosquitto.conf');
   const tuned = (opts.config ?? 'tuned') === 'tuned' ? ['set_tcp_nodelay true', 'max_inflight_messages 1000', 'max_queued_messages 0'] : [];
@@ -82,32 +115,49 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
       'log_dest stderr',
       'log_type error',
       'log_type warning',
+      // "Opening ... listen socket on port N." and "mosquitto version X running": the ready signal.
+      'log_type information',
       '',
     ].join('\n'),
   );
   const child = spawn(bin, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const pid = child.pid;
   if (pid === undefined) throw new Error(`mosquitto could not be started from ${bin}`);
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`mosquitto exited with code ${child.exitCode}: ${stderr}`);
-    if ((await probeTcp('127.0.0.1', port, 500)).ok && (await probeTcp('127.0.0.1', wsPort, 500)).ok) break;
-    if (Date.now() > deadline) {
-      await stopChild(child, pid);
-      throw new Error(`mosquitto did not listen on 127.0.0.1:${port} within 10 s: ${stderr}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
+  let stderr = '';
+  const outcome = await new Promise<'running' | 'exited' | 'timeout'>((resolve) => {
+    const timer = setTimeout(() => resolve('timeout'), 10_000);
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+      if (/mosquitto version \S+ running/.test(stderr)) {
+        clearTimeout(timer);
+        resolve('running');
+      }
+    });
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve('exited');
+    });
+  });
+  if (outcome === 'exited') {
+    // 'exit' can come before the last stderr chunk: read the pipe to its end.
+    if (!child.stderr.readableEnded) await new Promise((resolve) => child.stderr.once('end', resolve));
+    if (IN_USE.test(stderr)) return { inUse: stderr.trim() };
+    throw new Error(`mosquitto exited with code ${child.exitCode}: ${stderr}`);
+  }
+  if (outcome === 'timeout') {
+    await stopChild(child, pid);
+    throw new Error(`mosquitto did not report running on 127.0.0.1:${port} and :${wsPort} within 10 s: ${stderr}`);
   }
   return {
-    url: `mqtt://127.0.0.1:${port}`,
-    port,
-    wsUrl: `ws://127.0.0.1:${wsPort}/mqtt`,
-    wsPort,
-    pid,
-    stop: () => stopChild(child, pid),
-    exited: () => (child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', () => resolve()))),
+    mosquitto: {
+      url: `mqtt://127.0.0.1:${port}`,
+      port,
+      wsUrl: `ws://127.0.0.1:${wsPort}/mqtt`,
+      wsPort,
+      pid,
+      stop: () => stopChild(child, pid),
+      exited: () => (child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', () => resolve()))),
+    },
   };
 }
 
