@@ -6,6 +6,7 @@
  * named with a digit, so a `-<digit>` token after an option that takes a string is its value.
  */
 import yargs, { type Argv } from 'yargs';
+import { capacityOptions } from './capacity-command.js';
 import { compareOptions } from './compare-command.js';
 import { reportOptions } from './report-command.js';
 import { runOptions } from './run-command.js';
@@ -33,10 +34,10 @@ export function joinDashValues(args: readonly string[], takesString: (name: stri
   return out;
 }
 
-/** The options of run, compare and report that take a string value, as the commands declare them to yargs. */
+/** The options of run, capacity, compare and report that take a string value, as the commands declare them to yargs. */
 export function stringOptions(): Set<string> {
   const names = new Set<string>();
-  for (const declare of [runOptions, compareOptions, reportOptions] as Array<(y: Argv) => Argv>) {
+  for (const declare of [runOptions, capacityOptions, compareOptions, reportOptions] as Array<(y: Argv) => Argv>) {
     // getOptions() is yargs' own record of what each option was declared as (not in @types/yargs).
     const y = declare(yargs([])) as unknown as { getOptions?: () => { string?: string[] } };
     for (const n of y.getOptions?.().string ?? []) names.add(n);

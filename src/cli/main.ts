@@ -1,13 +1,12 @@
 /** The mqbench CLI (yargs). The only module that exits the process. */
 import yargs from 'yargs';
-import type { RawRunFlags } from '../config/run-config.js';
 import { TOOL_VERSION } from '../coordinator/document.js';
 import { brokerCommand, brokerOptions } from './broker-command.js';
 import { echoCommand, echoOptions } from './echo-command.js';
 import { ExitCode } from './exit-codes.js';
 import type { Io } from './io.js';
 import { joinDashValues, stringOptions } from './argv.js';
-import { runCommand, runOptions } from './run-command.js';
+import { runCommand, runFlagsFrom, runOptions } from './run-command.js';
 
 class UsageError extends Error {}
 
@@ -23,46 +22,7 @@ export async function main(args: string[], io: Io): Promise<number> {
       'Run a scenario file, or a workload from flags (one phase per QoS), against --target or the bundled servers; with neither, the quickstart scenario',
       (y) => runOptions(y),
       async (argv) => {
-        const flags: RawRunFlags = {
-          target: argv.target as string | string[] | undefined,
-          wsTarget: argv['ws-target'] as string | string[] | undefined,
-          publishers: argv.publishers,
-          subscribers: argv.subscribers,
-          qos: argv.qos,
-          rate: argv.rate,
-          inflight: argv.inflight,
-          payload: argv.payload,
-          duration: argv.duration,
-          warmup: argv.warmup,
-          drain: argv.drain,
-          topic: argv.topic,
-          workers: argv.workers,
-          connectRate: argv['connect-rate'],
-          connectTimeout: argv['connect-timeout'],
-          keepalive: argv.keepalive,
-          nodelay: argv.nodelay,
-          driver: argv.driver,
-          out: argv.out,
-          json: argv.json,
-          targetPid: argv['target-pid'],
-          transport: argv.transport,
-          protocol: argv.protocol,
-          role: argv.role,
-          ca: argv.ca,
-          insecure: argv.insecure,
-          localAddress: argv['local-address'],
-          connections: argv.connections,
-          threshold: argv.threshold,
-          abortOnFail: argv['abort-on-fail'],
-          baseline: argv.baseline,
-          maxRegression: argv['max-regression'],
-          latencyFloor: argv['latency-floor'],
-          repeat: argv.repeat,
-          report: argv.report,
-          username: argv.username,
-          password: argv.password,
-          passwordFile: argv['password-file'],
-        };
+        const flags = runFlagsFrom(argv);
         code = await runCommand(argv.scenario, flags, args, io);
       },
     )
@@ -70,6 +30,8 @@ export async function main(args: string[], io: Io): Promise<number> {
     .command((await import('./compare-command.js')).compareCommandModule(io, (c) => (code = c)))
     // report <result>: the whole command module comes from report-command.ts.
     .command((await import('./report-command.js')).reportCommandModule(io, (c) => (code = c)))
+    // capacity [scenario]: the whole command module comes from capacity-command.ts.
+    .command((await import('./capacity-command.js')).capacityCommandModule(io, args, (c) => (code = c)))
     .command(
       'broker',
       'Run the bundled reference MQTT broker (aedes) standalone on TCP, TLS, WS and WSS until Ctrl-C',
@@ -89,7 +51,7 @@ export async function main(args: string[], io: Io): Promise<number> {
         code = await echoCommand({ ws: argv.ws, wss: argv.wss, host: argv.host, cert: argv.cert, key: argv.key, ca: argv.ca }, io);
       },
     )
-    .demandCommand(1, 'name a command: compare, report, run, broker or echo')
+    .demandCommand(1, 'name a command: capacity, compare, report, run, broker or echo')
     .strict()
     .help()
     .wrap(Math.min(110, process.stdout.columns ?? 110))

@@ -21,6 +21,7 @@ import { writeResult } from '../coordinator/document.js';
 import { ProgressLine } from '../reporters/progress.js';
 import { renderSummary } from '../reporters/terminal.js';
 import { ExitCode } from './exit-codes.js';
+import { stopOnSignals } from './interrupt.js';
 import { prepareOutDir } from './out-dir.js';
 import { wantsColour, type Io } from './io.js';
 
@@ -73,6 +74,50 @@ export function runOptions<T>(y: Argv<T>) {
     .option('latency-floor', { type: 'string', describe: 'With --baseline: latency changes smaller than this are not regressions (timer and scheduling noise) [default: "250us"]' })
     .option('repeat', { type: 'string', describe: 'Run the scenario N times; the result merges the repeats exactly and keeps each repeat\'s figures, so comparisons can tell a change from noise [default: 1]' })
     .option('report', { type: 'string', describe: 'Also write reports next to the result file: html, md, junit (comma-separated)' });
+}
+
+/** The run flags as yargs parsed them (options declared by runOptions), as the config layer reads them. */
+export function runFlagsFrom(argv: Record<string, unknown>): RawRunFlags {
+  return {
+    target: argv.target as string | string[] | undefined,
+    wsTarget: argv['ws-target'] as string | string[] | undefined,
+    publishers: argv.publishers,
+    subscribers: argv.subscribers,
+    qos: argv.qos,
+    rate: argv.rate,
+    inflight: argv.inflight,
+    payload: argv.payload,
+    duration: argv.duration,
+    warmup: argv.warmup,
+    drain: argv.drain,
+    topic: argv.topic,
+    workers: argv.workers,
+    connectRate: argv['connect-rate'],
+    connectTimeout: argv['connect-timeout'],
+    keepalive: argv.keepalive,
+    nodelay: argv.nodelay,
+    driver: argv.driver,
+    out: argv.out,
+    json: argv.json,
+    targetPid: argv['target-pid'],
+    transport: argv.transport,
+    protocol: argv.protocol,
+    role: argv.role,
+    ca: argv.ca,
+    insecure: argv.insecure,
+    localAddress: argv['local-address'],
+    connections: argv.connections,
+    threshold: argv.threshold,
+    abortOnFail: argv['abort-on-fail'],
+    baseline: argv.baseline,
+    maxRegression: argv['max-regression'],
+    latencyFloor: argv['latency-floor'],
+    repeat: argv.repeat,
+    report: argv.report,
+    username: argv.username,
+    password: argv.password,
+    passwordFile: argv['password-file'],
+  };
 }
 
 /** What `run` does besides the run itself: repeats, a baseline to compare with, reports to write. */
@@ -172,27 +217,14 @@ export async function runCommand(scenario: string | undefined, flags: RawRunFlag
   const human = config.json ? io.stderr : io.stdout;
   const colour = wantsColour(human, io.env);
   const progress = interactive ? new ProgressLine(io.stderr as NodeJS.WriteStream) : null;
-  const controller = new AbortController();
-  let interrupts = 0;
-  // SIGINT, SIGTERM (CI runners, Kubernetes) and SIGHUP all stop the run the same way.
-  const unsubscribe = io.onInterrupt((signal = 'SIGINT') => {
-    interrupts++;
-    progress?.clear();
-    if (interrupts === 1) {
-      io.stderr.write(`mqbench: interrupted (${signal}); finishing the current phase and writing results (${signal === 'SIGINT' ? 'Ctrl-C' : signal} again to quit at once)\n`);
-      controller.abort();
-    } else {
-      io.stderr.write(`mqbench: ${signal}, a second signal: quitting without a result file\n`);
-      process.exit(ExitCode.Interrupted);
-    }
-  });
+  const { signal, unsubscribe } = stopOnSignals(io, () => progress?.clear());
   try {
     const docs: ResultDocument[] = [];
     let outcome: RunOutcome = { kind: 'completed' };
     for (let r = 1; r <= extras.repeat; r++) {
       if (extras.repeat > 1 && !config.json) io.stderr.write(`mqbench: repeat ${r} of ${extras.repeat}\n`);
       const one = await executeRun(config, {
-        signal: controller.signal,
+        signal,
         sources: checked.sources,
         command: argv,
         ...(progress ? { onProgress: (p) => progress.update(p) } : {}),

@@ -176,6 +176,8 @@ export interface Scenario {
   interactive: boolean;
   /** Gates on the result: the file's `thresholds:`, then each --threshold flag. */
   thresholds: Threshold[];
+  /** `mqbench capacity`: the file's `slo:` (thresholds every level must meet); `mqbench run` ignores it. Absent: none. */
+  slo?: Threshold[];
   /** Stop the run as soon as a gate can no longer pass (file `abortOnFail:` or --abort-on-fail). */
   abortOnFail: boolean;
   /**

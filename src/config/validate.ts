@@ -21,7 +21,7 @@ import { isRecord, typeName, valueReaders } from './values.js';
 import type { Threshold } from './model.js';
 import { parseThreshold } from '../gates/threshold.js';
 
-export const TOP_KEYS = ['$schema', 'name', 'description', 'target', 'wsTarget', 'ca', 'insecure', 'localAddress', 'workers', 'connectRate', 'connectTimeout', 'noDelay', 'driver', 'load', 'defaults', 'groups', 'matrix', 'thresholds', 'abortOnFail', 'username', 'password', 'passwordFile'];
+export const TOP_KEYS = ['$schema', 'name', 'description', 'target', 'wsTarget', 'ca', 'insecure', 'localAddress', 'workers', 'connectRate', 'connectTimeout', 'noDelay', 'driver', 'load', 'defaults', 'groups', 'matrix', 'thresholds', 'slo', 'abortOnFail', 'username', 'password', 'passwordFile'];
 export const LOAD_KEYS = ['stages', 'warmup', 'duration', 'drain'];
 
 /** A scenario being resolved: the values, and where each came from (file position or flag). */
@@ -101,6 +101,7 @@ export function readDocument(source: SourceFile, interactive: boolean): Draft {
   }
   const matrix = parseMatrix(top['matrix'], p);
   const thresholds = readThresholds(top['thresholds'], p);
+  const slo = readThresholds(top['slo'], p, 'slo');
   const abortOnFail = val('abortOnFail', (v) => r.bool(['abortOnFail'], v), false);
   return {
     scenario: {
@@ -127,6 +128,7 @@ export function readDocument(source: SourceFile, interactive: boolean): Draft {
       targetPid: null,
       interactive,
       thresholds,
+      ...(slo.length > 0 ? { slo } : {}),
       abortOnFail,
     },
     groups,
@@ -167,22 +169,25 @@ function readCredentials(top: Record<string, unknown>, p: Problems, dir: string,
   return { explicit, targets, places: { password: at(passwordKey), target: at('target'), usernameSetting: 'username:' } };
 }
 
-/** `thresholds:` a list of expressions such as 'mqtt.e2e.qos1.p99 < 20ms', each checked where it is written. */
-function readThresholds(raw: unknown, p: Problems): Threshold[] {
+/**
+ * `thresholds:` a list of expressions such as 'mqtt.e2e.qos1.p99 < 20ms', each checked where it is
+ * written; `slo:` (the SLO of `mqbench capacity`) is read the same way.
+ */
+function readThresholds(raw: unknown, p: Problems, key: 'thresholds' | 'slo' = 'thresholds'): Threshold[] {
   if (raw === undefined || raw === null) return [];
   if (!Array.isArray(raw)) {
-    p.add({ path: ['thresholds'] }, "must be a list of expressions, e.g. ['mqtt.e2e.qos1.p99 < 20ms', 'mqtt.lost.qos1 == 0']");
+    p.add({ path: [key] }, "must be a list of expressions, e.g. ['mqtt.e2e.qos1.p99 < 20ms', 'mqtt.lost.qos1 == 0']");
     return [];
   }
   const out: Threshold[] = [];
   raw.forEach((t, i) => {
     if (typeof t !== 'string') {
-      p.add({ path: ['thresholds', i] }, `must be a string such as 'mqtt.e2e.p99 < 20ms', not ${typeName(t)}`);
+      p.add({ path: [key, i] }, `must be a string such as 'mqtt.e2e.p99 < 20ms', not ${typeName(t)}`);
       return;
     }
     const parsed = parseThreshold(t, 'scenario', i);
     if (parsed.ok) out.push(parsed.threshold);
-    else p.add({ path: ['thresholds', i] }, parsed.error);
+    else p.add({ path: [key, i] }, parsed.error);
   });
   return out;
 }

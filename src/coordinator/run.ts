@@ -43,7 +43,7 @@ export interface RunHooks {
 
 const PROBE_TIMEOUT_MS = 3000;
 /** After an interrupt, how long a worker may take to exit before it is terminated, milliseconds. */
-const INTERRUPTED_SHUTDOWN_MS = 500;
+export const INTERRUPTED_SHUTDOWN_MS = 500;
 
 export async function executeRun(config: Scenario, hooks: RunHooks): Promise<{ doc: ResultDocument; outcome: RunOutcome }> {
   const runId = randomBytes(3).toString('hex');
@@ -56,21 +56,7 @@ export async function executeRun(config: Scenario, hooks: RunHooks): Promise<{ d
 
   try {
     const specs = planPhases(config, runId);
-    const all = specs.flatMap((s) => s.groups);
-    const mqttTransports = [...new Set(all.filter((g) => g.protocol === 'mqtt').map((g) => g.transport))];
-    const wsTransports = [...new Set(all.filter((g) => g.protocol === 'ws').map((g) => g.transport))];
-    let broker: BundledBroker | null = null;
-    let echo: BundledEcho | null = null;
-    if (mqttTransports.length > 0 && config.targets.length === 0) {
-      broker = await startBundledBroker({ transports: mqttTransports as BrokerTransport[] });
-      servers.push(broker);
-      hooks.onNote?.(`bundled broker (aedes) listening on ${Object.values(broker.urls).join(', ')}, pid ${broker.pid}`);
-    }
-    if (wsTransports.length > 0 && config.wsTargets.length === 0) {
-      echo = await startBundledEcho({ transports: wsTransports.filter((t): t is EchoTransport => t === 'ws' || t === 'wss') });
-      servers.push(echo);
-      hooks.onNote?.(`bundled WebSocket echo server listening on ${Object.values(echo.urls).join(', ')} (/echo, /broadcast), pid ${echo.pid}`);
-    }
+    const { broker, echo } = await startServers(config, specs, servers, hooks.onNote);
     const endpoints = new Endpoints(config, broker, echo);
     const targets = specs.map((spec) => endpoints.forPhase(spec, hooks.sources));
     const unreachable = await firstUnreachable(targets.flatMap((t) => t.endpoints.map((e, i) => ({ e, url: t.urls[i] ?? t.url }))));
@@ -124,6 +110,34 @@ export async function executeRun(config: Scenario, hooks: RunHooks): Promise<{ d
 }
 
 /**
+ * Starts the bundled broker and echo server the phases need (those without a named target),
+ * each pushed to `servers` as soon as it runs so the caller stops it whatever happens next.
+ */
+export async function startServers(
+  config: Scenario,
+  specs: readonly PhaseSpec[],
+  servers: Array<{ stop(): Promise<Record<string, number>> }>,
+  onNote?: (line: string) => void,
+): Promise<{ broker: BundledBroker | null; echo: BundledEcho | null }> {
+  const all = specs.flatMap((s) => s.groups);
+  const mqttTransports = [...new Set(all.filter((g) => g.protocol === 'mqtt').map((g) => g.transport))];
+  const wsTransports = [...new Set(all.filter((g) => g.protocol === 'ws').map((g) => g.transport))];
+  let broker: BundledBroker | null = null;
+  let echo: BundledEcho | null = null;
+  if (mqttTransports.length > 0 && config.targets.length === 0) {
+    broker = await startBundledBroker({ transports: mqttTransports as BrokerTransport[] });
+    servers.push(broker);
+    onNote?.(`bundled broker (aedes) listening on ${Object.values(broker.urls).join(', ')}, pid ${broker.pid}`);
+  }
+  if (wsTransports.length > 0 && config.wsTargets.length === 0) {
+    echo = await startBundledEcho({ transports: wsTransports.filter((t): t is EchoTransport => t === 'ws' || t === 'wss') });
+    servers.push(echo);
+    onNote?.(`bundled WebSocket echo server listening on ${Object.values(echo.urls).join(', ')} (/echo, /broadcast), pid ${echo.pid}`);
+  }
+  return { broker, echo };
+}
+
+/**
  * --abort-on-fail after a phase: why the run stops, or null. A phase interrupted without Ctrl-C
  * was stopped by the live gate, and its error says so; else its first failed gate.
  */
@@ -134,7 +148,7 @@ function gateStop(config: Scenario, result: PhaseResult): string | null {
 }
 
 /** Probes every distinct endpoint once; the first that cannot be reached, as a message. */
-async function firstUnreachable(list: ReadonlyArray<{ e: TargetEndpoint; url: string }>): Promise<string | null> {
+export async function firstUnreachable(list: ReadonlyArray<{ e: TargetEndpoint; url: string }>): Promise<string | null> {
   const seen = new Set<string>();
   for (const { e, url } of list) {
     const key = `${e.host}:${e.port}`;
@@ -147,7 +161,7 @@ async function firstUnreachable(list: ReadonlyArray<{ e: TargetEndpoint; url: st
 }
 
 /** Where each group connects: the bundled servers, or the named targets (one per transport). */
-class Endpoints {
+export class Endpoints {
   constructor(
     private readonly config: Scenario,
     private readonly broker: BundledBroker | null,

@@ -94,6 +94,22 @@ export function compareDocuments(base: ResultDocument, head: ResultDocument, opt
   };
 }
 
+/**
+ * One phase against another (matched by the caller, whatever their names), for the given
+ * metrics: the rows compareDocuments would give. `mqbench capacity` judges its confirmations so.
+ */
+export function comparePhases(b: PhaseResult, h: PhaseResult, metrics: readonly string[], opts: { maxRegression: number; latencyFloorUs?: number }): ComparisonRow[] {
+  const floor = opts.latencyFloorUs ?? DEFAULT_LATENCY_FLOOR_US;
+  const rows: ComparisonRow[] = [];
+  for (const n of new Set(metrics)) {
+    const def = metricDef(n);
+    if (def === null) throw new RangeError(`unknown metric '${n}'`);
+    const row = compareMetric(b, h, def, opts.maxRegression, floor);
+    if (row !== null) rows.push(row);
+  }
+  return rows;
+}
+
 export function describeMethod(maxRegression: number, floorUs: number): string {
   const tol = formatPercent(maxRegression);
   const floor = floorUs > 0 ? ` (latencies also by at least ${formatMetric('us', floorUs)}, below which timer and scheduler jitter dominate)` : '';

@@ -10,6 +10,7 @@ import { deliverySection, detailsSection, generatorSection } from './html-health
 import { SCRIPT } from './html-script.js';
 import { PALETTE, seriesStyle, STYLE } from './html-style.js';
 import { baselineSection, gatesSection, phasesSection, protocolComparisonSection } from './html-tables.js';
+import { capacityHtmlSection } from './html-capacity.js';
 import { esc, section } from './html-util.js';
 import { formatBytes } from '../metrics/format.js';
 
@@ -95,7 +96,9 @@ export function renderHtml(doc: ResultDocument): string {
   const curves = percentileCharts(doc.phases);
   const timelines = doc.phases.map((p, i) => timelineChart(p, i)).filter((c): c is TimelineChart => c !== null);
   const sections: Array<[string, string, string]> = [
-    ['gates', 'Gates', gatesSection(doc)],
+    ['capacity', 'Capacity', capacityHtmlSection(doc.capacity)],
+    // A capacity search's levels fail gates by design (that is how the knee is found): its table of levels stands in for them.
+    ['gates', 'Gates', doc.capacity === undefined ? gatesSection(doc) : ''],
     ['phases', 'Phases', phasesSection(doc)],
     ['comparison', 'Protocol comparison', protocolComparisonSection(doc)],
     ['baseline', 'Baseline', baselineSection(doc)],

@@ -5,7 +5,8 @@
  * out with a note saying how many, most important first (failed gates, regressions).
  */
 import { deliverySentence, outageSentence } from './faults.js';
-import type { ComparisonRow, GateResult, ResultDocument } from '../metrics/result.js';
+import type { CapacitySection, ComparisonRow, GateResult, ResultDocument } from '../metrics/result.js';
+import { formatLevel, levelMark } from '../metrics/capacity.js';
 import { formatChange, formatMetric, formatP, formatMicros } from '../metrics/format.js';
 import {
   count,
@@ -106,6 +107,48 @@ function comparisonRows(rows: ComparisonRow[]): string[][] {
   });
 }
 
+function phasesMarkdown(out: Budget, doc: ResultDocument): void {
+  out.push('### Phases', '');
+  out.table(
+    'Phases',
+    ['phase', 'protocol', 'QoS', 'recv/s', 'p50', 'p99', 'p99.9', 'lost', 'dup'],
+    ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+    doc.phases.map((p) => {
+      const bad = p.status === 'failed' || (p.deliveryFailures ?? []).length > 0;
+      const name = `${mdCell(p.name)}${p.status === 'completed' ? '' : ` (${p.status})`}`;
+      const e = p.latency.e2e;
+      return [bad ? `❌ ${name}` : name, mdCell(protocolText(p)), qosText(p), rate(p.rates.receivedPerSecond), latency(e, 'p50'), latency(e, 'p99'), latency(e, 'p999'), count(p.counters.lost), count(p.counters.duplicated)];
+    }),
+    // Leave room for the comparison when there is one, and for generator health.
+    doc.baseline !== undefined ? 0.55 : 0.85,
+  );
+  out.push('');
+}
+
+/** The capacity search: the answer, the conditions, one row per level, the USL model. */
+function capacityMarkdown(out: Budget, c: CapacitySection): void {
+  const icon = c.end === 'found' || c.end === 'reached-to' ? '✅' : c.lowerBound ? '⚠️' : '❌';
+  out.push(`### Capacity (${mdCell(c.dimension)}): ${icon} ${mdCell(c.summary)}`, '');
+  const conditions = [`received ≥ ${Math.round(c.settings.minDelivery * 1000) / 10}% of expected`, 'no loss at QoS 1/2', ...c.settings.slo];
+  out.push(`conditions: ${conditions.map((x) => `\`${x.replace(/`/g, '')}\``).join(' · ')} · ${c.levels.length} level(s) in ${c.durationSeconds}s (${c.settings.warmupSeconds}s warm-up + ${c.settings.stepSeconds}s each)`, '');
+  out.table(
+    'Capacity levels',
+    ['level', 'kind', 'achieved', 'recv/s', 'p50', 'p99', 'lost', 'result', 'why'],
+    ['r', 'l', 'r', 'r', 'r', 'r', 'r', 'l', 'l'],
+    c.levels.map((l) => {
+      const mark = levelMark(l);
+      const lat = (v: number | null): string => (v === null ? '-' : formatMicros(v));
+      return [formatLevel(c.unit, l.level), l.kind, count(l.achieved), rate(l.receivedRate), lat(l.p50), lat(l.p99), count(l.lost), mark === 'pass' ? '✅ pass' : mark === 'generator' ? '⚠️ generator' : `❌ ${mark}`, mdCell(l.why)];
+    }),
+    0.6,
+  );
+  out.push('');
+  if (c.usl !== null) {
+    const u = c.usl;
+    out.push(`_Model, not a measurement:_ Universal Scalability Law fitted to the ${u.points} level(s) that held: σ ${u.sigma.toPrecision(3)} (contention), κ ${u.kappa.toPrecision(3)} (coherency), λ ${u.lambda.toPrecision(4)}, R² ${u.rSquared.toFixed(3)}${u.peakN === null ? '' : `, modelled peak ${mdCell(formatLevel(c.unit, u.peakN))}`}.`, '');
+  }
+}
+
 export function renderMarkdown(doc: ResultDocument, options: MarkdownOptions = {}): string {
   const out = new Budget(options.maxChars ?? MARKDOWN_LIMIT);
   const word = verdictWord(doc);
@@ -134,30 +177,18 @@ export function renderMarkdown(doc: ResultDocument, options: MarkdownOptions = {
     out.push(`> ⚠️ **The load generator was the limit, not the target** in ${mdCell(saturated.map((p) => p.name).join(', '))}: those figures describe mqbench.`, '');
   }
 
-  if (doc.gates !== undefined && doc.gates.length > 0) {
+  // A capacity search: its levels are the story; each level's gates failing is the search working.
+  if (doc.capacity !== undefined) capacityMarkdown(out, doc.capacity);
+  else if (doc.gates !== undefined && doc.gates.length > 0) {
     const failed = doc.gates.filter((g) => !g.passed).length;
     out.push(`### Gates: ${doc.gates.length - failed} passed, ${failed} failed`, '');
     out.table('Gates', ['', 'gate', 'measured', 'detail'], ['l', 'l', 'r', 'l'], gateRows(doc.gates), 0.35);
     out.push('');
   }
 
-  out.push('### Phases', '');
-  out.table(
-    'Phases',
-    ['phase', 'protocol', 'QoS', 'recv/s', 'p50', 'p99', 'p99.9', 'lost', 'dup'],
-    ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
-    doc.phases.map((p) => {
-      const bad = p.status === 'failed' || (p.deliveryFailures ?? []).length > 0;
-      const name = `${mdCell(p.name)}${p.status === 'completed' ? '' : ` (${p.status})`}`;
-      const e = p.latency.e2e;
-      return [bad ? `❌ ${name}` : name, mdCell(protocolText(p)), qosText(p), rate(p.rates.receivedPerSecond), latency(e, 'p50'), latency(e, 'p99'), latency(e, 'p999'), count(p.counters.lost), count(p.counters.duplicated)];
-    }),
-    // Leave room for the comparison when there is one, and for generator health.
-    doc.baseline !== undefined ? 0.55 : 0.85,
-  );
-  out.push('');
+  if (doc.capacity === undefined) phasesMarkdown(out, doc);
   // The target's faults in words: drops and outages, and where lost messages stopped.
-  const faults = doc.phases.flatMap((p) => [outageSentence(p), deliverySentence(p)].filter((x): x is string => x !== null).map((x) => `- **${mdCell(p.name)}**: ${mdCell(x)}`));
+  const faults = doc.capacity !== undefined ? [] : doc.phases.flatMap((p) => [outageSentence(p), deliverySentence(p)].filter((x): x is string => x !== null).map((x) => `- **${mdCell(p.name)}**: ${mdCell(x)}`));
   if (faults.length > 0) out.push(...faults, '');
 
   const b = doc.baseline;

@@ -4,8 +4,9 @@
  */
 import { Chalk } from 'chalk';
 import type { GroupResult, PhaseResult, ResultDocument } from '../metrics/result.js';
-import { deliverySentence, outageSentence } from './faults.js';
 import { formatBytes, formatMicros, formatRate } from '../metrics/format.js';
+import { capacityLines } from './capacity-terminal.js';
+import { deliverySentence, outageSentence } from './faults.js';
 import { verdictWord } from './format.js';
 
 /**
@@ -35,6 +36,35 @@ export function renderSummary(doc: ResultDocument, resultFile: string | null, co
   if ((doc.scenario as { insecure?: unknown }).insecure === true) lines.push(c.yellow.bold("! TLS verification OFF (--insecure): the broker's certificate was not checked"));
   lines.push('');
 
+  if (doc.capacity !== undefined) lines.push(...capacityLines(doc.capacity, c));
+  else phaseLines(doc, c, lines);
+  if (doc.targetErrors !== undefined) {
+    const e = Object.entries(doc.targetErrors).map(([m, n]) => `${m} x${n}`).join('; ');
+    lines.push(c.dim(`bundled broker saw client errors: ${e}`));
+  }
+  lines.push('');
+  const thresholds = (doc.gates ?? []).filter((g) => g.kind === 'threshold');
+  if (thresholds.length > 0) {
+    lines.push(c.bold('thresholds'));
+    for (const g of thresholds) lines.push(g.passed ? `  ${c.green('pass')}  ${g.name}: ${g.measured ?? ''}` : c.red(`  FAIL  ${g.name}: ${g.message}`));
+    lines.push('');
+  }
+  const missing = [...(resultFile === null ? ['the result'] : []), ...unwritten];
+  if (doc.verdict.passed && missing.length > 0) {
+    lines.push(c.red.bold('NOT WRITTEN') + `: the run met its gates, but ${missing.join(' and ')} could not be written (see the error above)`);
+  } else {
+    const word = verdictWord(doc);
+    const verdict = word === 'PASS' ? c.green.bold(word) : c.red.bold(word);
+    lines.push(`${verdict}${doc.verdict.failures.length > 0 ? `: ${doc.verdict.failures.join('; ')}` : ''}`);
+    if (missing.length > 0) lines.push(c.red(`not written: ${missing.join(' and ')} (see the error above)`));
+  }
+  if (resultFile !== null) lines.push(c.dim(`result: ${resultFile}`));
+  return `${lines.join('\n')}\n`;
+}
+
+/** The phases side by side, then each phase's health, connections and warnings. */
+function phaseLines(doc: ResultDocument, c: InstanceType<typeof Chalk>, lines: string[]): void {
+  const s = doc.scenario as { file?: string | null };
   const header = ['phase', 'sent/s', 'recv/s', 'e2e p50', 'p90', 'p99', 'p99.9', 'max', 'ack p99', 'lost', 'dup', 'ooo', 'errors'];
   const rows = doc.phases.map((p) => phaseRow(p));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
@@ -66,28 +96,6 @@ export function renderSummary(doc: ResultDocument, resultFile: string | null, co
     if (g.saturated) lines.push(c.yellow(`! ${p.name}: the load generator was the limit, not the target: ${g.reasons.join('; ')}`));
     if (p.error !== undefined) lines.push(c.red(`x ${p.name}: ${p.error}`));
   }
-  if (doc.targetErrors !== undefined) {
-    const e = Object.entries(doc.targetErrors).map(([m, n]) => `${m} x${n}`).join('; ');
-    lines.push(c.dim(`bundled broker saw client errors: ${e}`));
-  }
-  lines.push('');
-  const thresholds = (doc.gates ?? []).filter((g) => g.kind === 'threshold');
-  if (thresholds.length > 0) {
-    lines.push(c.bold('thresholds'));
-    for (const g of thresholds) lines.push(g.passed ? `  ${c.green('pass')}  ${g.name}: ${g.measured ?? ''}` : c.red(`  FAIL  ${g.name}: ${g.message}`));
-    lines.push('');
-  }
-  const missing = [...(resultFile === null ? ['the result'] : []), ...unwritten];
-  if (doc.verdict.passed && missing.length > 0) {
-    lines.push(c.red.bold('NOT WRITTEN') + `: the run met its gates, but ${missing.join(' and ')} could not be written (see the error above)`);
-  } else {
-    const word = verdictWord(doc);
-    const verdict = word === 'PASS' ? c.green.bold(word) : c.red.bold(word);
-    lines.push(`${verdict}${doc.verdict.failures.length > 0 ? `: ${doc.verdict.failures.join('; ')}` : ''}`);
-    if (missing.length > 0) lines.push(c.red(`not written: ${missing.join(' and ')} (see the error above)`));
-  }
-  if (resultFile !== null) lines.push(c.dim(`result: ${resultFile}`));
-  return `${lines.join('\n')}\n`;
 }
 
 /** One group's figures, only those that apply to it. */

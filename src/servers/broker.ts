@@ -14,6 +14,7 @@ import { Aedes } from 'aedes';
 import { createWebSocketStream, WebSocketServer, type WebSocket } from 'ws';
 import type { Duplex } from 'node:stream';
 import { closeServer, hostForUrl, listenAll, rejectUpgrade, requestTarget, type SocketServer } from './listen.js';
+import { PublishRateLimit } from './rate-limit.js';
 import type { TlsMaterial } from './tls-certs.js';
 
 export type BrokerTransport = 'tcp' | 'tls' | 'ws' | 'wss';
@@ -29,6 +30,12 @@ export interface BrokerOptions {
   listeners: Partial<Record<BrokerTransport, number>>;
   /** Certificate and key for the tls and wss listeners; required when either is asked for. */
   tls?: TlsMaterial;
+  /**
+   * At most this many client PUBLISH packets handled per second, the rest queued in arrival
+   * order (servers/rate-limit.ts): a target with a known capacity, for testing `mqbench capacity`.
+   * Absent: no limit.
+   */
+  rateLimit?: number;
 }
 
 export interface RunningBroker {
@@ -69,6 +76,12 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     for (const listener of errorListeners) listener(clientId, err);
   };
   const aedes = await Aedes.createBroker({ concurrency: 0, drainTimeout: 30_000 });
+  const limit = options.rateLimit === undefined ? null : new PublishRateLimit(options.rateLimit);
+  if (limit !== null) {
+    const authorize = aedes.authorizePublish.bind(aedes);
+    // Wills (client null) are not client traffic and pass at once; aedes' own check runs after the wait.
+    aedes.authorizePublish = (client, packet, callback) => (client === null ? authorize(client, packet, callback) : limit.admit(() => authorize(client, packet, callback)));
+  }
   aedes.on('clientError', (client, err) => report(client.id, err));
   aedes.on('connectionError', (client, err) => report(client.id ?? '(connecting)', err));
 
@@ -109,6 +122,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
 
   const servers: SocketServer[] = [];
   const closeAll = async (): Promise<void> => {
+    limit?.close();
     const closing = servers.map(closeServer);
     // Client sockets keep the servers open; aedes.close() ends them (and its timers).
     await new Promise<void>((resolve) => aedes.close(() => resolve()));

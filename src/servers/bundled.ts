@@ -28,6 +28,8 @@ export interface BundledBroker extends ListeningReport<BrokerTransport> {
 export interface BundledBrokerOptions {
   /** Listeners to start, each on a free loopback port. Default ['tcp']. */
   transports: BrokerTransport[];
+  /** Client publishes handled per second, the rest queued (BrokerOptions.rateLimit); absent: no limit. */
+  rateLimit?: number;
 }
 
 const START_TIMEOUT_MS = 15_000;
@@ -36,7 +38,7 @@ const HOST = '127.0.0.1';
 
 export async function startBundledBroker(opts: BundledBrokerOptions = { transports: ['tcp'] }): Promise<BundledBroker> {
   const { child, report } = await forkServer<BrokerTransport>(new URL('./broker-process.js', import.meta.url), 'broker', {
-    MQBENCH_BROKER_OPTIONS: JSON.stringify({ host: HOST, transports: opts.transports }),
+    MQBENCH_BROKER_OPTIONS: JSON.stringify({ host: HOST, transports: opts.transports, ...(opts.rateLimit !== undefined ? { rateLimit: opts.rateLimit } : {}) }),
   });
   const pid = child.pid;
   if (pid === undefined) throw new Error('the bundled broker has no process id');

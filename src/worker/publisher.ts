@@ -11,6 +11,7 @@ import { encodePayload, HEADER_BYTES, writeHeader } from '../metrics/payload.js'
 import type { SeqRanges } from '../metrics/delivery.js';
 import type { Recorder } from '../metrics/recorder.js';
 import { PendingSeqs } from './pending-seqs.js';
+import { burnCpu, SEND_COST_US } from './send-cost.js';
 
 /** MQTT packet ids are 16-bit: never more unacknowledged messages than this per client. */
 const MAX_OUTSTANDING = 60_000;
@@ -256,6 +257,8 @@ export class Publisher {
   }
 
   private send(intendedUs: number): void {
+    // A test's generator limit (send-cost.ts); 0 outside tests.
+    if (SEND_COST_US > 0) burnCpu(SEND_COST_US);
     const sentUs = nowMicros();
     const seq = this.seq++;
     let payload = this.scratch;

@@ -17,6 +17,7 @@ export const FILES_TESTED_IN = {
   'e2e-scenarios.test': ['quickstart.yaml', 'protocol-comparison.yaml', 'fan-in.yaml', 'fan-out.yaml', 'point-to-point.yaml', 'connection-storm.yaml', 'ws-echo.yaml', 'ws-broadcast.yaml'],
   'e2e-scenarios-sessions.test': ['retained.yaml', 'offline-queue.yaml', 'last-will.yaml', 'shared-subscription.yaml'],
   'ci-workflow.test': ['ci-gate.yaml'],
+  'e2e-capacity.test': ['capacity.yaml'],
 } as const;
 
 export interface ScenarioCase {
