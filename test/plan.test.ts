@@ -5,13 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { buildRunConfig, type RawRunFlags, type RunConfig } from '../src/config/run-config.js';
+import { buildRunConfig, type RawRunFlags } from '../src/config/run-config.js';
 import { filterForTemplate, levelAt, phaseName, planPhases, rampJoinMs, renderTopic, type PhaseParams } from '../src/plan/plan.js';
 import { topicMatches } from '../src/plan/topic-match.js';
-import { applyCell, type GroupSpec, type MatrixCell, type Stage } from '../src/config/model.js';
+import { applyCell, type GroupSpec, type MatrixCell, type Scenario, type Stage } from '../src/config/model.js';
 import { group, LOAD, openGroup, scenario } from './helpers/fixtures.js';
 
-function config(raw: RawRunFlags): RunConfig {
+function config(raw: RawRunFlags): Scenario {
   const r = buildRunConfig({ workers: 2, ...raw }, false);
   if ('issues' in r) assert.fail(`bad test config ${JSON.stringify(raw)}: ${JSON.stringify(r.issues)}`);
   return r.config;

@@ -1,13 +1,15 @@
 /**
- * buildRunConfig (src/config/run-config.ts): flags-only runs into a Scenario; defaults, every
- * problem reported at once, conflicting options, and --target URL validation.
+ * buildRunConfig (src/config/run-config.ts; the flags read by config/flag-overlay.ts): flags-only
+ * runs into a Scenario; defaults, every problem reported at once, conflicting options, and
+ * --target URL validation.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { buildRunConfig, RUN_DEFAULTS, type ConfigIssue, type RawRunFlags, type Target } from '../src/config/run-config.js';
+import { buildRunConfig, type ConfigIssue, type RawRunFlags, type Target } from '../src/config/run-config.js';
+import { RUN_FLAGS } from '../src/config/run-flags.js';
 import type { GroupSpec, Scenario } from '../src/config/model.js';
 
 function scenarioOf(raw: RawRunFlags, interactive = false): Scenario {
@@ -100,7 +102,7 @@ describe('defaults', () => {
       durationMs: 10_000,
       warmupMs: 2_000,
       drainMs: 5_000,
-      topic: RUN_DEFAULTS.topic,
+      topic: RUN_FLAGS.topic.default,
       workers: availableParallelism(),
       connectRate: 500,
       connectTimeoutMs: 5_000,
@@ -267,6 +269,8 @@ describe('single bad flags', () => {
     { raw: { connectTimeout: '99ms' }, where: '--connect-timeout', message: /at least 100ms/ },
     { raw: { connectTimeout: 'never' }, where: '--connect-timeout', message: /'never' is not a duration/ },
     { raw: { keepalive: 65_536 }, where: '--keepalive', message: /from 0 to 65535/ },
+    // Refused as with a scenario file (a flags-only run used to fall back to lean without a word).
+    { raw: { driver: 'foo' }, where: '--driver', message: /'foo' is not a driver/ },
     { raw: { out: '' }, where: '--out', message: /must name a directory/ },
     { raw: { localAddress: 'localhost' }, where: '--local-address', message: /'localhost' is not an IP address/ },
     { raw: { protocol: 'http' }, where: '--protocol', message: /'http' is not one of mqtt, ws/ },
@@ -432,8 +436,8 @@ describe('flags-only runs as a Scenario', () => {
     assert.deepEqual(
       s.groups.map((g) => [g.name, g.role, g.protocol, g.transport, g.clients, g.qos, g.rate, g.inflight, g.topic, g.filters]),
       [
-        ['publishers', 'publish', 'mqtt', 'tcp', 1, 0, null, 100, RUN_DEFAULTS.topic, []],
-        ['subscribers', 'subscribe', 'mqtt', 'tcp', 1, 0, null, null, RUN_DEFAULTS.topic, []],
+        ['publishers', 'publish', 'mqtt', 'tcp', 1, 0, null, 100, RUN_FLAGS.topic.default, []],
+        ['subscribers', 'subscribe', 'mqtt', 'tcp', 1, 0, null, null, RUN_FLAGS.topic.default, []],
       ],
     );
     const [pub] = s.groups;
@@ -445,7 +449,7 @@ describe('flags-only runs as a Scenario', () => {
       clients: 1,
       connectRate: null,
       role: 'publish',
-      topic: RUN_DEFAULTS.topic,
+      topic: RUN_FLAGS.topic.default,
       filters: [],
       qos: 0,
       payload: { bytes: 16, template: null },

@@ -23,7 +23,8 @@ import { ExitCode } from './exit-codes.js';
 import { stopOnSignals } from './interrupt.js';
 import { wantsColour, type Io } from './io.js';
 import { prepareOutDir } from './out-dir.js';
-import { runFlagsFrom, runOptions } from './run-command.js';
+import { runFlagsOf } from '../config/run-flags.js';
+import { runOptions } from './run-command.js';
 
 export function capacityOptions<T>(y: Argv<T>) {
   const d = CAPACITY_DEFAULTS;
@@ -59,7 +60,7 @@ export function capacityCommandModule<T>(io: Io, args: string[], setCode: (code:
         stepDuration: argv['step-duration'],
         confirm: argv.confirm,
       };
-      setCode(await capacityCommand(argv.scenario, runFlagsFrom(argv as unknown as Record<string, unknown>), cap, args, io));
+      setCode(await capacityCommand(argv.scenario, runFlagsOf(argv as unknown as Record<string, unknown>), cap, args, io));
     },
   };
 }

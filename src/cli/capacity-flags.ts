@@ -13,10 +13,13 @@ import type { Threshold } from '../config/model.js';
 import { parseThreshold, unmatchedThresholds } from '../gates/threshold.js';
 import { publishes, type Scenario } from '../config/model.js';
 import type { AddIssue } from '../config/endpoints.js';
-import { buildRunConfig, flagList, oneOf, type ConfigIssue, type RawRunFlags } from '../config/run-config.js';
+import type { ConfigIssue } from '../config/issue.js';
+import { flagList } from '../config/read-flags.js';
+import { buildRunConfig } from '../config/run-config.js';
+import type { RawRunFlags } from '../config/run-flags.js';
 import { buildScenarioRun } from '../config/scenario-run.js';
 import { parseRate, type Parsed } from '../config/units.js';
-import { MAX_RATE_PER_CLIENT, readers, rules } from '../config/value-rules.js';
+import { MAX_RATE_PER_CLIENT, oneOf, readers, rules } from '../config/value-rules.js';
 import type { CapacityPlan } from '../coordinator/capacity.js';
 
 export interface RawCapacityFlags {

@@ -24,7 +24,7 @@ export function stopOnSignals(io: Io, clearProgress: () => void, what = 'results
       controller.abort();
     } else {
       io.stderr.write(`mqbench: ${signal}, a second signal: quitting without a result file\n`);
-      process.exit(ExitCode.Interrupted);
+      io.exit(ExitCode.Interrupted);
     }
   });
   return { signal: controller.signal, unsubscribe };

@@ -16,6 +16,11 @@ export interface Io {
   onInterrupt(listener: (signal?: InterruptSignal) => void): () => void;
   /** Resolves with the signal's name when SIGINT, SIGTERM or SIGHUP arrives (for standalone servers). */
   untilTerminated(): Promise<string>;
+  /**
+   * Quits at once with this code, workers, servers and pending output left behind: only for a
+   * second interrupt. Every other ending returns its code to bin.ts, which lets the process drain.
+   */
+  exit(code: number): void;
 }
 
 export const INTERRUPT_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
@@ -38,6 +43,9 @@ export function processIo(): Io {
       return new Promise((resolve) => {
         for (const signal of INTERRUPT_SIGNALS) process.once(signal, () => resolve(signal));
       });
+    },
+    exit(code) {
+      process.exit(code);
     },
   };
 }

@@ -2,7 +2,7 @@
  * Collecting validation problems of a scenario file: each at a file position (path and line)
  * or at the flag that overrode the value, all kept, none thrown.
  */
-import type { ConfigIssue } from './run-config.js';
+import type { ConfigIssue } from './issue.js';
 import { formatPath, type Path, type SourceFile } from './load.js';
 import { distance } from './suggest.js';
 

@@ -1,5 +1,8 @@
 /** Defaults of a scenario and of every group field, in one place (the README and schema.json repeat them). */
-import type { GroupRole, GroupSpec, Protocol } from './model.js';
+import { availableParallelism } from 'node:os';
+import { DEFAULT_DRIVER, type GroupRole, type GroupSpec, type Protocol, type Scenario } from './model.js';
+import { parseDuration, parseRate, type Parsed } from './units.js';
+import { MAX_WORKERS } from './value-rules.js';
 
 export const SCENARIO_DEFAULTS = {
   connectRate: '500/s',
@@ -45,5 +48,54 @@ export function defaultGroup(name: string, role: GroupRole, protocol: Protocol =
     startMs: 0,
     offline: null,
     drop: null,
+  };
+}
+
+/** The default worker count: one per core, capped. */
+export function defaultWorkers(): number {
+  return Math.min(availableParallelism(), MAX_WORKERS);
+}
+
+function unwrap<T>(r: Parsed<T>): T {
+  if (!r.ok) throw new Error(r.error);
+  return r.value;
+}
+
+/**
+ * A scenario with every field at its default and no groups: the base a scenario file's keys
+ * (config/validate.ts) or a flags-only run's groups (config/run-config.ts) fill in, before the
+ * flags' overlay (config/flag-overlay.ts) goes on top. The one place a Scenario is written out.
+ */
+export function baseScenario(name: string, file: string | null, interactive: boolean): Scenario {
+  return {
+    name,
+    description: null,
+    file,
+    targets: [],
+    wsTargets: [],
+    caPem: null,
+    caPath: null,
+    insecure: false,
+    localAddresses: [],
+    workers: defaultWorkers(),
+    connectRate: unwrap(parseRate(SCENARIO_DEFAULTS.connectRate)),
+    connectTimeoutMs: unwrap(parseDuration(SCENARIO_DEFAULTS.connectTimeout)),
+    noDelay: true,
+    driver: DEFAULT_DRIVER,
+    load: {
+      stages: [],
+      warmupMs: unwrap(parseDuration(SCENARIO_DEFAULTS.warmup)),
+      durationMs: unwrap(parseDuration(SCENARIO_DEFAULTS.duration)),
+      drainMs: unwrap(parseDuration(SCENARIO_DEFAULTS.drain)),
+    },
+    groups: [],
+    matrix: null,
+    cells: [{}],
+    outDir: SCENARIO_DEFAULTS.out,
+    json: false,
+    targetPid: null,
+    interactive,
+    thresholds: [],
+    abortOnFail: false,
   };
 }

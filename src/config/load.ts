@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
-import type { ConfigIssue } from './run-config.js';
+import type { ConfigIssue } from './issue.js';
 
 /** A position in the document: keys and list indexes from the root. */
 export type Path = ReadonlyArray<string | number>;

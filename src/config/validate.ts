@@ -1,21 +1,20 @@
 /**
  * A scenario document (parsed by load.ts) validated into a draft of the resolved Scenario:
- * every field read and checked, every problem collected with its file position. Flags are
- * applied to the draft afterwards (src/config/scenario-run.ts), then finishDraft() runs the
- * rules between fields and expands the matrix.
+ * every field read and checked, every problem collected with its file position. The flags'
+ * overlay is applied to the draft afterwards (src/config/flag-overlay.ts), then finishDraft()
+ * runs the rules between fields and expands the matrix.
  */
 import { resolve } from 'node:path';
 import { readPasswordFile, readTarget, resolveCredentials, type CredentialPlaces, type Credentials, type ParsedTarget } from './credentials.js';
 import { checkOnePerTransport, parseLocalAddresses, readCa, type Target } from './endpoints.js';
-import { defaultWorkers, readDriver, type ConfigIssue } from './run-config.js';
-import { parseDuration, parseRate } from './units.js';
-import { MAX_WORKERS, rules } from './value-rules.js';
+import type { ConfigIssue } from './issue.js';
+import { MAX_WORKERS, readDriver, rules } from './value-rules.js';
 import { checkKeys, type Origin, Problems } from './context.js';
-import { SCENARIO_DEFAULTS } from './defaults.js';
+import { baseScenario } from './defaults.js';
 import { parseDefaults, resolveGroup, type ResolvedGroup } from './group.js';
 import type { SourceFile } from './load.js';
 import { checkCells, distinctCells, expandCells, parseMatrix, type MatrixDraft } from './matrix.js';
-import { DEFAULT_DRIVER, type Scenario, type Stage } from './model.js';
+import type { Scenario, Stage } from './model.js';
 import { groupFindings, type RuleContext } from './rules.js';
 import { isRecord, typeName, valueReaders } from './values.js';
 import type { Threshold } from './model.js';
@@ -41,6 +40,7 @@ export function readDocument(source: SourceFile, interactive: boolean): Draft {
   const r = valueReaders(p);
   const origin = new Map<string, Origin>();
   const doc = source.value;
+  const base = baseScenario(source.stem, source.label, interactive);
   const top: Record<string, unknown> = isRecord(doc) ? doc : {};
   if (!isRecord(doc)) p.add({ path: [] }, `must be a mapping with at least groups:, not ${typeName(doc)} (see scenarios/README.md)`);
   else checkKeys(doc, TOP_KEYS, [], p, 'scenario');
@@ -51,8 +51,8 @@ export function readDocument(source: SourceFile, interactive: boolean): Draft {
     return read(top[k]) ?? fallback;
   };
 
-  const name = val('name', (v) => r.string(['name'], v, 'fan-in'), source.stem);
-  const description = val<string | null>('description', (v) => r.string(['description'], v, 'Many sensors, one collector.'), null);
+  const name = val('name', (v) => r.string(['name'], v, 'fan-in'), base.name);
+  const description = val<string | null>('description', (v) => r.string(['description'], v, 'Many sensors, one collector.'), base.description);
   const parsedTargets: ParsedTarget[] = [];
   const targetList = (key: 'target' | 'wsTarget', kind: 'mqtt' | 'ws'): Target[] => {
     const urls = val(key, (v) => r.strings([key], v, kind === 'mqtt' ? 'mqtt://127.0.0.1:1883' : 'ws://127.0.0.1:8080'), [] as string[]);
@@ -68,18 +68,18 @@ export function readDocument(source: SourceFile, interactive: boolean): Draft {
   const caWritten = val<string | null>('ca', (v) => r.string(['ca'], v, 'certs/ca.pem'), null);
   const caPath = caWritten === null ? null : resolve(source.dir, caWritten);
   const caPem = caPath === null ? null : readCa(caPath, '', pushAt('ca'), caWritten ?? caPath);
-  const insecure = val('insecure', (v) => r.bool(['insecure'], v), false);
+  const insecure = val('insecure', (v) => r.bool(['insecure'], v), base.insecure);
   if (caPath !== null && insecure) p.add({ path: ['insecure'] }, 'choose one: ca verifies the broker against that CA, insecure: true skips verification');
   const auth = readCredentials(top, p, source.dir, parsedTargets);
-  const localAddresses = has('localAddress') ? (origin.set('localAddress', { path: ['localAddress'] }), parseLocalAddresses(top['localAddress'], '', pushAt('localAddress'))) : [];
-  const workers = val('workers', (v) => r.int(['workers'], v, 1, MAX_WORKERS), defaultWorkers());
-  const connectRate = val('connectRate', (v) => r.rate(['connectRate'], v), unwrap(parseRate(SCENARIO_DEFAULTS.connectRate)));
-  const connectTimeoutMs = val('connectTimeout', (v) => r.durationMs(['connectTimeout'], v), unwrap(parseDuration(SCENARIO_DEFAULTS.connectTimeout)));
+  const localAddresses = has('localAddress') ? (origin.set('localAddress', { path: ['localAddress'] }), parseLocalAddresses(top['localAddress'], '', pushAt('localAddress'))) : base.localAddresses;
+  const workers = val('workers', (v) => r.int(['workers'], v, 1, MAX_WORKERS), base.workers);
+  const connectRate = val('connectRate', (v) => r.rate(['connectRate'], v), base.connectRate);
+  const connectTimeoutMs = val('connectTimeout', (v) => r.durationMs(['connectTimeout'], v), base.connectTimeoutMs);
   const shortTimeout = rules.connectTimeout(connectTimeoutMs);
   if (shortTimeout !== null) p.add({ path: ['connectTimeout'] }, shortTimeout);
-  const noDelay = val('noDelay', (v) => r.bool(['noDelay'], v), true);
-  const driver = readDriver(top['driver'], 'driver', (_w, m) => p.add({ path: ['driver'] }, m)) ?? DEFAULT_DRIVER;
-  const load = readLoad(top['load'], p, origin);
+  const noDelay = val('noDelay', (v) => r.bool(['noDelay'], v), base.noDelay);
+  const driver = readDriver(top['driver'], 'driver', (_w, m) => p.add({ path: ['driver'] }, m)) ?? base.driver;
+  const load = readLoad(top['load'], p, origin, base.load);
 
   const defaults = parseDefaults(top['defaults'], p);
   const groups: ResolvedGroup[] = [];
@@ -102,35 +102,10 @@ export function readDocument(source: SourceFile, interactive: boolean): Draft {
   const matrix = parseMatrix(top['matrix'], p);
   const thresholds = readThresholds(top['thresholds'], p);
   const slo = readThresholds(top['slo'], p, 'slo');
-  const abortOnFail = val('abortOnFail', (v) => r.bool(['abortOnFail'], v), false);
+  const abortOnFail = val('abortOnFail', (v) => r.bool(['abortOnFail'], v), base.abortOnFail);
   return {
-    scenario: {
-      name,
-      description,
-      file: source.label,
-      targets,
-      wsTargets,
-      caPem,
-      caPath,
-      insecure,
-      localAddresses,
-      workers,
-      connectRate,
-      connectTimeoutMs,
-      noDelay,
-      driver,
-      load,
-      groups: groups.map((g) => g.spec),
-      matrix: matrix === null ? null : matrix.written,
-      cells: [{}],
-      outDir: SCENARIO_DEFAULTS.out,
-      json: false,
-      targetPid: null,
-      interactive,
-      thresholds,
-      ...(slo.length > 0 ? { slo } : {}),
-      abortOnFail,
-    },
+    // The file's keys over the defaults; outDir, json, targetPid have no key (flags only).
+    scenario: { ...base, name, description, targets, wsTargets, caPem, caPath, insecure, localAddresses, workers, connectRate, connectTimeoutMs, noDelay, driver, load, groups: groups.map((g) => g.spec), matrix: matrix === null ? null : matrix.written, thresholds, ...(slo.length > 0 ? { slo } : {}), abortOnFail },
     groups,
     matrix,
     origin,
@@ -192,19 +167,9 @@ function readThresholds(raw: unknown, p: Problems, key: 'thresholds' | 'slo' = '
   return out;
 }
 
-function unwrap<T>(r: { ok: true; value: T } | { ok: false; error: string }): T {
-  if (!r.ok) throw new Error(r.error);
-  return r.value;
-}
-
-function readLoad(raw: unknown, p: Problems, origin: Map<string, Origin>): Scenario['load'] {
+function readLoad(raw: unknown, p: Problems, origin: Map<string, Origin>, defaults: Scenario['load']): Scenario['load'] {
   const r = valueReaders(p);
-  const load: Scenario['load'] = {
-    stages: [],
-    warmupMs: unwrap(parseDuration(SCENARIO_DEFAULTS.warmup)),
-    durationMs: unwrap(parseDuration(SCENARIO_DEFAULTS.duration)),
-    drainMs: unwrap(parseDuration(SCENARIO_DEFAULTS.drain)),
-  };
+  const load: Scenario['load'] = { ...defaults, stages: [...defaults.stages] };
   if (raw === undefined || raw === null) return load;
   const l = r.record(['load'], raw, '{ warmup: 2s, duration: 10s, drain: 5s }');
   if (l === undefined) return load;

@@ -4,6 +4,7 @@
  */
 import { HEADER_BYTES } from '../metrics/payload.js';
 import type { AddIssue } from './endpoints.js';
+import { DRIVERS, type DriverName } from './model.js';
 import type { Parsed } from './units.js';
 
 /** Most load worker threads; the default (one per core) is capped here too. */
@@ -69,4 +70,22 @@ export function readers(add: AddIssue): Readers {
       return r.value;
     },
   };
+}
+
+/** One of a fixed set of words (a flag's value); '' or not given: the fallback. */
+export function oneOf<T extends string>(where: string, raw: unknown, allowed: readonly T[], fallback: T, add: AddIssue): T {
+  if (raw === undefined || raw === '') return fallback;
+  const value = String(raw);
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  add(where, `'${value}' is not one of ${allowed.join(', ')}`);
+  return fallback;
+}
+
+/** `--driver` (or the scenario's `driver:`): lean or mqttjs; null when not given or wrong (reported). */
+export function readDriver(raw: unknown, where: string, add: AddIssue): DriverName | null {
+  if (raw === undefined || raw === null) return null;
+  const v = String(raw);
+  if ((DRIVERS as readonly string[]).includes(v)) return v as DriverName;
+  add(where, `'${v}' is not a driver; use lean (mqbench's own MQTT engine) or mqttjs (MQTT.js, the reference client)`);
+  return null;
 }

@@ -13,7 +13,8 @@ import { scenarioAtLevel, clientsAtLevel } from '../plan/capacity-level.js';
 import { nextStep, type Dimension, type LevelKind, type LevelOutcome, type SearchConclusion, type SearchSettings } from '../plan/capacity-search.js';
 import { planPhases, type PhaseSpec } from '../plan/plan.js';
 import { capacityLevel, capacitySection } from '../metrics/capacity.js';
-import { finalize, newDocument } from './document.js';
+import { closeDocument, newDocument } from './document.js';
+import { settleVerdict } from '../gates/verdict.js';
 import type { CapacityLevel, CapacitySection, GateResult, PhaseResult, ResultDocument, RunStatus } from '../metrics/result.js';
 import type { Scenario } from '../config/model.js';
 import { runPhase } from './coordinator.js';
@@ -96,7 +97,8 @@ export async function executeCapacity(plan: CapacityPlan, hooks: CapacityHooks):
     durationSeconds: (Date.now() - started) / 1000,
   });
   const error = outcome.kind === 'completed' ? undefined : outcome.kind === 'interrupted' ? 'interrupted by signal' : outcome.message;
-  const settled = finalize(doc, status, error, state.phases, new Date(), plan.conditions.slo);
+  // A search has no repeats or baseline: its verdict is settled here, once.
+  const settled = settleVerdict(closeDocument(doc, status, error, state.phases, new Date()), plan.conditions.slo);
   return { doc: withCapacityVerdict(settled, capacity), outcome, capacity };
 }
 

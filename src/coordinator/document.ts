@@ -4,16 +4,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { REDACTED, redactArgv } from '../config/redact.js';
-import type { RunConfig } from '../config/run-config.js';
-import { settleVerdict } from '../gates/verdict.js';
-import { DEFAULT_DRIVER } from '../config/model.js';
-import type { Threshold } from '../config/model.js';
+import { DEFAULT_DRIVER, type Scenario } from '../config/model.js';
 import { SCHEMA_VERSION, type PhaseResult, type ResultDocument, type RunStatus } from '../metrics/result.js';
 
 const require = createRequire(import.meta.url);
 export const TOOL_VERSION: string = (require('../../../package.json') as { version: string }).version;
 
-export function newDocument(runId: string, config: RunConfig, command: string[], startedAt: Date): ResultDocument {
+export function newDocument(runId: string, config: Scenario, command: string[], startedAt: Date): ResultDocument {
   const cpus = os.cpus();
   return {
     schemaVersion: SCHEMA_VERSION,
@@ -36,12 +33,13 @@ export function newDocument(runId: string, config: RunConfig, command: string[],
     scenario: scenarioOf(config),
     sockets: { noDelay: config.noDelay, workers: config.workers, driver: config.driver ?? DEFAULT_DRIVER },
     phases: [],
+    // Not settled yet: settleVerdict fills verdict and gates once the run (and its repeats) are over.
     verdict: { passed: false, failures: [] },
   };
 }
 
 /** The resolved run as plain data (what a scenario file holds, defaults filled in and flags applied). */
-function scenarioOf(c: RunConfig): Record<string, unknown> {
+function scenarioOf(c: Scenario): Record<string, unknown> {
   return {
     name: c.name,
     description: c.description,
@@ -72,17 +70,21 @@ function scenarioOf(c: RunConfig): Record<string, unknown> {
 }
 
 /** Who connected, never the password (target URLs are redacted when they are parsed); null: no credentials. */
-function credentialsShown(c: RunConfig): { username: string | null; password: string | null } | null {
+function credentialsShown(c: Scenario): { username: string | null; password: string | null } | null {
   const { username, password } = c.credentials ?? {};
   if (username === undefined && password === undefined) return null;
   return { username: username ?? null, password: password === undefined ? null : REDACTED };
 }
 
-/** Settles status and verdict: delivery failures and thresholds fail the verdict; an unfinished run never passes. */
-export function finalize(doc: ResultDocument, status: RunStatus, error: string | undefined, phases: PhaseResult[], endedAt: Date, thresholds: readonly Threshold[] = []): ResultDocument {
+/**
+ * Closes the document of a finished (or stopped) run: status, error, phases, end time. The verdict
+ * stays unsettled (not passed) here: the CLI settles it once (gates/verdict.ts settleVerdict),
+ * after repeats are merged and a baseline compared.
+ */
+export function closeDocument(doc: ResultDocument, status: RunStatus, error: string | undefined, phases: PhaseResult[], endedAt: Date): ResultDocument {
   const out: ResultDocument = { ...doc, status, phases, endedAt: endedAt.toISOString() };
   if (error !== undefined) out.error = error;
-  return settleVerdict(out, thresholds);
+  return out;
 }
 
 export function resultFileName(doc: ResultDocument): string {

@@ -4,7 +4,8 @@
  * Problems come back as config issues (exit 2), each naming the fix.
  */
 import { readFileSync } from 'node:fs';
-import type { ConfigIssue, RunConfig } from '../config/run-config.js';
+import type { ConfigIssue } from '../config/run-config.js';
+import type { Scenario } from '../config/model.js';
 import { planSources } from '../plan/sources.js';
 
 /** Descriptors the process needs beyond its client sockets: workers, pipes, files, the probe. */
@@ -28,11 +29,11 @@ export function openFilesLimit(limitsText?: string): { soft: number; hard: numbe
 }
 
 /** The most clients of any phase: every phase holds its own connections, one phase at a time (a matrix cell never changes the counts). */
-export function clientsPerPhase(config: RunConfig): number {
+export function clientsPerPhase(config: Scenario): number {
   return config.groups.reduce((a, g) => a + g.clients, 0);
 }
 
-export function preflight(config: RunConfig, limits = openFilesLimit()): { issues: ConfigIssue[]; sources: string[] } {
+export function preflight(config: Scenario, limits = openFilesLimit()): { issues: ConfigIssue[]; sources: string[] } {
   const issues: ConfigIssue[] = [];
   const clients = clientsPerPhase(config);
   if (limits !== null && clients + FD_RESERVE > limits.soft) {

@@ -4,12 +4,12 @@
  * when the run fails or is interrupted; the CLI writes it and picks the exit code.
  */
 import { randomBytes } from 'node:crypto';
-import type { Target } from '../config/run-config.js';
+import type { Target } from '../config/endpoints.js';
 import { errorMessage } from '../drivers/errors.js';
 import { planPhases, type PhaseSpec } from '../plan/plan.js';
 import type { GroupSpec, Scenario } from '../config/model.js';
 import type { TargetEndpoint } from '../drivers/transports.js';
-import { finalize, newDocument } from './document.js';
+import { closeDocument, newDocument } from './document.js';
 import { liveBreach, phaseBreach } from '../gates/verdict.js';
 import type { PhaseResult, ResultDocument, RunStatus } from '../metrics/result.js';
 import { startBundledBroker, type BundledBroker } from '../servers/bundled.js';
@@ -45,8 +45,24 @@ const PROBE_TIMEOUT_MS = 3000;
 /** After an interrupt, how long a worker may take to exit before it is terminated, milliseconds. */
 export const INTERRUPTED_SHUTDOWN_MS = 500;
 
-export async function executeRun(config: Scenario, hooks: RunHooks): Promise<{ doc: ResultDocument; outcome: RunOutcome }> {
+/** The phases of one run, planned once under the run's id; the CLI checks them before any load and passes them to executeRun. */
+export interface RunPlan {
+  runId: string;
+  phases: PhaseSpec[];
+}
+
+/** A new run id (in topics and client ids, so runs against one broker never mix) and the phases under it. */
+export function planRun(config: Scenario): RunPlan {
   const runId = randomBytes(3).toString('hex');
+  return { runId, phases: planPhases(config, runId) };
+}
+
+/**
+ * Runs the planned phases of `config`. The document returned has its status, phases and error;
+ * its verdict is settled by the caller (gates/verdict.ts), once, after repeats and a baseline.
+ */
+export async function executeRun(config: Scenario, plan: RunPlan, hooks: RunHooks): Promise<{ doc: ResultDocument; outcome: RunOutcome }> {
+  const { runId } = plan;
   const doc = newDocument(runId, config, hooks.command, new Date());
   const phases: PhaseResult[] = [];
   let outcome: RunOutcome = { kind: 'completed' };
@@ -55,7 +71,7 @@ export async function executeRun(config: Scenario, hooks: RunHooks): Promise<{ d
   const brokerErrors: Record<string, number> = {};
 
   try {
-    const specs = planPhases(config, runId);
+    const specs = plan.phases;
     const { broker, echo } = await startServers(config, specs, servers, hooks.onNote);
     const endpoints = new Endpoints(config, broker, echo);
     const targets = specs.map((spec) => endpoints.forPhase(spec, hooks.sources));
@@ -106,7 +122,7 @@ export async function executeRun(config: Scenario, hooks: RunHooks): Promise<{ d
   if (Object.keys(brokerErrors).length > 0) doc.targetErrors = brokerErrors;
   const status: RunStatus = outcome.kind === 'completed' ? 'completed' : outcome.kind === 'interrupted' ? 'interrupted' : 'failed';
   const error = outcome.kind === 'completed' ? undefined : outcome.kind === 'interrupted' ? 'interrupted by signal' : outcome.message;
-  return { doc: finalize(doc, status, error, phases, new Date(), config.thresholds), outcome };
+  return { doc: closeDocument(doc, status, error, phases, new Date()), outcome };
 }
 
 /**

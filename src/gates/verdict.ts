@@ -1,8 +1,8 @@
 /**
  * The verdict of a run: every gate (the run itself, delivery per phase, each threshold on each
  * phase it selects, each judged comparison with a baseline), and the failures among them.
- * A pure function of the document, the thresholds and the comparison, so it is settled again
- * after repeats are merged or a baseline is compared.
+ * A pure function of the document, the thresholds and the comparison, settled once by the CLI
+ * after the run's repeats are merged and a baseline compared (the run itself leaves it unsettled).
  */
 import type { Comparison, GateResult, PhaseResult, ResultDocument } from '../metrics/result.js';
 import type { Threshold } from '../config/model.js';

@@ -29,6 +29,7 @@ export function memoryIo(onStderr?: (soFar: string, interrupt: () => void) => vo
         return () => void listeners.splice(listeners.indexOf(listener) >>> 0, 1);
       },
       untilTerminated: () => new Promise<string>(() => undefined),
+      exit: () => undefined,
     },
     out: () => out,
     err: () => err,
