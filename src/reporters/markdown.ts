@@ -116,8 +116,8 @@ function comparisonRows(rows: ComparisonRow[]): string[][] {
   });
 }
 
-export function renderMarkdown(doc: ResultDocument, options: MarkdownOptions = {}): string {
-  const out = new Budget(options.maxChars ?? MARKDOWN_LIMIT);
+/** Title, run line, failures and the saturation warning. */
+function header(out: Budget, doc: ResultDocument): void {
   const word = verdictWord(doc);
   const secs = runSeconds(doc);
   out.push(`## ${VERDICT_ICON[word]} mqbench ${word} · ${mdCell(scenarioName(doc))}`, '');
@@ -143,6 +143,38 @@ export function renderMarkdown(doc: ResultDocument, options: MarkdownOptions = {
   if (saturated.length > 0) {
     out.push(`> ⚠️ **The load generator was the limit, not the target** in ${mdCell(saturated.map((p) => p.name).join(', '))}: those figures describe mqbench.`, '');
   }
+}
+
+/** The generator's health per phase, folded (a <details> block, always closed). */
+function health(out: Budget, doc: ResultDocument): void {
+  if (out.push('<details><summary>Generator health</summary>', '')) {
+    out.table(
+      'Generator health',
+      ['phase', 'saturated', 'CPU/msg', 'loop delay p99', 'busy', 'target CPU/msg', 'wire B/msg'],
+      ['l', 'l', 'r', 'r', 'l', 'r', 'r'],
+      doc.phases.map((p) => {
+        const g = p.generator;
+        const ws = g?.workers ?? [];
+        const loop = ws.length === 0 ? '-' : formatMicros(Math.max(...ws.map((w) => w.eventLoopDelayP99)));
+        return [
+          mdCell(p.name),
+          g?.saturated ? `⚠️ yes: ${mdCell(g.reasons.join('; '))}` : 'no',
+          cpuPerMessage(g?.cpuMicrosPerMessage),
+          loop,
+          ws.map((w) => `w${w.workerIndex} ${w.cpuPercent}%`).join(', ') || '-',
+          cpuPerMessage(p.target?.cpuMicrosPerMessage),
+          wireBytesPerMessage(p),
+        ];
+      }),
+    );
+    // Always closed, or the rest of a PR comment would fold into it.
+    out.force('', '</details>');
+  }
+}
+
+export function renderMarkdown(doc: ResultDocument, options: MarkdownOptions = {}): string {
+  const out = new Budget(options.maxChars ?? MARKDOWN_LIMIT);
+  header(out, doc);
 
   if (doc.gates !== undefined && doc.gates.length > 0) {
     const failed = doc.gates.filter((g) => !g.passed).length;
@@ -181,29 +213,7 @@ export function renderMarkdown(doc: ResultDocument, options: MarkdownOptions = {
     out.push('');
   }
 
-  if (out.push('<details><summary>Generator health</summary>', '')) {
-    out.table(
-      'Generator health',
-      ['phase', 'saturated', 'CPU/msg', 'loop delay p99', 'busy', 'target CPU/msg', 'wire B/msg'],
-      ['l', 'l', 'r', 'r', 'l', 'r', 'r'],
-      doc.phases.map((p) => {
-        const g = p.generator;
-        const ws = g?.workers ?? [];
-        const loop = ws.length === 0 ? '-' : formatMicros(Math.max(...ws.map((w) => w.eventLoopDelayP99)));
-        return [
-          mdCell(p.name),
-          g?.saturated ? `⚠️ yes: ${mdCell(g.reasons.join('; '))}` : 'no',
-          cpuPerMessage(g?.cpuMicrosPerMessage),
-          loop,
-          ws.map((w) => `w${w.workerIndex} ${w.cpuPercent}%`).join(', ') || '-',
-          cpuPerMessage(p.target?.cpuMicrosPerMessage),
-          wireBytesPerMessage(p),
-        ];
-      }),
-    );
-    // Always closed, or the rest of a PR comment would fold into it.
-    out.force('', '</details>');
-  }
+  health(out, doc);
   if (out.omitted.length > 0) {
     out.force('', `_Left out to stay under GitHub's limit of 65,536 characters: ${out.omitted.join('; ')}._`);
   }
