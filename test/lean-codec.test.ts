@@ -11,9 +11,11 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import mqttPacket, { type Packet } from 'mqtt-packet';
 import {
-  encodeConnect, encodeDisconnect, encodeSubscribe, Parser, PINGREQ, PUBACK, PUBCOMP, publishTemplates, PublishTemplate,
+  encodeConnect, encodeDisconnect, encodeSubscribe, PINGREQ, PUBACK, PUBCOMP,
   PUBREC, PUBREL, writeAck, type PacketHandler, type Version,
 } from '../src/drivers/lean/codec.js';
+import { Parser } from '../src/drivers/lean/parser.js';
+import { publishTemplates, PublishTemplate } from '../src/drivers/lean/publish-template.js';
 
 // ---- helpers ---------------------------------------------------------------------------------
 

@@ -12,7 +12,8 @@ import type { PublishSink, SinkListener } from '../src/drivers/sink.js';
 import { nowMicros } from '../src/metrics/clock.js';
 import { Recorder } from '../src/metrics/recorder.js';
 import { Publisher, type PublisherPlan, type PublisherSettings } from '../src/worker/publisher.js';
-import { IDLE_MS, IMMEDIATE, PRECISE, PRECISE_EARLY_US, PRECISE_GAP_US, SPIN_BUDGET, IndexHeap, POLL_MS, PUMP, SPIN_LEAD_US, Scheduler, nextPassOf, nextWake, type NextPass, type Schedulable } from '../src/worker/scheduler.js';
+import { IDLE_MS, IMMEDIATE, PRECISE, PRECISE_EARLY_US, PRECISE_GAP_US, SPIN_BUDGET, POLL_MS, PUMP, SPIN_LEAD_US, Scheduler, nextPassOf, nextWake, type NextPass, type Schedulable } from '../src/worker/scheduler.js';
+import { IndexHeap } from '../src/worker/index-heap.js';
 
 const INF = Number.POSITIVE_INFINITY;
 

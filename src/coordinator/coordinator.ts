@@ -1,34 +1,31 @@
 /**
- * Runs the phases of a run over long-lived workers: plan, connect, start barrier,
- * per-second snapshots, stop, drain, final reports, merged phase result. Cancellation
- * arrives as an AbortSignal; failures travel up as values, never as process exits.
+ * Runs the phases of a run over long-lived workers: plan, connect, start barrier, the load
+ * through its stages (phase-clock.ts) with a snapshot each second (snapshot-collector.ts) and
+ * the CPU of the steady window (cpu-meter.ts), stop, drain (drain.ts), final reports, merged
+ * phase result. Cancellation arrives as an AbortSignal; why a phase stopped is a value
+ * (stop-reason.ts), and failures travel up as values, never as process exits.
  */
 import { authHint, type Credentials } from '../config/credentials.js';
 import { DEFAULT_DRIVER, type Scenario } from '../config/model.js';
 import type { FromWorker } from '../worker/protocol.js';
-import type { IntervalSnapshot, Progress } from '../metrics/reports.js';
+import type { Progress } from '../metrics/reports.js';
 import type { TargetEndpoint } from '../drivers/transports.js';
 import { mergePhase } from '../metrics/aggregate.js';
 import { nowMicros } from '../metrics/clock.js';
-import { mergeEncoded } from '../metrics/histogram.js';
-import { processCpuSeconds, selfCpuSeconds } from '../metrics/proc-cpu.js';
 import type { PhaseSpec } from '../plan/plan.js';
 import { planWorkers } from '../plan/workers.js';
-import type { PhaseResult, PhaseStatus, TargetUsage } from '../metrics/result.js';
+import type { PhaseResult, TargetUsage } from '../metrics/result.js';
+import { CpuMeter } from './cpu-meter.js';
+import { drain } from './drain.js';
+import { phaseClock, runStages } from './phase-clock.js';
+import { SnapshotCollector, type LiveGate } from './snapshot-collector.js';
+import { stopOutcome, type StopReason } from './stop-reason.js';
 import type { WorkerHandle } from './worker-pool.js';
 
-/** The start barrier: publishing begins this long after every worker reported ready, microseconds. */
-const START_DELAY_US = 50_000;
-/** How often the drain asks workers for progress, milliseconds. */
-const DRAIN_POLL_MS = 100;
-/** QoS 0 has no acknowledgement: the drain ends after this long without a new delivery, milliseconds. */
-const QOS0_QUIET_MS = 1000;
 /** After an interrupt the drain is cut to this, milliseconds. */
 const INTERRUPTED_DRAIN_MS = 1000;
 /** After an incomplete drain, deliveries are still awaited this long and counted as after the drain, milliseconds. */
 const LATE_WINDOW_MS = 500;
-/** Worker replies other than connect and finish must come within this, milliseconds. */
-const REPLY_TIMEOUT_MS = 10_000;
 
 export interface TargetInfo {
   /** Where each group of the phase connects, by group index. */
@@ -52,15 +49,14 @@ export interface PhaseRun {
   /** Human-readable milestones (clients connected, publishing started). */
   onNote?: (line: string) => void;
   /** --abort-on-fail: called each second with the largest steady latencies so far; a reason stops the phase. */
-  liveGate?: (steadyMax: IntervalSnapshot['steadyMax']) => string | null;
+  liveGate?: LiveGate;
 }
 
 export async function runPhase(run: PhaseRun): Promise<PhaseResult> {
   const { spec, config, workers } = run;
+  const collector = new SnapshotCollector(workers, spec.name, run.liveGate, run.onProgress);
   // The run's Ctrl-C, or a gate that can no longer pass (--abort-on-fail), stops the phase.
-  const gate = new AbortController();
-  const signal = AbortSignal.any([run.signal, gate.signal]);
-  let gateReason: string | null = null;
+  const signal = AbortSignal.any([run.signal, collector.gate.signal]);
   const plans = planWorkers(spec, workers.length, run.target.sources);
   const planned = plans.flatMap((p) => p.clients);
   // Deliveries, then messages sent, per publisher id (u32 each).
@@ -70,101 +66,84 @@ export async function runPhase(run: PhaseRun): Promise<PhaseResult> {
   // Pacing plus one connect timeout plus a margin for the subscriptions.
   const connectBudgetMs = planned.reduce((a, c) => Math.max(a, c.connectAtMs), 0) + config.connectTimeoutMs + 10_000;
   const keepaliveSeconds = spec.groups[0]?.keepaliveSeconds ?? 30;
-  const snapshots: IntervalSnapshot[] = [];
-  let status: PhaseStatus = 'completed';
-  let error: string | undefined;
-  let steadySeconds = 0;
-  let drainSeconds = 0;
-  let drainComplete = false;
-  let cpuSeconds = 0;
-  let targetCpu: number | null = null;
 
   const connectStartUs = nowMicros();
   const readies = await connectWorkers(run, plans, keepaliveSeconds, window, drops, connectBudgetMs);
   const connectSeconds = (nowMicros() - connectStartUs) / 1e6;
-  const failures = readies === 'interrupted' ? [] : readies.flatMap((r) => r.failures);
-  if (readies === 'interrupted') {
-    // The workers are told to finish below, with the clients connected so far.
-    status = 'interrupted';
-    error = `interrupted while connecting clients, after ${connectSeconds.toFixed(1)}s`;
-  } else if (failures.length > 0) {
-    status = 'failed';
-    error = connectFailureMessage(run.target.url, failures, clients, config.credentials);
-  } else if (signal.aborted) {
-    status = 'interrupted';
-    error = 'interrupted before publishing started';
-  } else {
-    const startUs = nowMicros() + START_DELAY_US;
-    const warmupStartUs = startUs + spec.rampMs * 1000;
-    const steadyStartUs = warmupStartUs + spec.warmupMs * 1000;
-    const endUs = steadyStartUs + spec.durationMs * 1000;
-    for (const w of workers) w.post({ type: 'start', startUs, steadyStartUs });
-    const late = planned.length - clients;
-    run.onNote?.(`phase ${spec.name}: ${clients} client(s) connected in ${connectSeconds.toFixed(2)}s, load started${late > 0 ? ` (${late} more join during the load)` : ''}`);
-    let t = 0;
-    const tick = async (stage: Progress['stage'], stageStartUs: number, stageLength: number): Promise<void> => {
-      t++;
-      const snaps = await Promise.all(workers.map((w) => w.request({ type: 'tick', t }, 'snapshot', REPLY_TIMEOUT_MS)));
-      const group = snaps.map((s) => s.snapshot);
-      snapshots.push(...group);
-      if (run.liveGate !== undefined && gateReason === null) {
-        const most = (k: keyof IntervalSnapshot['steadyMax']): number => group.reduce((a, x) => Math.max(a, x.steadyMax[k]), 0);
-        gateReason = run.liveGate({ e2e: most('e2e'), e2eUncorrected: most('e2eUncorrected'), ack: most('ack') });
-        if (gateReason !== null) gate.abort();
-      }
-      if (run.onProgress !== undefined) {
-        const sent = group.reduce((a, s) => a + s.sent, 0);
-        const received = group.reduce((a, s) => a + s.received, 0);
-        const h = mergeEncoded(group.map((s) => s.e2e));
-        run.onProgress({
-          phase: spec.name,
-          stage,
-          elapsed: Math.max(0, (nowMicros() - stageStartUs) / 1e6),
-          length: stageLength,
-          sentPerSecond: sent,
-          receivedPerSecond: received,
-          p99: h.totalCount === 0 ? 0 : h.getValueAtPercentile(99),
-        });
-      }
-    };
-
-    let cpuAtSteady: number | null = null;
-    let targetCpuAtSteady: number | null = null;
-    const markSteady = (): void => {
-      cpuAtSteady = selfCpuSeconds();
-      targetCpuAtSteady = run.target.pid === null ? null : processCpuSeconds(run.target.pid);
-    };
-    await sleepUntil(warmupStartUs, startUs, signal, () => tick('ramp', startUs, spec.rampMs / 1000));
-    await sleepUntil(steadyStartUs, startUs, signal, () => tick('warmup', warmupStartUs, spec.warmupMs / 1000));
-    if (!signal.aborted) markSteady();
-    await sleepUntil(endUs, startUs, signal, () => tick('steady', steadyStartUs, spec.durationMs / 1000));
-    const stopUs = nowMicros();
-    for (const w of workers) w.post({ type: 'stop' });
-    if (cpuAtSteady !== null) {
-      cpuSeconds = selfCpuSeconds() - cpuAtSteady;
-      const targetNow = run.target.pid === null ? null : processCpuSeconds(run.target.pid);
-      targetCpu = targetNow === null || targetCpuAtSteady === null ? null : targetNow - targetCpuAtSteady;
-      steadySeconds = (stopUs - steadyStartUs) / 1e6;
-    }
-    if (signal.aborted) {
-      status = 'interrupted';
-      error = gateReason !== null ? `stopped by --abort-on-fail after ${((stopUs - startUs) / 1e6).toFixed(1)}s of publishing: ${gateReason}` : `interrupted after ${((stopUs - startUs) / 1e6).toFixed(1)}s of publishing`;
-    }
-
-    const drainStartUs = nowMicros();
-    drainComplete = await drain(run, signal.aborted ? Math.min(spec.drainMs, INTERRUPTED_DRAIN_MS) : spec.drainMs, () =>
-      nowMicros() - startUs >= (t + 1) * 1e6 ? tick('drain', drainStartUs, spec.drainMs / 1000) : Promise.resolve(),
-    );
-    drainSeconds = (nowMicros() - drainStartUs) / 1e6;
-    await tick('drain', drainStartUs, spec.drainMs / 1000);
-  }
+  // The workers are told to finish below, with the clients connected so far.
+  const early = connectStop(run, readies, clients, connectSeconds, signal);
+  const load = early === null ? await runLoad(run, collector, signal, clients, planned.length - clients, connectSeconds) : { ...NO_LOAD, stop: early };
+  const { status, error } = stopOutcome(load.stop);
 
   // An incomplete drain at QoS 1/2: listen a little longer, so deliveries that come only after the drain are told apart from loss.
-  const lateWindowMs = status === 'completed' && !drainComplete && spec.params.qos !== 0 ? LATE_WINDOW_MS : 0;
+  const lateWindowMs = status === 'completed' && !load.drainComplete && spec.params.qos !== 0 ? LATE_WINDOW_MS : 0;
   const finals = await Promise.all(workers.map((w) => w.request({ type: 'finish', lateWindowMs }, 'final', 30_000 + lateWindowMs)));
-  const target: TargetUsage = { kind: run.target.bundled ? 'bundled' : 'external', url: run.target.url, cpuSeconds: targetCpu, cpuMicrosPerMessage: null };
+  const target: TargetUsage = { kind: run.target.bundled ? 'bundled' : 'external', url: run.target.url, cpuSeconds: load.targetCpu, cpuMicrosPerMessage: null };
+  const { steadySeconds, drainSeconds, drainComplete, cpuSeconds } = load;
   const ctx = { status, steadySeconds, connectSeconds, drainSeconds, drainComplete, cpuSeconds, target };
-  return mergePhase(spec, finals.map((f) => f.report), snapshots, error === undefined ? ctx : { ...ctx, error });
+  return mergePhase(spec, finals.map((f) => f.report), collector.snapshots, error === undefined ? ctx : { ...ctx, error });
+}
+
+/** What the load stage of a phase measured, and why it stopped. */
+interface LoadOutcome {
+  stop: StopReason;
+  steadySeconds: number;
+  drainSeconds: number;
+  drainComplete: boolean;
+  cpuSeconds: number;
+  targetCpu: number | null;
+}
+
+/** A phase that never started its load. */
+const NO_LOAD: Omit<LoadOutcome, 'stop'> = { steadySeconds: 0, drainSeconds: 0, drainComplete: false, cpuSeconds: 0, targetCpu: null };
+
+/** Why the phase stops before its load starts; null: it starts. */
+function connectStop(
+  run: PhaseRun,
+  readies: Awaited<ReturnType<typeof connectWorkers>>,
+  clients: number,
+  connectSeconds: number,
+  signal: AbortSignal,
+): StopReason | null {
+  if (readies === 'interrupted') return { kind: 'interrupted-connecting', connectSeconds };
+  const failures = readies.flatMap((r) => r.failures);
+  if (failures.length > 0) return { kind: 'connect-failed', message: connectFailureMessage(run.target.url, failures, clients, run.config.credentials) };
+  if (signal.aborted) return { kind: 'interrupted-before-start' };
+  return null;
+}
+
+/**
+ * The load: start barrier, ramp, warm-up and steady window (a snapshot each second, the CPU
+ * measured over the steady window), stop, then the drain.
+ */
+async function runLoad(run: PhaseRun, collector: SnapshotCollector, signal: AbortSignal, clients: number, late: number, connectSeconds: number): Promise<LoadOutcome> {
+  const { spec, workers } = run;
+  const clock = phaseClock(spec, nowMicros());
+  for (const w of workers) w.post({ type: 'start', startUs: clock.startUs, steadyStartUs: clock.steadyStartUs });
+  run.onNote?.(`phase ${spec.name}: ${clients} client(s) connected in ${connectSeconds.toFixed(2)}s, load started${late > 0 ? ` (${late} more join during the load)` : ''}`);
+  const cpu = new CpuMeter(run.target.pid);
+  const stopUs = await runStages(clock, spec, signal, (stage, from, seconds) => collector.tick(stage, from, seconds), () => cpu.start());
+  for (const w of workers) w.post({ type: 'stop' });
+  const used = cpu.stop();
+  const publishingSeconds = (stopUs - clock.startUs) / 1e6;
+  const gateReason = collector.gateReason;
+  const stop: StopReason = !signal.aborted ? { kind: 'completed' } : gateReason !== null ? { kind: 'gate', publishingSeconds, reason: gateReason } : { kind: 'interrupted', publishingSeconds };
+
+  const drainStartUs = nowMicros();
+  const drainLength = spec.drainMs / 1000;
+  const drainComplete = await drain(workers, spec.params.qos, signal.aborted ? Math.min(spec.drainMs, INTERRUPTED_DRAIN_MS) : spec.drainMs, () =>
+    nowMicros() - clock.startUs >= (collector.t + 1) * 1e6 ? collector.tick('drain', drainStartUs, drainLength) : Promise.resolve(),
+  );
+  const drainSeconds = (nowMicros() - drainStartUs) / 1e6;
+  await collector.tick('drain', drainStartUs, drainLength);
+  return {
+    stop,
+    steadySeconds: used === null ? 0 : (stopUs - clock.steadyStartUs) / 1e6,
+    drainSeconds,
+    drainComplete,
+    cpuSeconds: used?.cpuSeconds ?? 0,
+    targetCpu: used?.targetCpu ?? null,
+  };
 }
 
 /**
@@ -198,60 +177,6 @@ async function connectWorkers(
     if (run.signal.aborted && err === run.signal.reason) return 'interrupted';
     throw err;
   }
-}
-
-/**
- * Waits for in-flight messages: done when nothing is unacknowledged and every expected
- * delivery arrived; at QoS 0 also when deliveries stopped coming; at the latest after `graceMs`.
- */
-async function drain(run: PhaseRun, graceMs: number, onPoll: () => Promise<void>): Promise<boolean> {
-  const deadline = Date.now() + graceMs;
-  let lastUnique = -1;
-  let quietSince = Date.now();
-  for (;;) {
-    const statuses = await Promise.all(run.workers.map((w) => w.request({ type: 'status' }, 'status', REPLY_TIMEOUT_MS)));
-    const outstanding = statuses.reduce((a, s) => a + s.outstandingAcks, 0);
-    const expected = statuses.reduce((a, s) => a + s.expected, 0);
-    const unique = statuses.reduce((a, s) => a + s.unique, 0);
-    if (outstanding === 0 && unique >= expected) return true;
-    if (unique !== lastUnique) {
-      lastUnique = unique;
-      quietSince = Date.now();
-    } else if (run.spec.params.qos === 0 && outstanding === 0 && Date.now() - quietSince >= QOS0_QUIET_MS) {
-      return false;
-    }
-    if (Date.now() >= deadline) return false;
-    await new Promise((r) => setTimeout(r, DRAIN_POLL_MS));
-    await onPoll();
-  }
-}
-
-/**
- * Sleeps until `untilUs` (shared clock) or an abort, calling `onSecond` at every whole second
- * since `originUs` on the way.
- */
-async function sleepUntil(untilUs: number, originUs: number, signal: AbortSignal, onSecond: () => Promise<void>): Promise<void> {
-  for (;;) {
-    if (signal.aborted) return;
-    const now = nowMicros();
-    if (now >= untilUs) return;
-    const nextSecond = originUs + Math.max(1, Math.floor((now - originUs) / 1e6) + 1) * 1e6;
-    const wakeAt = Math.min(untilUs, nextSecond);
-    await abortableSleep((wakeAt - now) / 1000, signal);
-    if (!signal.aborted && wakeAt === nextSecond) await onSecond();
-  }
-}
-
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, Math.max(0, ms));
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 function connectFailureMessage(url: string, failures: ReadonlyArray<{ kind: string; message: string }>, clients: number, credentials: Credentials | undefined): string {

@@ -18,6 +18,9 @@ interface Waiter {
 
 export class WorkerFailure extends Error {}
 
+/** Worker replies other than connect and finish must come within this, milliseconds. */
+export const REPLY_TIMEOUT_MS = 10_000;
+
 /** A worker asked to shut down is terminated after this long, milliseconds. */
 const SHUTDOWN_GRACE_MS = 3000;
 

@@ -1,9 +1,9 @@
 /**
  * A connect attempt that ends once: with success, with its first failure, or when its time is
  * up; whatever happens after that is the connection's life, not the attempt's. One place for
- * the pattern every raw connect (lean MQTT, idle MQTT, plain WebSocket) follows.
+ * the pattern every connect follows: lean MQTT, MQTT.js, idle MQTT and plain WebSocket.
  */
-import { ConnectError } from './mqtt-driver.js';
+import { ConnectError } from './errors.js';
 
 export interface Attempt<T> {
   /** True once the attempt has ended either way. */

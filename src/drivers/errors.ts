@@ -18,6 +18,16 @@ export type ErrorKind =
   | 'duplicate-will'
   | 'other';
 
+/** A connect (or subscribe) attempt that failed, with the kind it is counted under. */
+export class ConnectError extends Error {
+  constructor(
+    readonly kind: ErrorKind,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 export function classifyError(err: unknown): ErrorKind {
   const e = err as { code?: unknown; message?: unknown } | null;
   const code = typeof e?.code === 'string' ? e.code : typeof e?.code === 'number' ? `rc${e.code}` : '';

@@ -6,7 +6,8 @@
  */
 import { MqttClient, type IClientOptions } from 'mqtt';
 import type { ClientOptions } from './client-options.js';
-import { classifyError, errorMessage, type ErrorKind } from './errors.js';
+import { attempt } from './attempt.js';
+import { classifyError, ConnectError, errorMessage } from './errors.js';
 import { buildStream, type ConnectStage, type TargetEndpoint } from './transports.js';
 import type { PublishSink, SinkListener } from './sink.js';
 import type { WireMeter } from '../metrics/wire.js';
@@ -32,15 +33,6 @@ export interface SessionOptions {
   will: { topic: string; payload: Buffer; qos: 0 | 1 | 2; retain: boolean } | null;
   /** MQTT 5: assign topic aliases to outgoing topics. */
   topicAlias: boolean;
-}
-
-export class ConnectError extends Error {
-  constructor(
-    readonly kind: ErrorKind,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 export function mqttOptions(clientId: string, options: ClientOptions, session?: SessionOptions): IClientOptions {
@@ -90,33 +82,19 @@ export function connectMqtt(
   }, mqttOptions(clientId, options, session));
   prepare?.(client);
   return new Promise((resolve, reject) => {
-    let settled = false;
     let sessionPresent = false;
-    const finish = (err: ConnectError | null): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      if (err === null) {
-        client.removeListener('connect', onConnect);
-        client.removeListener('error', onError);
-        client.removeListener('close', onClose);
-        resolve({ client, connectMicros: now() - started, sessionPresent });
-      } else {
-        // The listeners stay: a failed client may still emit its close; the failure is counted once.
-        client.end(true);
-        reject(err);
-      }
-    };
+    // On a failure the listeners stay: a failed client may still emit its close; the failure is counted once.
+    const a = attempt<ConnectedClient>(options.connectTimeoutMs, `no CONNACK within ${options.connectTimeoutMs}ms`, () => client.end(true), resolve, reject);
     const onConnect = (connack: { sessionPresent?: boolean }): void => {
+      if (a.settled) return;
       sessionPresent = connack.sessionPresent === true;
-      finish(null);
+      client.removeListener('connect', onConnect);
+      client.removeListener('error', onError);
+      client.removeListener('close', onClose);
+      a.succeed({ client, connectMicros: now() - started, sessionPresent });
     };
-    const onError = (err: Error): void => finish(new ConnectError(classifyError(err), errorMessage(err)));
-    const onClose = (): void => finish(new ConnectError('closed', 'connection closed before CONNACK'));
-    const timer = setTimeout(
-      () => finish(new ConnectError('timeout', `no CONNACK within ${options.connectTimeoutMs}ms`)),
-      options.connectTimeoutMs,
-    );
+    const onError = (err: Error): void => a.fail(new ConnectError(classifyError(err), errorMessage(err)));
+    const onClose = (): void => a.fail(new ConnectError('closed', 'connection closed before CONNACK'));
     client.on('connect', onConnect);
     client.on('error', onError);
     client.on('close', onClose);

@@ -11,8 +11,7 @@ import type { Duplex } from 'node:stream';
 import mqttPacket from 'mqtt-packet';
 import { buildStream, type ConnectStage, type TargetEndpoint } from './transports.js';
 import { attempt } from './attempt.js';
-import { ConnectError } from './mqtt-driver.js';
-import { classifyError, errorMessage, type ErrorKind } from './errors.js';
+import { classifyError, ConnectError, errorMessage, type ErrorKind } from './errors.js';
 import type { WireMeter } from '../metrics/wire.js';
 
 const PINGREQ = Buffer.from([0xc0, 0x00]);
@@ -23,6 +22,20 @@ const CONNACK_RETURN_CODES: Record<number, string> = {
   4: 'bad user name or password',
   5: 'not authorized',
 };
+
+/** CONNECT of an idle client: MQTT 3.1.1, clean, no will. */
+function encodeConnect(clientId: string, o: { keepaliveSeconds: number; username?: string | undefined; password?: string | undefined }): Buffer {
+  return mqttPacket.generate({
+    cmd: 'connect',
+    protocolId: 'MQTT',
+    protocolVersion: 4,
+    clean: true,
+    clientId,
+    keepalive: o.keepaliveSeconds,
+    ...(o.username !== undefined ? { username: o.username } : {}),
+    ...(o.password !== undefined ? { password: Buffer.from(o.password, 'utf8') } : {}),
+  });
+}
 
 export interface IdleEvents {
   /** The connection closed after CONNACK (not by us). */
@@ -64,18 +77,7 @@ export class IdleClient {
     const started = opts.now();
     const stream = buildStream(target, { noDelay: opts.noDelay, localAddress: opts.localAddress, onStage: opts.onStage, now: opts.now, meter: opts.meter });
     const client = new IdleClient(clientId, stream);
-    stream.write(
-      mqttPacket.generate({
-        cmd: 'connect',
-        protocolId: 'MQTT',
-        protocolVersion: 4,
-        clean: true,
-        clientId,
-        keepalive: opts.keepaliveSeconds,
-        ...(opts.username !== undefined ? { username: opts.username } : {}),
-        ...(opts.password !== undefined ? { password: Buffer.from(opts.password, 'utf8') } : {}),
-      }),
-    );
+    stream.write(encodeConnect(clientId, opts));
     return new Promise((resolve, reject) => {
       const a = attempt<{ client: IdleClient; connectMicros: number }>(
         opts.connectTimeoutMs,

@@ -4,9 +4,8 @@
  * so a WebSocket phase measures framing and transport, comparable with MQTT over WebSocket.
  */
 import WebSocket from 'ws';
-import { classifyError, errorMessage } from './errors.js';
+import { classifyError, ConnectError, errorMessage } from './errors.js';
 import { attempt } from './attempt.js';
-import { ConnectError } from './mqtt-driver.js';
 import type { PublishSink, SinkListener } from './sink.js';
 import type { WireMeter } from '../metrics/wire.js';
 import { openWebSocket, upgradeRefusal, type ConnectStage, type TargetEndpoint } from './transports.js';

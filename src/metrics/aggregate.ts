@@ -10,6 +10,7 @@ import { publishes, receives, type GroupSpec } from '../config/model.js';
 import { deliveryTotals, lossBreakdown, type DeliveryTotals } from './delivery.js';
 import { mergeEncoded, summarize } from './histogram.js';
 import { mergeWire } from './wire.js';
+import { CONNECTION_COUNTS, DELIVERY_COUNTS, PHASE_CONNECTION_COUNTS, PUBLISH_COUNTS, sumCounters, sumRecords } from './counters.js';
 
 /** A worker busier than this share of wall time (percent) was the limit. */
 export const SATURATED_CPU_PERCENT = 90;
@@ -37,15 +38,6 @@ export interface PhaseContext {
 
 export function mergePhase(spec: PhaseSpec, reports: ReadonlyArray<WorkerPhaseReport>, snapshots: ReadonlyArray<IntervalSnapshot>, ctx: PhaseContext): PhaseResult {
   const sum = (f: (r: WorkerPhaseReport) => number): number => reports.reduce((a, r) => a + f(r), 0);
-  const errors: Record<string, number> = {};
-  for (const r of reports) for (const [k, v] of Object.entries(r.errors)) errors[k] = (errors[k] ?? 0) + v;
-  const allSent = reports.flatMap((r) => r.sent);
-  const allSeen = reports.flatMap((r) => r.delivery);
-  const delivery = deliveryTotals(allSent, allSeen);
-  // Receiving groups with a shared subscription: their members split one stream.
-  const shared = new Set(spec.groups.flatMap((g, i) => (g.filters.some((f) => f.startsWith('$share/')) ? [i] : [])));
-  const loss = lossBreakdown(allSent, allSeen, shared);
-  const hist = (k: keyof WorkerPhaseReport['histograms']) => summarize(mergeEncoded(reports.map((r) => r.histograms[k])));
   const secs = ctx.steadySeconds > 0 ? ctx.steadySeconds : Number.NaN;
   const perSec = (n: number): number => (Number.isFinite(secs) ? Math.round((n / secs) * 10) / 10 : 0);
   const steadyReceived = sum((r) => r.steady.received);
@@ -63,8 +55,8 @@ export function mergePhase(spec: PhaseSpec, reports: ReadonlyArray<WorkerPhaseRe
   const failures = groups.length === 1 || groups.filter((g) => receives(g.role)).length <= 1
     ? groupFailures(spec.groups, groups, reports, '')
     : groupFailures(spec.groups, groups, reports, 'group ');
-  const lateFailures = ctx.status === 'completed' ? sum((r) => r.joinFailures) : 0;
-  if (lateFailures > 0) failures.push(`${lateFailures} client(s) that joined during the load could not connect`);
+  const late = ctx.status === 'completed' ? joinFailure(reports) : null;
+  if (late !== null) failures.push(late);
   if (degraded) failures.push(outageFailure(outage));
 
   const result: PhaseResult = {
@@ -75,41 +67,14 @@ export function mergePhase(spec: PhaseSpec, reports: ReadonlyArray<WorkerPhaseRe
     durationSeconds: round3(ctx.steadySeconds),
     connectSeconds: round3(ctx.connectSeconds),
     drain: { seconds: round3(ctx.drainSeconds), complete: ctx.drainComplete },
-    counters: {
-      sent: sum((r) => r.total.sent),
-      acked: sum((r) => r.total.acked),
-      expected: delivery.expected,
-      received: delivery.received,
-      lost: delivery.lost,
-      duplicated: delivery.duplicated,
-      outOfOrder: delivery.outOfOrder,
-      connects: sum((r) => r.connects),
-      connectFailures: sum((r) => r.connectFailures),
-      reconnectAttempts: sum((r) => r.reconnectAttempts),
-      reconnects: sum((r) => r.reconnects),
-      disconnects: sum((r) => r.disconnects),
-      lostNotAcknowledged: loss.notAcknowledged,
-      lostAcknowledged: loss.acknowledgedNotDelivered,
-      deliveredAfterDrain: sum((r) => r.afterDrain),
-      errors,
-    },
+    counters: phaseCounters(spec, reports),
     rates: {
       sentPerSecond: perSec(steadySent),
       receivedPerSecond: perSec(steadyReceived),
       bytesSentPerSecond: perSec(sum((r) => r.steady.bytesSent)),
       bytesReceivedPerSecond: perSec(sum((r) => r.steady.bytesReceived)),
     },
-    latency: {
-      e2e: hist('e2e'),
-      e2eUncorrected: hist('e2eUncorrected'),
-      ack: hist('ack'),
-      connect: hist('connect'),
-      subscribe: hist('subscribe'),
-      connectTcp: hist('connectTcp'),
-      connectTls: hist('connectTls'),
-      connectWs: hist('connectWs'),
-      outage: hist('outage'),
-    },
+    latency: phaseLatency(reports),
     outage,
     timeline: mergeTimeline(snapshots, spec.rampMs / 1000, spec.warmupMs / 1000, spec.durationMs / 1000),
     generator: {
@@ -127,6 +92,47 @@ export function mergePhase(spec: PhaseSpec, reports: ReadonlyArray<WorkerPhaseRe
   const wire = mergeWire(reports.map((r) => r.wire), steadyReceived);
   if (wire !== null) result.wire = wire;
   return result;
+}
+
+/** The phase's counters: the workers' counts added, delivery and loss settled from every worker's sequence numbers. */
+function phaseCounters(spec: PhaseSpec, reports: ReadonlyArray<WorkerPhaseReport>): PhaseResult['counters'] {
+  const allSent = reports.flatMap((r) => r.sent);
+  const allSeen = reports.flatMap((r) => r.delivery);
+  // Receiving groups with a shared subscription: their members split one stream.
+  const shared = new Set(spec.groups.flatMap((g, i) => (g.filters.some((f) => f.startsWith('$share/')) ? [i] : [])));
+  const loss = lossBreakdown(allSent, allSeen, shared);
+  return {
+    ...sumCounters(reports.map((r) => r.total), PUBLISH_COUNTS),
+    ...sumCounters([deliveryTotals(allSent, allSeen)], DELIVERY_COUNTS),
+    ...sumCounters(reports, PHASE_CONNECTION_COUNTS),
+    lostNotAcknowledged: loss.notAcknowledged,
+    lostAcknowledged: loss.acknowledgedNotDelivered,
+    deliveredAfterDrain: reports.reduce((a, r) => a + r.afterDrain, 0),
+    errors: sumRecords(reports.map((r) => r.errors)) ?? {},
+  };
+}
+
+function phaseLatency(reports: ReadonlyArray<WorkerPhaseReport>): PhaseResult['latency'] {
+  const hist = (k: keyof WorkerPhaseReport['histograms']) => summarize(mergeEncoded(reports.map((r) => r.histograms[k])));
+  return {
+    e2e: hist('e2e'),
+    e2eUncorrected: hist('e2eUncorrected'),
+    ack: hist('ack'),
+    connect: hist('connect'),
+    subscribe: hist('subscribe'),
+    connectTcp: hist('connectTcp'),
+    connectTls: hist('connectTls'),
+    connectWs: hist('connectWs'),
+    outage: hist('outage'),
+  };
+}
+
+/** Clients that joined during the load and could not connect, with the first reason given; null when none. */
+function joinFailure(reports: ReadonlyArray<WorkerPhaseReport>): string | null {
+  const n = reports.reduce((a, r) => a + r.joinFailures, 0);
+  if (n === 0) return null;
+  const first = reports.flatMap((r) => r.joinErrors ?? [])[0];
+  return `${n} client(s) that joined during the load could not connect${first === undefined ? '' : `; first error: ${first.message}`}`;
 }
 
 /** Pure: the share of the steady window the phase's clients spent without a connection. */
@@ -179,20 +185,20 @@ export function mergeTimeline(snapshots: ReadonlyArray<IntervalSnapshot>, rampSe
     .map((t) => {
       const group = byT.get(t) ?? [];
       const h = mergeEncoded(group.map((s) => s.e2e));
-      const add = (f: (s: IntervalSnapshot) => number): number => group.reduce((a, s) => a + f(s), 0);
+      const n = sumCounters(group, ['sent', 'received', 'bytesSent', 'bytesReceived', 'connections', 'down']);
       const stage: TimelinePoint['stage'] = t <= rampSeconds ? 'ramp' : t <= rampSeconds + warmupSeconds ? 'warmup' : t <= rampSeconds + warmupSeconds + steadySeconds ? 'steady' : 'drain';
       return {
         t,
         stage,
         warmup: stage === 'ramp' || stage === 'warmup',
-        sent: add((s) => s.sent),
-        received: add((s) => s.received),
-        bytesSent: add((s) => s.bytesSent),
-        bytesReceived: add((s) => s.bytesReceived),
+        sent: n.sent,
+        received: n.received,
+        bytesSent: n.bytesSent,
+        bytesReceived: n.bytesReceived,
         p50: h.totalCount === 0 ? 0 : h.getValueAtPercentile(50),
         p99: h.totalCount === 0 ? 0 : h.getValueAtPercentile(99),
-        connections: add((s) => s.connections),
-        down: add((s) => s.down ?? 0),
+        connections: n.connections,
+        down: n.down,
       };
     });
 }
@@ -208,7 +214,7 @@ export function mergeGroups(spec: PhaseSpec, reports: ReadonlyArray<WorkerPhaseR
   const dropped = reports.flatMap((r) => r.willsDropped);
   return spec.groups.map((g, i) => {
     const parts = reports.map((r) => r.groups[i]).filter((x) => x !== undefined);
-    const add = (f: (x: (typeof parts)[number]) => number): number => parts.reduce((a, x) => a + f(x), 0);
+    const n = sumCounters(parts, ['retained', 'willsReceived', 'sessionsResumed', 'backlog']);
     const d: DeliveryTotals = deliveryTotals(sent, seen, i);
     const receiving = parts.filter((x) => x.receivingClients > 0);
     return {
@@ -219,25 +225,17 @@ export function mergeGroups(spec: PhaseSpec, reports: ReadonlyArray<WorkerPhaseR
       mqttVersion: g.mqttVersion,
       qos: g.protocol === 'ws' ? null : g.qos,
       clients: g.clients,
-      connects: add((x) => x.connects),
-      connectFailures: add((x) => x.connectFailures),
-      disconnects: add((x) => x.disconnects),
-      reconnects: add((x) => x.reconnects),
-      sent: add((x) => x.sent),
-      acked: add((x) => x.acked),
-      expected: d.expected,
-      received: d.received,
-      lost: d.lost,
-      duplicated: d.duplicated,
-      outOfOrder: d.outOfOrder,
+      ...sumCounters(parts, CONNECTION_COUNTS),
+      ...sumCounters(parts, PUBLISH_COUNTS),
+      ...sumCounters([d], DELIVERY_COUNTS),
       receivedPerClient: {
         min: receiving.length === 0 ? 0 : Math.min(...receiving.map((x) => x.minPerClient)),
         max: receiving.length === 0 ? 0 : Math.max(...receiving.map((x) => x.maxPerClient)),
       },
-      retained: add((x) => x.retained),
-      wills: { expected: dropped.reduce((a, w) => a + (w.byGroup[i] ?? 0), 0), received: add((x) => x.willsReceived) },
-      sessionsResumed: add((x) => x.sessionsResumed),
-      backlog: { messages: add((x) => x.backlog), drainMs: Math.round(Math.max(0, ...parts.map((x) => x.backlogDrainUs)) / 100) / 10 },
+      retained: n.retained,
+      wills: { expected: dropped.reduce((a, w) => a + (w.byGroup[i] ?? 0), 0), received: n.willsReceived },
+      sessionsResumed: n.sessionsResumed,
+      backlog: { messages: n.backlog, drainMs: Math.round(Math.max(0, ...parts.map((x) => x.backlogDrainUs)) / 100) / 10 },
       latency: {
         e2e: summarize(mergeEncoded(parts.map((x) => x.e2e))),
         connect: summarize(mergeEncoded(parts.map((x) => x.connect))),

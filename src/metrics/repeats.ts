@@ -7,6 +7,7 @@
  */
 import { COMPARED_METRICS, metricDef } from './names.js';
 import { mergeEncoded, summarize, type LatencySummary } from './histogram.js';
+import { GROUP_COUNTS, PHASE_COUNTS, sumCounters, sumRecords } from './counters.js';
 import type { GroupResult, PhaseResult, PhaseStatus, RepeatFigures, ResultDocument, RunStatus } from './result.js';
 
 /** A phase as run in one repeat; `repeat` is 1-based, the document's position in the series. */
@@ -42,7 +43,7 @@ export function mergeRepeats(docs: readonly ResultDocument[]): ResultDocument {
     command: first.command,
     scenario: first.scenario,
     sockets: first.sockets,
-    phases: phaseNames(docs).map((name) => mergePhase(docs.flatMap((d, i) => d.phases.filter((p) => p.name === name).map((p) => ({ repeat: i + 1, value: p }))), tag)),
+    phases: phaseNames(docs).map((name) => mergeRepeatedPhase(docs.flatMap((d, i) => d.phases.filter((p) => p.name === name).map((p) => ({ repeat: i + 1, value: p }))), tag)),
     repeat: { count: docs.length, runIds },
     verdict: {
       passed: docs.every((d) => d.verdict.passed),
@@ -65,7 +66,8 @@ function phaseNames(docs: readonly ResultDocument[]): string[] {
   return [...new Set(docs.flatMap((d) => d.phases.map((p) => p.name)))];
 }
 
-function mergePhase(runs: ReadonlyArray<Run<PhaseResult>>, tag: (k: number, s: string) => string): PhaseResult {
+/** One phase over the repeats that ran it (a different function from aggregate.ts' mergePhase, which merges workers). */
+function mergeRepeatedPhase(runs: ReadonlyArray<Run<PhaseResult>>, tag: (k: number, s: string) => string): PhaseResult {
   const head = runs[0]?.value;
   if (head === undefined) throw new Error('mergeRepeats: a phase with no runs');
   const phases = runs.map((r) => r.value);
@@ -91,24 +93,7 @@ function mergePhase(runs: ReadonlyArray<Run<PhaseResult>>, tag: (k: number, s: s
     durationSeconds: round3(seconds),
     connectSeconds: Math.max(...phases.map((p) => p.connectSeconds)),
     drain: { seconds: Math.max(...phases.map((p) => p.drain.seconds)), complete: phases.every((p) => p.drain.complete) },
-    counters: {
-      sent: sum((p) => p.counters.sent),
-      acked: sum((p) => p.counters.acked),
-      expected: sum((p) => p.counters.expected),
-      received: sum((p) => p.counters.received),
-      lost: sum((p) => p.counters.lost),
-      duplicated: sum((p) => p.counters.duplicated),
-      outOfOrder: sum((p) => p.counters.outOfOrder),
-      connects: sum((p) => p.counters.connects),
-      connectFailures: sum((p) => p.counters.connectFailures),
-      reconnectAttempts: sum((p) => p.counters.reconnectAttempts ?? 0),
-      reconnects: sum((p) => p.counters.reconnects),
-      disconnects: sum((p) => p.counters.disconnects),
-      lostNotAcknowledged: sum((p) => p.counters.lostNotAcknowledged ?? 0),
-      lostAcknowledged: sum((p) => p.counters.lostAcknowledged ?? 0),
-      deliveredAfterDrain: sum((p) => p.counters.deliveredAfterDrain ?? 0),
-      errors: sumRecords(phases.map((p) => p.counters.errors)) ?? {},
-    },
+    counters: { ...sumCounters(phases.map((p) => p.counters), PHASE_COUNTS), errors: sumRecords(phases.map((p) => p.counters.errors)) ?? {} },
     rates: {
       sentPerSecond: rate('sentPerSecond'),
       receivedPerSecond: rate('receivedPerSecond'),
@@ -133,27 +118,36 @@ function mergePhase(runs: ReadonlyArray<Run<PhaseResult>>, tag: (k: number, s: s
         targetCpu.map((p) => ({ cpuSeconds: p.target.cpuSeconds ?? 0, received: received(p), perMessage: p.target.cpuMicrosPerMessage })),
       ),
     },
-    groups: mergeGroups(phases),
+    groups: mergeRepeatedGroups(phases),
     deliveryFailures: runs.flatMap((r) => r.value.deliveryFailures.map((f) => tag(r.repeat, f))),
     repeats: phases.map(figuresOf),
   };
   if (errors.length > 0) out.error = errors.join('; ');
+  const outage = mergeOutages(phases);
+  if (outage !== undefined) out.outage = outage;
+  const wire = mergeWires(phases, received);
+  if (wire !== undefined) out.wire = wire;
+  return out;
+}
+
+/** The outage share over all repeats' steady seconds, as one long phase would have it; undefined when no repeat had one. */
+function mergeOutages(phases: readonly PhaseResult[]): PhaseResult['outage'] {
   const outages = phases.flatMap((p) => (p.outage === undefined ? [] : [{ o: p.outage, seconds: p.durationSeconds }]));
   const first = outages[0];
-  if (first !== undefined) {
-    // The share over all repeats' steady seconds, as one long phase would have it.
-    const weight = outages.reduce((a, x) => a + x.seconds, 0);
-    const share = weight > 0 ? outages.reduce((a, x) => a + x.o.share * x.seconds, 0) / weight : 0;
-    out.outage = { share: Math.round(share * 10_000) / 10_000, limit: first.o.limit, downAtEnd: outages.reduce((a, x) => a + x.o.downAtEnd, 0), unsent: outages.reduce((a, x) => a + x.o.unsent, 0) };
-  }
+  if (first === undefined) return undefined;
+  const weight = outages.reduce((a, x) => a + x.seconds, 0);
+  const share = weight > 0 ? outages.reduce((a, x) => a + x.o.share * x.seconds, 0) / weight : 0;
+  return { share: Math.round(share * 10_000) / 10_000, limit: first.o.limit, downAtEnd: outages.reduce((a, x) => a + x.o.downAtEnd, 0), unsent: outages.reduce((a, x) => a + x.o.unsent, 0) };
+}
+
+/** Bytes on the wire added over the repeats that measured them, per steady delivery; undefined when none did. */
+function mergeWires(phases: readonly PhaseResult[], received: (p: PhaseResult) => number): PhaseResult['wire'] {
   const wired = phases.filter((p) => p.wire !== undefined);
-  if (wired.length > 0) {
-    const bytesSent = wired.reduce((a, p) => a + (p.wire?.bytesSent ?? 0), 0);
-    const bytesReceived = wired.reduce((a, p) => a + (p.wire?.bytesReceived ?? 0), 0);
-    const messages = wired.reduce((a, p) => a + received(p), 0);
-    out.wire = { bytesSent, bytesReceived, bytesPerMessage: messages >= 0.5 ? round2((bytesSent + bytesReceived) / messages) : null };
-  }
-  return out;
+  if (wired.length === 0) return undefined;
+  const bytesSent = wired.reduce((a, p) => a + (p.wire?.bytesSent ?? 0), 0);
+  const bytesReceived = wired.reduce((a, p) => a + (p.wire?.bytesReceived ?? 0), 0);
+  const messages = wired.reduce((a, p) => a + received(p), 0);
+  return { bytesSent, bytesReceived, bytesPerMessage: messages >= 0.5 ? round2((bytesSent + bytesReceived) / messages) : null };
 }
 
 /**
@@ -170,14 +164,14 @@ function perMessage(parts: ReadonlyArray<{ cpuSeconds: number; received: number;
 }
 
 /** Groups by index (the scenario's order): counts added, latency histograms added. */
-function mergeGroups(phases: readonly PhaseResult[]): GroupResult[] {
+function mergeRepeatedGroups(phases: readonly PhaseResult[]): GroupResult[] {
   const count = Math.max(0, ...phases.map((p) => p.groups.length));
   const out: GroupResult[] = [];
   for (let i = 0; i < count; i++) {
     const gs = phases.map((p) => p.groups[i]).filter((g): g is GroupResult => g !== undefined);
     const g = gs[0];
     if (g === undefined) continue;
-    const sum = (f: (x: GroupResult) => number): number => gs.reduce((a, x) => a + f(x), 0);
+    const n = sumCounters(gs, ['retained', 'sessionsResumed']);
     out.push({
       name: g.name,
       role: g.role,
@@ -186,22 +180,12 @@ function mergeGroups(phases: readonly PhaseResult[]): GroupResult[] {
       mqttVersion: g.mqttVersion,
       qos: g.qos,
       clients: g.clients,
-      connects: sum((x) => x.connects),
-      connectFailures: sum((x) => x.connectFailures),
-      disconnects: sum((x) => x.disconnects),
-      reconnects: sum((x) => x.reconnects),
-      sent: sum((x) => x.sent),
-      acked: sum((x) => x.acked),
-      expected: sum((x) => x.expected),
-      received: sum((x) => x.received),
-      lost: sum((x) => x.lost),
-      duplicated: sum((x) => x.duplicated),
-      outOfOrder: sum((x) => x.outOfOrder),
+      ...sumCounters(gs, GROUP_COUNTS),
       receivedPerClient: { min: Math.min(...gs.map((x) => x.receivedPerClient.min)), max: Math.max(...gs.map((x) => x.receivedPerClient.max)) },
-      retained: sum((x) => x.retained),
-      wills: { expected: sum((x) => x.wills.expected), received: sum((x) => x.wills.received) },
-      sessionsResumed: sum((x) => x.sessionsResumed),
-      backlog: { messages: sum((x) => x.backlog.messages), drainMs: Math.max(...gs.map((x) => x.backlog.drainMs)) },
+      retained: n.retained,
+      wills: sumCounters(gs.map((x) => x.wills), ['expected', 'received']),
+      sessionsResumed: n.sessionsResumed,
+      backlog: { messages: sumCounters(gs.map((x) => x.backlog), ['messages']).messages, drainMs: Math.max(...gs.map((x) => x.backlog.drainMs)) },
       latency: {
         e2e: mergeSummaries(gs.map((x) => x.latency.e2e)),
         connect: mergeSummaries(gs.map((x) => x.latency.connect)),
@@ -217,14 +201,6 @@ function mergeSummaries(summaries: readonly LatencySummary[]): LatencySummary {
   const h = mergeEncoded(summaries.map((s) => s.histogram));
   const out = summarize(h);
   h.destroy();
-  return out;
-}
-
-/** Counts by kind added; undefined when no input had any. */
-function sumRecords(records: ReadonlyArray<Record<string, number> | undefined>): Record<string, number> | undefined {
-  if (records.every((r) => r === undefined)) return undefined;
-  const out: Record<string, number> = {};
-  for (const r of records) for (const [k, v] of Object.entries(r ?? {})) out[k] = (out[k] ?? 0) + v;
   return out;
 }
 

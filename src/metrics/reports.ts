@@ -2,16 +2,11 @@
  * What a load worker reports to the coordinator: interval snapshots, its health and the final
  * report of a phase (counters, encoded histograms, delivery). Plain, structured-clone-able data.
  */
+import type { ConnectionCounts, PublishCounts, TrafficCounts } from './counters.js';
 import type { PublisherDelivery, PublisherSent } from './delivery.js';
 
 /** Counters of one interval or a whole phase; all counts are messages unless named bytes. */
-export interface Counters {
-  sent: number;
-  acked: number;
-  received: number;
-  bytesSent: number;
-  bytesReceived: number;
-}
+export type Counters = TrafficCounts;
 
 export interface IntervalSnapshot extends Counters {
   workerIndex: number;
@@ -48,13 +43,7 @@ export interface WorkerHealth {
 export type HistogramName = 'e2e' | 'e2eUncorrected' | 'ack' | 'connect' | 'subscribe' | 'connectTcp' | 'connectTls' | 'connectWs' | 'outage';
 
 /** One worker's figures for one client group (see GroupStats). */
-export interface GroupReport {
-  connects: number;
-  connectFailures: number;
-  disconnects: number;
-  reconnects: number;
-  sent: number;
-  acked: number;
+export interface GroupReport extends ConnectionCounts, PublishCounts {
   /** Receiving clients of the group in this worker, and the fewest and most first deliveries one of them got. */
   receivingClients: number;
   minPerClient: number;
@@ -70,19 +59,17 @@ export interface GroupReport {
   will: string;
 }
 
-export interface WorkerPhaseReport {
+/** connectFailures counts failed connection attempts of every kind (first connects, late joins, reconnects). */
+export interface WorkerPhaseReport extends ConnectionCounts {
   workerIndex: number;
   /** Messages and bytes in the steady window only (by send time), plus all-phase totals. */
   steady: Counters;
   total: Counters;
-  connects: number;
-  /** Failed connection attempts of every kind (first connects, late joins, reconnects). */
-  connectFailures: number;
   /** Clients that joined during the load and could not connect. */
   joinFailures: number;
+  /** Why they could not (absent in reports of versions before it was kept). */
+  joinErrors?: ConnectFailure[];
   reconnectAttempts: number;
-  reconnects: number;
-  disconnects: number;
   /**
    * Time without a connection: `clients` that connected at least once, their client-microseconds
    * without a connection in the steady window, how many were still without one at the end, and

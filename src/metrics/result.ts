@@ -7,6 +7,7 @@ import type { PhaseParams } from '../plan/plan.js';
 import type { GroupRole, MatrixCell, MqttVersion, Protocol } from '../config/model.js';
 import type { Transport } from '../drivers/transports.js';
 import type { WorkerHealth } from './reports.js';
+import type { ConnectionCounts, DeliveryCounts, PublishCounts } from './counters.js';
 import type { MetricUnit } from '../config/units.js';
 
 export const SCHEMA_VERSION = 1;
@@ -15,23 +16,14 @@ export type RunStatus = 'completed' | 'interrupted' | 'failed';
 /** 'degraded': the phase ran to its end, but the target was away for too much of the steady window (see PhaseResult.outage). */
 export type PhaseStatus = 'completed' | 'degraded' | 'interrupted' | 'failed' | 'skipped';
 
-export interface PhaseCounters {
-  sent: number;
-  acked: number;
-  expected: number;
-  received: number;
-  lost: number;
-  duplicated: number;
-  outOfOrder: number;
-  connects: number;
-  /** Failed connection attempts: first connects, late joins and reconnect attempts. */
-  connectFailures: number;
+/**
+ * connectFailures: failed connection attempts (first connects, late joins and reconnect attempts);
+ * reconnects: successful reconnects after drops; disconnects: established connections closed by
+ * the target or the network during the phase.
+ */
+export interface PhaseCounters extends PublishCounts, DeliveryCounts, ConnectionCounts {
   /** Reconnect attempts after drops, successful or not (absent in results before it was counted). */
   reconnectAttempts?: number;
-  /** Successful reconnects after drops. */
-  reconnects: number;
-  /** Established connections that were closed by the target or the network during the phase. */
-  disconnects: number;
   /** Of the lost messages of QoS 1/2 publishers: never acknowledged by the broker (PUBACK/PUBCOMP). */
   lostNotAcknowledged?: number;
   /** Of the lost messages of QoS 1/2 publishers: acknowledged by the broker, never delivered to an expected subscriber (held or dropped by the broker). */
@@ -100,8 +92,12 @@ export interface TargetUsage {
   cpuMicrosPerMessage: number | null;
 }
 
-/** One client group's figures in a phase. Receiving figures count what reached this group's clients. */
-export interface GroupResult {
+/**
+ * One client group's figures in a phase. Receiving figures count what reached this group's clients:
+ * sent/acked are what its clients published and the acknowledgements they got; expected (each
+ * message once per matching client, once per shared subscription) to outOfOrder, what came of it.
+ */
+export interface GroupResult extends ConnectionCounts, PublishCounts, DeliveryCounts {
   name: string;
   role: GroupRole;
   protocol: Protocol;
@@ -109,19 +105,6 @@ export interface GroupResult {
   mqttVersion: MqttVersion;
   qos: 0 | 1 | 2 | null;
   clients: number;
-  connects: number;
-  connectFailures: number;
-  disconnects: number;
-  reconnects: number;
-  /** Messages this group's clients published, and the acknowledgements they got. */
-  sent: number;
-  acked: number;
-  /** Messages expected at this group's clients (each once per matching client, once per shared subscription), and what came. */
-  expected: number;
-  received: number;
-  lost: number;
-  duplicated: number;
-  outOfOrder: number;
   /** First deliveries per receiving client: the fewest and the most any one client got. */
   receivedPerClient: { min: number; max: number };
   /** Deliveries with the retain flag set: retained values handed over on subscribe. */

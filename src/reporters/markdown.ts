@@ -149,8 +149,8 @@ function capacityMarkdown(out: Budget, c: CapacitySection): void {
   }
 }
 
-export function renderMarkdown(doc: ResultDocument, options: MarkdownOptions = {}): string {
-  const out = new Budget(options.maxChars ?? MARKDOWN_LIMIT);
+/** Title, run line, failures and the saturation warning. */
+function header(out: Budget, doc: ResultDocument): void {
   const word = verdictWord(doc);
   const secs = runSeconds(doc);
   out.push(`## ${VERDICT_ICON[word]} mqbench ${word} · ${mdCell(scenarioName(doc))}`, '');
@@ -176,6 +176,38 @@ export function renderMarkdown(doc: ResultDocument, options: MarkdownOptions = {
   if (saturated.length > 0) {
     out.push(`> ⚠️ **The load generator was the limit, not the target** in ${mdCell(saturated.map((p) => p.name).join(', '))}: those figures describe mqbench.`, '');
   }
+}
+
+/** The generator's health per phase, folded (a <details> block, always closed). */
+function health(out: Budget, doc: ResultDocument): void {
+  if (out.push('<details><summary>Generator health</summary>', '')) {
+    out.table(
+      'Generator health',
+      ['phase', 'saturated', 'CPU/msg', 'loop delay p99', 'busy', 'target CPU/msg', 'wire B/msg'],
+      ['l', 'l', 'r', 'r', 'l', 'r', 'r'],
+      doc.phases.map((p) => {
+        const g = p.generator;
+        const ws = g?.workers ?? [];
+        const loop = ws.length === 0 ? '-' : formatMicros(Math.max(...ws.map((w) => w.eventLoopDelayP99)));
+        return [
+          mdCell(p.name),
+          g?.saturated ? `⚠️ yes: ${mdCell(g.reasons.join('; '))}` : 'no',
+          cpuPerMessage(g?.cpuMicrosPerMessage),
+          loop,
+          ws.map((w) => `w${w.workerIndex} ${w.cpuPercent}%`).join(', ') || '-',
+          cpuPerMessage(p.target?.cpuMicrosPerMessage),
+          wireBytesPerMessage(p),
+        ];
+      }),
+    );
+    // Always closed, or the rest of a PR comment would fold into it.
+    out.force('', '</details>');
+  }
+}
+
+export function renderMarkdown(doc: ResultDocument, options: MarkdownOptions = {}): string {
+  const out = new Budget(options.maxChars ?? MARKDOWN_LIMIT);
+  header(out, doc);
 
   // A capacity search: its levels are the story; each level's gates failing is the search working.
   if (doc.capacity !== undefined) capacityMarkdown(out, doc.capacity);
@@ -202,29 +234,7 @@ export function renderMarkdown(doc: ResultDocument, options: MarkdownOptions = {
     out.push('');
   }
 
-  if (out.push('<details><summary>Generator health</summary>', '')) {
-    out.table(
-      'Generator health',
-      ['phase', 'saturated', 'CPU/msg', 'loop delay p99', 'busy', 'target CPU/msg', 'wire B/msg'],
-      ['l', 'l', 'r', 'r', 'l', 'r', 'r'],
-      doc.phases.map((p) => {
-        const g = p.generator;
-        const ws = g?.workers ?? [];
-        const loop = ws.length === 0 ? '-' : formatMicros(Math.max(...ws.map((w) => w.eventLoopDelayP99)));
-        return [
-          mdCell(p.name),
-          g?.saturated ? `⚠️ yes: ${mdCell(g.reasons.join('; '))}` : 'no',
-          cpuPerMessage(g?.cpuMicrosPerMessage),
-          loop,
-          ws.map((w) => `w${w.workerIndex} ${w.cpuPercent}%`).join(', ') || '-',
-          cpuPerMessage(p.target?.cpuMicrosPerMessage),
-          wireBytesPerMessage(p),
-        ];
-      }),
-    );
-    // Always closed, or the rest of a PR comment would fold into it.
-    out.force('', '</details>');
-  }
+  health(out, doc);
   if (out.omitted.length > 0) {
     out.force('', `_Left out to stay under GitHub's limit of 65,536 characters: ${out.omitted.join('; ')}._`);
   }

@@ -66,6 +66,24 @@ function packetFramedStream(ws: WebSocket): Duplex {
 
 const SCHEME: Record<BrokerTransport, string> = { tcp: 'mqtt', tls: 'mqtts', ws: 'ws', wss: 'wss' };
 
+/** MQTT over WebSocket: each connection's frames handed to aedes as one packet stream. */
+function mqttSockets(aedes: Aedes, report: (clientId: string, err: Error) => void, socketError: (err: Error) => void): WebSocketServer {
+  const wsServer = new WebSocketServer({
+    noServer: true,
+    perMessageDeflate: false,
+    handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : protocols.has('mqttv3.1') ? 'mqttv3.1' : false),
+  });
+  wsServer.on('connection', (socket, req) => {
+    aedes.handle(packetFramedStream(socket), req);
+  });
+  // With a listener here ws leaves the answer to us (it would otherwise answer 400 silently).
+  wsServer.on('wsClientError', (err, socket) => {
+    report('(websocket handshake)', err);
+    rejectUpgrade(socket, 400, 'Bad Request', socketError);
+  });
+  return wsServer;
+}
+
 export async function startBroker(options: BrokerOptions): Promise<RunningBroker> {
   const wanted = BROKER_TRANSPORTS.filter((t) => options.listeners[t] !== undefined);
   const material = options.tls;
@@ -85,20 +103,8 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   aedes.on('clientError', (client, err) => report(client.id, err));
   aedes.on('connectionError', (client, err) => report(client.id ?? '(connecting)', err));
 
-  const wsServer = new WebSocketServer({
-    noServer: true,
-    perMessageDeflate: false,
-    handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : protocols.has('mqttv3.1') ? 'mqttv3.1' : false),
-  });
-  wsServer.on('connection', (socket, req) => {
-    aedes.handle(packetFramedStream(socket), req);
-  });
   const socketError = (err: Error): void => report('(http socket)', err);
-  // With a listener here ws leaves the answer to us (it would otherwise answer 400 silently).
-  wsServer.on('wsClientError', (err, socket) => {
-    report('(websocket handshake)', err);
-    rejectUpgrade(socket, 400, 'Bad Request', socketError);
-  });
+  const wsServer = mqttSockets(aedes, report, socketError);
 
   const upgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
     if (requestTarget(req).path !== MQTT_WS_PATH) {

@@ -50,18 +50,12 @@ export interface RunningEchoServer {
   onError(listener: (kind: EchoErrorKind, err: Error) => void): void;
 }
 
-export async function startEchoServer(options: EchoServerOptions): Promise<RunningEchoServer> {
-  const wanted = ECHO_TRANSPORTS.filter((t) => options.listeners[t] !== undefined);
-  const material = options.tls;
-  if (material === undefined && wanted.includes('wss')) throw new Error('echo server: the wss listener needs TLS material (options.tls)');
-  const maxBuffered = options.maxBufferedBytes ?? 64 * MiB;
-
-  const errorListeners: Array<(kind: EchoErrorKind, err: Error) => void> = [];
-  const report = (kind: EchoErrorKind, err: Error): void => {
-    for (const listener of errorListeners) listener(kind, err);
-  };
-  const socketError = (err: Error): void => report('http', err);
-
+/**
+ * The WebSocket side of the echo server: /echo sends each message back to its sender,
+ * /broadcast?room=NAME to every other client in the room; a receiver with more than
+ * `maxBuffered` bytes queued is terminated (a slow consumer).
+ */
+function echoSockets(report: (kind: EchoErrorKind, err: Error) => void, maxBuffered: number, maxPayload: number, socketError: (err: Error) => void): WebSocketServer {
   const rooms = new Map<string, Set<WebSocket>>();
   /** Queues `data` for `to`, or terminates `to` when too much is queued for it already. */
   const deliver = (to: WebSocket, data: RawData, isBinary: boolean): void => {
@@ -74,7 +68,7 @@ export async function startEchoServer(options: EchoServerOptions): Promise<Runni
     to.send(data, { binary: isBinary });
   };
 
-  const wsServer = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: options.maxPayloadBytes ?? 64 * MiB });
+  const wsServer = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload });
   wsServer.on('wsClientError', (err, socket) => {
     report('handshake', err);
     rejectUpgrade(socket, 400, 'Bad Request', socketError);
@@ -98,6 +92,22 @@ export async function startEchoServer(options: EchoServerOptions): Promise<Runni
       if (room.size === 0 && rooms.get(name) === room) rooms.delete(name);
     });
   });
+  return wsServer;
+}
+
+export async function startEchoServer(options: EchoServerOptions): Promise<RunningEchoServer> {
+  const wanted = ECHO_TRANSPORTS.filter((t) => options.listeners[t] !== undefined);
+  const material = options.tls;
+  if (material === undefined && wanted.includes('wss')) throw new Error('echo server: the wss listener needs TLS material (options.tls)');
+  const maxBuffered = options.maxBufferedBytes ?? 64 * MiB;
+
+  const errorListeners: Array<(kind: EchoErrorKind, err: Error) => void> = [];
+  const report = (kind: EchoErrorKind, err: Error): void => {
+    for (const listener of errorListeners) listener(kind, err);
+  };
+  const socketError = (err: Error): void => report('http', err);
+
+  const wsServer = echoSockets(report, maxBuffered, options.maxPayloadBytes ?? 64 * MiB, socketError);
 
   const isKnown = (req: http.IncomingMessage): boolean => {
     const path = requestTarget(req).path;

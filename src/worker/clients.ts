@@ -8,9 +8,9 @@
 import type WebSocket from 'ws';
 import type { ClientOptions } from '../drivers/client-options.js';
 import type { TargetEndpoint } from '../drivers/transports.js';
-import { classifyError } from '../drivers/errors.js';
+import { classifyError, ConnectError } from '../drivers/errors.js';
 import { IdleClient } from '../drivers/mqtt-idle.js';
-import { ConnectError, type SessionOptions } from '../drivers/mqtt-driver.js';
+import type { SessionOptions } from '../drivers/mqtt-driver.js';
 import type { ConnectStage } from '../drivers/transports.js';
 import { connectWs, endWs, wsSink } from '../drivers/ws-driver.js';
 import { nowMicros } from '../metrics/clock.js';

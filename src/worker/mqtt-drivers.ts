@@ -7,12 +7,13 @@
 import type { MqttClient } from 'mqtt';
 import type { ClientOptions } from '../drivers/client-options.js';
 import type { TargetEndpoint } from '../drivers/transports.js';
-import { PublishTemplate, publishTemplates } from '../drivers/lean/codec.js';
+import { PublishTemplate, publishTemplates } from '../drivers/lean/publish-template.js';
+import { connectLean } from '../drivers/lean/connect.js';
 import { CLOSED, LeanConnection } from '../drivers/lean/connection.js';
-import { ConnectError, connectMqtt, endMqtt, mqttSink, subscribeMqtt, type PublishOptions, type SessionOptions } from '../drivers/mqtt-driver.js';
+import { connectMqtt, endMqtt, mqttSink, subscribeMqtt, type PublishOptions, type SessionOptions } from '../drivers/mqtt-driver.js';
 import type { PublishSink, SinkListener } from '../drivers/sink.js';
 import type { ConnectStage } from '../drivers/transports.js';
-import { classifyError } from '../drivers/errors.js';
+import { classifyError, ConnectError } from '../drivers/errors.js';
 import { nowMicros } from '../metrics/clock.js';
 import type { WireMeter } from '../metrics/wire.js';
 import { CLOSE_TIMEOUT_MS, type Connected, type ConnectionOps, type MqttSession } from './mqtt-session.js';
@@ -105,7 +106,7 @@ export function leanDriver(ctx: DriverContext): MqttDriver<LeanConnection> {
   return {
     ops: LEAN_OPS,
     connect: (first) =>
-      LeanConnection.connect(
+      connectLean(
         ctx.endpoint,
         connectOptions,
         { noDelay: ctx.options.noDelay, localAddress: ctx.localAddress, onStage: first ? ctx.onStage : undefined, now: nowMicros, meter: ctx.meter },

@@ -8,8 +8,7 @@
  * Every real event is reported once: a drop of an established connection, each reconnect
  * attempt, each failed attempt, each success with the time there was no connection.
  */
-import { classifyError, errorMessage, type ErrorKind } from '../drivers/errors.js';
-import { ConnectError } from '../drivers/mqtt-driver.js';
+import { classifyError, ConnectError, errorMessage, type ErrorKind } from '../drivers/errors.js';
 import { nowMicros } from '../metrics/clock.js';
 
 /** First reconnect attempt after a drop, milliseconds: a restarted broker is back within a fraction of a second. */
@@ -132,6 +131,11 @@ export class MqttSession<C> {
     }, ms);
   }
 
+  /**
+   * One reconnect attempt. Called with `void`: a failed connect is counted and retried here, and
+   * onUp catches its own subscribe failures; anything else that rejects is a bug, reported by
+   * the worker's unhandledRejection handler as fatal (worker-main.ts), never dropped.
+   */
   private async reconnect(): Promise<void> {
     if (this.state !== 'down') return;
     const planned = this.comingBack;

@@ -5,12 +5,12 @@
  * each counted until acknowledged (QoS 1/2) and delivered to every matching subscriber.
  */
 import type { PublishSink, SinkListener } from '../drivers/sink.js';
-import type { ClientPlan } from '../plan/workers.js';
 import { nowMicros } from '../metrics/clock.js';
 import { encodePayload, HEADER_BYTES, writeHeader } from '../metrics/payload.js';
 import type { SeqRanges } from '../metrics/delivery.js';
 import type { Recorder } from '../metrics/recorder.js';
 import { PendingSeqs } from './pending-seqs.js';
+import type { PublisherPlan, PublisherSettings } from './publisher-settings.js';
 import { burnCpu, SEND_COST_US } from './send-cost.js';
 
 /** MQTT packet ids are 16-bit: never more unacknowledged messages than this per client. */
@@ -25,26 +25,7 @@ const TWO_32 = 0x1_0000_0000;
  */
 const STALL_US = 1_000_000;
 
-/** What a publisher needs of its client's plan. */
-export type PublisherPlan = Pick<ClientPlan, 'publisherId' | 'group' | 'ratePerSecond' | 'startOffsetUs' | 'matching' | 'matchingByGroup' | 'windowMatching'>;
-
-export interface PublisherSettings {
-  /** Bytes after the header: fixed, or rendered per message from a template. */
-  filler: Buffer | ((seq: number) => Buffer);
-  /** Most messages to send; null: no limit. */
-  maxMessages: number | null;
-  /**
-   * Open model with rate stages: the level (1 = 100%) at a time in ms after the load start, and
-   * when the stages end (ms). Sends follow the integral of rate x level until then.
-   */
-  ramp: { level: (ms: number) => number; endMs: number } | null;
-  /** Closed model window, or null for the open model. */
-  inflight: number | null;
-  /** Deliveries per publisher id, added to by every subscriber in the process. */
-  delivered: Uint32Array;
-  /** Messages sent per publisher id, read by late joiners when they subscribe. */
-  sentCounts: Uint32Array;
-}
+export type { PublisherPlan, PublisherSettings } from './publisher-settings.js';
 
 export class Publisher {
   seq = 0;

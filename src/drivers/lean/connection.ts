@@ -1,6 +1,6 @@
 /**
- * One MQTT connection of mqbench's lean engine: a socket from the transport builders
- * (transports.ts), the incremental parser (codec.ts) reading straight from its chunks, and
+ * One MQTT connection of mqbench's lean engine, once connected (connect.ts): a socket from the
+ * transport builders (transports.ts), the incremental parser (parser.ts) reading straight from its chunks, and
  * every write of one event-loop turn coalesced into one buffer and one `write` (so one
  * WebSocket frame, one TLS record run; out-buffer.ts). On tcp the socket reads into a buffer
  * shared by the thread (no buffer and no 'data' event per read). Outgoing QoS 1/2 state lives
@@ -9,13 +9,13 @@
  * or Map entry per message. Reconnects are the owner's (a new connection each time).
  */
 import type { Duplex } from 'node:stream';
-import { classifyError, errorMessage, type ErrorKind } from '../errors.js';
-import { attempt } from '../attempt.js';
-import { ConnectError } from '../mqtt-driver.js';
-import { buildStream, type StreamOptions, type TargetEndpoint } from '../transports.js';
-import { encodeConnect, encodeDisconnect, encodeSubscribe, Parser, PINGREQ, PUBACK, PUBCOMP, PUBREC, PUBREL, writeAck, type ConnectOptions, type PacketHandler, type PublishTemplate, type Version } from './codec.js';
+import { classifyError, ConnectError, errorMessage, type ErrorKind } from '../errors.js';
+import { encodeDisconnect, encodeSubscribe, PINGREQ, PUBACK, PUBCOMP, PUBREC, PUBREL, writeAck, type PacketHandler, type Version } from './codec.js';
+import { Parser } from './parser.js';
+import type { PublishTemplate } from './publish-template.js';
 import { IdTable } from './id-table.js';
 import { OutBuffer } from './out-buffer.js';
+import { Replies } from './replies.js';
 
 /** Outgoing packet-id states. */
 const AWAIT_PUBACK = 1;
@@ -28,22 +28,6 @@ const AWAITED = -1;
 /** publish() refusals, made once (the caller counts them; no stack is of use). */
 export const CLOSED = new Error('Connection closed');
 export const NO_ID_FREE = new Error('no packet identifier free: 65,535 messages in flight');
-
-/** MQTT 3.1.1 CONNACK return codes, worded as MQTT.js words them (so messages and hints read the same). */
-const CONNACK_REFUSALS: Record<number, string> = {
-  1: 'Connection refused: Unacceptable protocol version',
-  2: 'Connection refused: Identifier rejected',
-  3: 'Connection refused: Server unavailable',
-  4: 'Connection refused: Bad username or password',
-  5: 'Connection refused: Not authorized',
-  0x86: 'Connection refused: Bad User Name or Password',
-  0x87: 'Connection refused: Not authorized',
-};
-
-/** The CONNECT's fields, and how long to wait for its CONNACK. */
-export interface LeanConnectOptions extends ConnectOptions {
-  connectTimeoutMs: number;
-}
 
 const nothing = (): void => {};
 
@@ -60,12 +44,10 @@ export class LeanConnection implements PacketHandler {
   private ending = false;
   private lastHeardMs = Date.now();
   private keepalive: NodeJS.Timeout | null = null;
-  /** Pending SUBACKs by packet id. */
-  private readonly subacks = new Map<number, (granted: number[] | null) => void>();
+  /** SUBACKs and publishAcked() acknowledgements waited for. */
+  private readonly replies = new Replies();
   /** Set while connecting: the CONNACK's fate. */
   private connack: ((sessionPresent: boolean, code: number) => void) | null = null;
-  /** publishAcked() messages by packet id (rare: clearing a retained value). */
-  private readonly awaited = new Map<number, () => void>();
   /** A QoS 1/2 publish of number `n` was acknowledged (PUBACK, or PUBCOMP at QoS 2). */
   onAcked: (n: number) => void = nothing;
   /** A PUBLISH from the broker; the payload is a view into the socket's data, valid during the call. */
@@ -75,7 +57,8 @@ export class LeanConnection implements PacketHandler {
   /** The established connection ended (called once; not after end() or destroy()). */
   onClose: () => void = nothing;
 
-  private constructor(
+  /** Made by connectLean (connect.ts), which opens `stream` and sees the CONNECT through. */
+  constructor(
     private readonly stream: Duplex,
     readonly version: Version,
     private readonly keepaliveSeconds: number,
@@ -84,57 +67,47 @@ export class LeanConnection implements PacketHandler {
     this.out = new OutBuffer(stream, () => this.open);
   }
 
-  /**
-   * Opens a connection and resolves on a CONNACK that accepts it; rejects with a classified
-   * ConnectError otherwise (refused, timeout, tls, rejected by the broker, closed before CONNACK).
-   */
-  static connect(
-    target: TargetEndpoint,
-    o: LeanConnectOptions,
-    stream: StreamOptions,
-    /** Called before the CONNECT is sent (set onMessage here: a resumed session's queue may come with the CONNACK). */
-    prepare?: (c: LeanConnection) => void,
-  ): Promise<{ client: LeanConnection; connectMicros: number; sessionPresent: boolean }> {
-    const started = stream.now();
-    // Reads begin once connected, after `c` exists.
-    const socket = buildStream(target, { ...stream, onRead: (buf, length) => c.read(buf, length) });
-    const c = new LeanConnection(socket, o.version, o.keepaliveSeconds);
-    prepare?.(c);
-    return new Promise((resolve, reject) => {
-      const a = attempt<{ client: LeanConnection; connectMicros: number; sessionPresent: boolean }>(
-        o.connectTimeoutMs,
-        `no CONNACK within ${o.connectTimeoutMs}ms`,
-        () => {
-          c.connack = null;
-          c.open = false;
-          socket.destroy();
-        },
-        resolve,
-        reject,
-      );
-      c.connack = (sessionPresent, code) => {
-        if (a.settled) return;
-        if (code !== 0) {
-          a.fail(new ConnectError('rejected', `${CONNACK_REFUSALS[code] ?? `Connection refused: return code ${code}`} (${code})`));
-          return;
-        }
-        c.connack = null;
-        c.startKeepalive();
-        a.succeed({ client: c, connectMicros: stream.now() - started, sessionPresent });
-      };
-      // tcp reads come through onRead; the other transports' streams emit 'data'.
-      if (target.transport !== 'tcp') socket.on('data', (chunk: Buffer) => c.read(chunk, chunk.length));
-      socket.on('error', (err: Error) => {
-        if (!a.settled) a.fail(new ConnectError(classifyError(err), errorMessage(err)));
-        else c.socketError(err);
-      });
-      socket.on('close', () => {
-        if (!a.settled) a.fail(new ConnectError('closed', 'connection closed before CONNACK'));
-        else c.ended();
-      });
-      socket.write(encodeConnect(o));
-    });
+  // --- the handshake's hooks (connect.ts)
+
+  /** While connecting: called with the CONNACK's session present flag and return (reason) code. */
+  awaitConnack(fate: (sessionPresent: boolean, code: number) => void): void {
+    this.connack = fate;
   }
+
+  /** The CONNACK accepted the connection: keepalive from now on. */
+  established(): void {
+    this.connack = null;
+    this.startKeepalive();
+  }
+
+  /** The connect attempt failed: the socket goes, nothing more is reported. */
+  abandon(): void {
+    this.connack = null;
+    this.open = false;
+    this.stream.destroy();
+  }
+
+  /** A read of the socket: bytes 0..length of buf, reused after the call. */
+  read(buf: Buffer, length: number): void {
+    this.lastHeardMs = Date.now();
+    this.parser.feed(buf, length);
+  }
+
+  /** The socket's own errors after CONNACK (kept apart from the parser's). */
+  socketError(err: unknown): void {
+    this.fault(classifyError(err), errorMessage(err));
+  }
+
+  /** The socket closed (after CONNACK): once; the owner hears of it unless it ended the connection itself. */
+  ended(): void {
+    if (!this.open) return;
+    this.open = false;
+    this.stopKeepalive();
+    this.replies.closed();
+    if (!this.ending) this.onClose();
+  }
+
+  // --- the owner's side
 
   get connected(): boolean {
     return this.open && !this.ending;
@@ -165,11 +138,10 @@ export class LeanConnection implements PacketHandler {
     if (!this.connected) return Promise.resolve();
     const id = this.takeId(template.qos === 1 ? AWAIT_PUBACK : AWAIT_PUBREC, AWAITED);
     if (id < 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.awaited.set(id, resolve);
-      const at = this.out.reserve(template.size(payload.length));
-      this.out.used = template.write(this.out.buf!, at, id, payload, false);
-    });
+    const acked = this.replies.ack(id);
+    const at = this.out.reserve(template.size(payload.length));
+    this.out.used = template.write(this.out.buf!, at, id, payload, false);
+    return acked;
   }
 
   /** Subscribes to every filter in one SUBSCRIBE; resolves with the granted QoS list. */
@@ -177,19 +149,11 @@ export class LeanConnection implements PacketHandler {
     if (!this.connected) return Promise.reject(new ConnectError('closed', 'the connection is closed'));
     const id = this.takeId(AWAIT_SUBACK, 0);
     if (id < 0) return Promise.reject(new ConnectError('subscribe', 'no packet identifier free: 65,535 packets in flight'));
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.subacks.delete(id);
-        this.release(id);
-        reject(new ConnectError('timeout', `no SUBACK for '${filters.map((f) => f.filter).join("', '")}' within ${timeoutMs}ms (the broker accepted the connection but did not answer the SUBSCRIBE)`));
-      }, timeoutMs);
-      this.subacks.set(id, (granted) => {
-        clearTimeout(timer);
-        if (granted === null) reject(new ConnectError('closed', 'the connection closed before the SUBACK'));
-        else resolve(granted);
-      });
-      this.out.append(encodeSubscribe(id, filters, this.version));
-    });
+    // Encoded first: a filter the codec refuses throws here, before a SUBACK is waited for.
+    const packet = encodeSubscribe(id, filters, this.version);
+    const granted = this.replies.suback(id, filters, timeoutMs, () => this.release(id));
+    this.out.append(packet);
+    return granted;
   }
 
   /** DISCONNECT, then close; cut after `timeoutMs`. */
@@ -255,9 +219,8 @@ export class LeanConnection implements PacketHandler {
   }
 
   onSuback(packetId: number, granted: number[]): void {
-    const done = this.subacks.get(packetId);
+    const done = this.replies.takeSuback(packetId);
     if (done === undefined) return;
-    this.subacks.delete(packetId);
     this.release(packetId);
     done(granted);
   }
@@ -273,11 +236,6 @@ export class LeanConnection implements PacketHandler {
     this.stream.destroy();
   }
 
-  /** The socket's own errors after CONNACK (kept apart from the parser's). */
-  private socketError(err: unknown): void {
-    this.fault(classifyError(err), errorMessage(err));
-  }
-
   // --- internals
 
   private complete(slot: number, packetId: number): void {
@@ -287,9 +245,7 @@ export class LeanConnection implements PacketHandler {
       this.onAcked(n);
       return;
     }
-    const resolve = this.awaited.get(packetId);
-    this.awaited.delete(packetId);
-    resolve?.();
+    this.replies.acked(packetId);
   }
 
   /** The next packet id not in flight, taken with `state` and the owner's number; -1 when 65,535 are in flight. */
@@ -317,12 +273,6 @@ export class LeanConnection implements PacketHandler {
     out.used = writeAck(out.buf!, at, type, packetId);
   }
 
-  /** A read of the socket: bytes 0..length of buf, reused after the call. */
-  private read(buf: Buffer, length: number): void {
-    this.lastHeardMs = Date.now();
-    this.parser.feed(buf, length);
-  }
-
   /** PINGREQ every keepalive; nothing heard for 1.5 keepalives gives the connection up (the broker stalled). */
   private startKeepalive(): void {
     if (this.keepaliveSeconds <= 0) return;
@@ -346,16 +296,5 @@ export class LeanConnection implements PacketHandler {
     if (this.errored || this.ending) return;
     this.errored = true;
     this.onError(kind, message);
-  }
-
-  private ended(): void {
-    if (!this.open) return;
-    this.open = false;
-    this.stopKeepalive();
-    for (const fail of this.subacks.values()) fail(null);
-    this.subacks.clear();
-    for (const resolve of this.awaited.values()) resolve();
-    this.awaited.clear();
-    if (!this.ending) this.onClose();
   }
 }
