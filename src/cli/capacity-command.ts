@@ -18,7 +18,7 @@ import { ProgressLine } from '../reporters/progress.js';
 import { renderSummary } from '../reporters/terminal.js';
 import { DIMENSION_UNIT } from '../metrics/capacity.js';
 import { writeResult } from '../coordinator/document.js';
-import type { CapacitySection } from '../metrics/result.js';
+import type { CapacitySection } from '../metrics/capacity-result.js';
 import { ExitCode } from './exit-codes.js';
 import { stopOnSignals } from './interrupt.js';
 import { wantsColour, type Io } from './io.js';

@@ -2,10 +2,11 @@
 import type { Argv } from 'yargs';
 import { fileURLToPath } from 'node:url';
 import type { ConfigIssue } from '../config/issue.js';
+import type { Scenario } from '../config/model.js';
 import { helpText, runFlag, RUN_FLAG_NAMES, type RawRunFlags, type RunFlagName } from '../config/run-flags.js';
 import { resolveRun, type ResolvedRun } from '../config/scenario-run.js';
 import { preflight } from '../coordinator/preflight.js';
-import { executeRun, planRun, type RunOutcome } from '../coordinator/run.js';
+import { executeRun, planRun, type RunOutcome, type RunPlan } from '../coordinator/run.js';
 import { compareDocuments } from '../gates/baseline.js';
 import { renderComparison } from '../reporters/compare.js';
 import { unmatchedThresholds } from '../gates/threshold.js';
@@ -88,6 +89,44 @@ function baselineIssues(baseline: { file: string; doc: ResultDocument }, planned
  */
 export async function runCommand(scenario: string | undefined, flags: RawRunFlags, argv: string[], io: Io, quickstart = QUICKSTART_SCENARIO): Promise<number> {
   const interactive = io.stderr.isTTY === true;
+  const ready = await checkRun(scenario, flags, io, interactive, quickstart);
+  if (typeof ready === 'number') return ready;
+  const { config, extras } = ready;
+  const human = config.json ? io.stderr : io.stdout;
+  const colour = wantsColour(human, io.env);
+  const progress = interactive ? new ProgressLine(io.stderr as NodeJS.WriteStream) : null;
+  const { signal, unsubscribe } = stopOnSignals(io, () => progress?.clear());
+  try {
+    const { docs, outcome } = await runRepeats(ready, argv, io, signal, progress);
+    progress?.clear();
+    const merged = extras.repeat > 1 ? mergeRepeats(docs) : (docs[0] as ResultDocument);
+    const comparison =
+      extras.baseline === null
+        ? undefined
+        : compareDocuments(extras.baseline.doc, merged, { maxRegression: extras.maxRegression, latencyFloorUs: extras.latencyFloorUs, baseFile: extras.baseline.file, headFile: '(this run)' });
+    // The verdict, settled once: over the merged repeats, the thresholds and the baseline comparison.
+    const doc = settleVerdict(merged, config.thresholds, comparison);
+    const { file, unwritten } = await writeOutputs(doc, config, extras.reports, io);
+    if (config.json) io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+    if (comparison !== undefined) human.write(renderComparison(comparison, colour));
+    human.write(renderSummary(doc, file, colour, unwritten));
+    if (file === null || unwritten.length > 0) return ExitCode.CouldNotComplete;
+    return exitCodeOf(outcome, doc, io);
+  } finally {
+    unsubscribe();
+  }
+}
+
+/** A run that passed every check before the first connection: its scenario, plan, checked sources and extras. */
+interface ReadyRun {
+  config: Scenario;
+  plan: RunPlan;
+  sources: ReturnType<typeof preflight>['sources'];
+  extras: Extras;
+}
+
+/** Every check before any load (flags, file, thresholds, baseline, this machine, the output directory); an exit code when one fails. */
+async function checkRun(scenario: string | undefined, flags: RawRunFlags, io: Io, interactive: boolean, quickstart: string): Promise<ReadyRun | number> {
   const built = resolveRun(scenario, flags, interactive, quickstart);
   const { extras, issues: extraIssues } = await readExtras(built.run);
   const issues = [...('issues' in built ? built.issues : []), ...extraIssues];
@@ -122,74 +161,72 @@ export async function runCommand(scenario: string | undefined, flags: RawRunFlag
     io.stderr.write(`mqbench run: ${outProblem}. Nothing was run.\n`);
     return ExitCode.BadInput;
   }
-  const human = config.json ? io.stderr : io.stdout;
-  const colour = wantsColour(human, io.env);
-  const progress = interactive ? new ProgressLine(io.stderr as NodeJS.WriteStream) : null;
-  const { signal, unsubscribe } = stopOnSignals(io, () => progress?.clear());
+  return { config, plan, sources: checked.sources, extras };
+}
+
+/** The run, --repeat times; a repeat that does not complete ends the series. */
+async function runRepeats(ready: ReadyRun, argv: string[], io: Io, signal: AbortSignal, progress: ProgressLine | null): Promise<{ docs: ResultDocument[]; outcome: RunOutcome }> {
+  const { config, plan, extras } = ready;
+  const docs: ResultDocument[] = [];
+  let outcome: RunOutcome = { kind: 'completed' };
+  for (let r = 1; r <= extras.repeat; r++) {
+    if (extras.repeat > 1 && !config.json) io.stderr.write(`mqbench: repeat ${r} of ${extras.repeat}\n`);
+    // Each repeat is a run of its own (its own run id in topics and client ids); the first is the plan checked above.
+    const one = await executeRun(config, r === 1 ? plan : planRun(config), {
+      signal,
+      sources: ready.sources,
+      command: argv,
+      ...(progress ? { onProgress: (p) => progress.update(p) } : {}),
+      onNote: (line) => {
+        progress?.clear();
+        if (!config.json) io.stderr.write(`${line}\n`);
+      },
+    });
+    docs.push(one.doc);
+    outcome = one.outcome;
+    // Later repeats would measure the same fault.
+    if (outcome.kind !== 'completed') break;
+  }
+  return { docs, outcome };
+}
+
+/**
+ * The result file, then the --report files beside it. A write that fails after the run (disk
+ * full, directory removed) is said here; the caller exits 3 and the summary says what was not
+ * written instead of PASS.
+ */
+async function writeOutputs(doc: ResultDocument, config: Scenario, reports: readonly ReportFormat[], io: Io): Promise<{ file: string | null; unwritten: string[] }> {
+  let file: string | null = null;
+  const unwritten: string[] = [];
   try {
-    const docs: ResultDocument[] = [];
-    let outcome: RunOutcome = { kind: 'completed' };
-    for (let r = 1; r <= extras.repeat; r++) {
-      if (extras.repeat > 1 && !config.json) io.stderr.write(`mqbench: repeat ${r} of ${extras.repeat}\n`);
-      // Each repeat is a run of its own (its own run id in topics and client ids); the first is the plan checked above.
-      const one = await executeRun(config, r === 1 ? plan : planRun(config), {
-        signal,
-        sources: checked.sources,
-        command: argv,
-        ...(progress ? { onProgress: (p) => progress.update(p) } : {}),
-        onNote: (line) => {
-          progress?.clear();
-          if (!config.json) io.stderr.write(`${line}\n`);
-        },
-      });
-      docs.push(one.doc);
-      outcome = one.outcome;
-      // A repeat that did not complete ends the series: later ones would measure the same fault.
-      if (outcome.kind !== 'completed') break;
-    }
-    progress?.clear();
-    const merged = extras.repeat > 1 ? mergeRepeats(docs) : (docs[0] as ResultDocument);
-    const comparison =
-      extras.baseline === null
-        ? undefined
-        : compareDocuments(extras.baseline.doc, merged, { maxRegression: extras.maxRegression, latencyFloorUs: extras.latencyFloorUs, baseFile: extras.baseline.file, headFile: '(this run)' });
-    // The verdict, settled once: over the merged repeats, the thresholds and the baseline comparison.
-    const doc = settleVerdict(merged, config.thresholds, comparison);
-    // A write that fails after the run (disk full, directory removed) is exit 3, and the summary
-    // then says what was not written instead of PASS.
-    let file: string | null = null;
-    const unwritten: string[] = [];
+    file = await writeResult(config.outDir, doc);
+  } catch (err) {
+    io.stderr.write(`mqbench: could not write the result to ${config.outDir}: ${errorMessage(err)}\n`);
+  }
+  if (file !== null && reports.length > 0) {
     try {
-      file = await writeResult(config.outDir, doc);
+      const written = await writeReports(doc, file, reports);
+      if (!config.json) for (const w of written) io.stderr.write(`report: ${w}\n`);
     } catch (err) {
-      io.stderr.write(`mqbench: could not write the result to ${config.outDir}: ${errorMessage(err)}\n`);
+      io.stderr.write(`mqbench: could not write the reports next to ${file}: ${errorMessage(err)}\n`);
+      unwritten.push(`the ${reports.join(', ')} report(s)`);
     }
-    if (file !== null && extras.reports.length > 0) {
-      try {
-        const written = await writeReports(doc, file, extras.reports);
-        if (!config.json) for (const w of written) io.stderr.write(`report: ${w}\n`);
-      } catch (err) {
-        io.stderr.write(`mqbench: could not write the reports next to ${file}: ${errorMessage(err)}\n`);
-        unwritten.push(`the ${extras.reports.join(', ')} report(s)`);
-      }
-    }
-    if (config.json) io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
-    if (comparison !== undefined) human.write(renderComparison(comparison, colour));
-    human.write(renderSummary(doc, file, colour, unwritten));
-    if (file === null || unwritten.length > 0) return ExitCode.CouldNotComplete;
-    switch (outcome.kind) {
-      case 'interrupted':
-        return ExitCode.Interrupted;
-      case 'unreachable':
-      case 'failed':
-        io.stderr.write(`mqbench: ${outcome.message}\n`);
-        return ExitCode.CouldNotComplete;
-      case 'gate':
-        return ExitCode.Failed;
-      case 'completed':
-        return doc.verdict.passed ? ExitCode.Pass : ExitCode.Failed;
-    }
-  } finally {
-    unsubscribe();
+  }
+  return { file, unwritten };
+}
+
+/** The exit code of a run whose files were written. */
+function exitCodeOf(outcome: RunOutcome, doc: ResultDocument, io: Io): number {
+  switch (outcome.kind) {
+    case 'interrupted':
+      return ExitCode.Interrupted;
+    case 'unreachable':
+    case 'failed':
+      io.stderr.write(`mqbench: ${outcome.message}\n`);
+      return ExitCode.CouldNotComplete;
+    case 'gate':
+      return ExitCode.Failed;
+    case 'completed':
+      return doc.verdict.passed ? ExitCode.Pass : ExitCode.Failed;
   }
 }

@@ -56,6 +56,8 @@ export interface GroupFields {
   drop?: { atMs: number };
 }
 
+type Readers = ReturnType<typeof valueReaders>;
+
 /** Parses every field of `raw` (a group at `base`, or `defaults` when isDefaults). */
 export function parseGroupFields(raw: Record<string, unknown>, base: Path, p: Problems, isDefaults: boolean): GroupFields {
   const r = valueReaders(p);
@@ -91,18 +93,7 @@ export function parseGroupFields(raw: Record<string, unknown>, base: Path, p: Pr
     for (const m of problems) p.add({ path: path('topic') }, m);
     if (topic !== undefined && problems.length === 0) out.topic = topic;
   }
-  if (has('subscribe')) {
-    const filters = r.strings(path('subscribe'), raw['subscribe'], 'sensors/{run}/+');
-    let ok = filters !== undefined;
-    filters?.forEach((f, i) => {
-      const at = Array.isArray(raw['subscribe']) ? path('subscribe', i) : path('subscribe');
-      for (const m of filterProblems(f)) {
-        ok = false;
-        p.add({ path: at }, m);
-      }
-    });
-    if (ok) set('subscribe', filters);
-  }
+  if (has('subscribe')) set('subscribe', readFilters(raw['subscribe'], path('subscribe'), r, p));
   if (has('qos')) set('qos', r.qos(path('qos'), raw['qos']));
   if (has('payload')) set('payload', parsePayload(raw['payload'], path('payload'), p));
   if (has('retain')) set('retain', r.bool(path('retain'), raw['retain']));
@@ -118,80 +109,114 @@ export function parseGroupFields(raw: Record<string, unknown>, base: Path, p: Pr
   if (models.length > 1) {
     p.add({ path: path(models[1] ?? 'rate') }, `choose one load model: ${models.join(' and ')} are both set; rate (open, total), ratePerClient (open, per client) or inflight (closed window)`);
   }
-  if (has('session')) {
-    const s = r.record(path('session'), raw['session'], '{ clean: false, expiry: 1h }');
-    if (s !== undefined) {
-      checkKeys(s, SESSION_KEYS, path('session'), p, 'session');
-      const clean = Object.hasOwn(s, 'clean') ? r.bool(path('session', 'clean'), s['clean']) : true;
-      const expiry = Object.hasOwn(s, 'expiry') ? r.seconds(path('session', 'expiry'), s['expiry'], 2 ** 32 - 1) : null;
-      if (clean !== undefined && expiry !== undefined) out.session = { clean, expirySeconds: expiry };
-    }
-  }
-  if (has('will')) {
-    const w = r.record(path('will'), raw['will'], '{ topic: wills/{run}/{client}, qos: 1 }');
-    if (w !== undefined) {
-      checkKeys(w, WILL_KEYS, path('will'), p, 'will');
-      let topic: string | undefined;
-      if (!Object.hasOwn(w, 'topic')) p.add({ path: path('will') }, 'needs a topic, e.g. will: { topic: wills/{run}/{client} }');
-      else {
-        topic = r.string(path('will', 'topic'), w['topic'], 'wills/{run}/{client}');
-        const problems = topic === undefined ? [] : topicProblems(topic);
-        for (const m of problems) p.add({ path: path('will', 'topic') }, m);
-        if (problems.length > 0) topic = undefined;
-      }
-      const qos = Object.hasOwn(w, 'qos') ? r.qos(path('will', 'qos'), w['qos']) : 0;
-      const retain = Object.hasOwn(w, 'retain') ? r.bool(path('will', 'retain'), w['retain']) : false;
-      if (topic !== undefined && qos !== undefined && retain !== undefined) out.will = { topic, qos, retain };
-    }
-  }
+  if (has('session')) set('session', readSession(raw['session'], path('session'), r, p));
+  if (has('will')) set('will', readWill(raw['will'], path('will'), r, p));
   if (has('keepalive')) set('keepalive', r.seconds(path('keepalive'), raw['keepalive'], MAX_KEEPALIVE_SECONDS));
-  if (has('properties')) {
-    const pr = r.record(path('properties'), raw['properties'], '{ userProperties: { team: iot }, messageExpiry: 60s }');
-    if (pr !== undefined) {
-      checkKeys(pr, PROPERTIES_KEYS, path('properties'), p, 'properties');
-      let userProperties: Record<string, string> | undefined = {};
-      if (Object.hasOwn(pr, 'userProperties')) {
-        const up = r.record(path('properties', 'userProperties'), pr['userProperties'], '{ team: iot }');
-        if (up === undefined) userProperties = undefined;
-        else {
-          for (const [k, v] of Object.entries(up)) {
-            if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') userProperties![k] = String(v);
-            else {
-              p.add({ path: path('properties', 'userProperties', k) }, 'a user property value must be a string (or a number), e.g. team: iot');
-              userProperties = undefined;
-              break;
-            }
+  if (has('properties')) set('properties', readProperties(raw['properties'], path('properties'), r, p));
+  if (has('start')) set('start', r.durationMs(path('start'), raw['start']));
+  if (has('offline')) set('offline', readOffline(raw['offline'], path('offline'), r, p));
+  if (has('drop')) set('drop', readDrop(raw['drop'], path('drop'), r, p));
+  return out;
+}
+
+/** session: { clean, expiry }. */
+function readSession(v: unknown, base: Path, r: Readers, p: Problems): GroupFields['session'] {
+  const s = r.record(base, v, '{ clean: false, expiry: 1h }');
+  if (s !== undefined) {
+    checkKeys(s, SESSION_KEYS, base, p, 'session');
+    const clean = Object.hasOwn(s, 'clean') ? r.bool([...base, 'clean'], s['clean']) : true;
+    const expiry = Object.hasOwn(s, 'expiry') ? r.seconds([...base, 'expiry'], s['expiry'], 2 ** 32 - 1) : null;
+    if (clean !== undefined && expiry !== undefined) return { clean, expirySeconds: expiry };
+  }
+  return undefined;
+}
+
+/** will: { topic, qos, retain }; the topic is required. */
+function readWill(v: unknown, base: Path, r: Readers, p: Problems): GroupFields['will'] {
+  const w = r.record(base, v, '{ topic: wills/{run}/{client}, qos: 1 }');
+  if (w !== undefined) {
+    checkKeys(w, WILL_KEYS, base, p, 'will');
+    let topic: string | undefined;
+    if (!Object.hasOwn(w, 'topic')) p.add({ path: base }, 'needs a topic, e.g. will: { topic: wills/{run}/{client} }');
+    else {
+      topic = r.string([...base, 'topic'], w['topic'], 'wills/{run}/{client}');
+      const problems = topic === undefined ? [] : topicProblems(topic);
+      for (const m of problems) p.add({ path: [...base, 'topic'] }, m);
+      if (problems.length > 0) topic = undefined;
+    }
+    const qos = Object.hasOwn(w, 'qos') ? r.qos([...base, 'qos'], w['qos']) : 0;
+    const retain = Object.hasOwn(w, 'retain') ? r.bool([...base, 'retain'], w['retain']) : false;
+    if (topic !== undefined && qos !== undefined && retain !== undefined) return { topic, qos, retain };
+  }
+  return undefined;
+}
+
+/** MQTT 5 properties: userProperties, messageExpiry, topicAlias. */
+function readProperties(v: unknown, base: Path, r: Readers, p: Problems): GroupFields['properties'] {
+  const pr = r.record(base, v, '{ userProperties: { team: iot }, messageExpiry: 60s }');
+  if (pr !== undefined) {
+    checkKeys(pr, PROPERTIES_KEYS, base, p, 'properties');
+    let userProperties: Record<string, string> | undefined = {};
+    if (Object.hasOwn(pr, 'userProperties')) {
+      const up = r.record([...base, 'userProperties'], pr['userProperties'], '{ team: iot }');
+      if (up === undefined) userProperties = undefined;
+      else {
+        for (const [k, value] of Object.entries(up)) {
+          if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') userProperties![k] = String(value);
+          else {
+            p.add({ path: [...base, 'userProperties', k] }, 'a user property value must be a string (or a number), e.g. team: iot');
+            userProperties = undefined;
+            break;
           }
         }
       }
-      const expiry = Object.hasOwn(pr, 'messageExpiry') ? r.seconds(path('properties', 'messageExpiry'), pr['messageExpiry'], 2 ** 32 - 1) : null;
-      const topicAlias = Object.hasOwn(pr, 'topicAlias') ? r.bool(path('properties', 'topicAlias'), pr['topicAlias']) : false;
-      if (userProperties !== undefined && expiry !== undefined && topicAlias !== undefined) out.properties = { userProperties, messageExpirySeconds: expiry, topicAlias };
+    }
+    const expiry = Object.hasOwn(pr, 'messageExpiry') ? r.seconds([...base, 'messageExpiry'], pr['messageExpiry'], 2 ** 32 - 1) : null;
+    const topicAlias = Object.hasOwn(pr, 'topicAlias') ? r.bool([...base, 'topicAlias'], pr['topicAlias']) : false;
+    if (userProperties !== undefined && expiry !== undefined && topicAlias !== undefined) return { userProperties, messageExpirySeconds: expiry, topicAlias };
+  }
+  return undefined;
+}
+
+/** offline: { at, for }: a planned absence. */
+function readOffline(v: unknown, base: Path, r: Readers, p: Problems): GroupFields['offline'] {
+  const o = r.record(base, v, '{ at: 2s, for: 3s }');
+  if (o !== undefined) {
+    checkKeys(o, ['at', 'for'], base, p, 'offline');
+    const atMs = Object.hasOwn(o, 'at') ? r.durationMs([...base, 'at'], o['at']) : (p.add({ path: base }, 'needs at (when to go offline), e.g. { at: 2s, for: 3s }'), undefined);
+    const forMs = Object.hasOwn(o, 'for') ? r.durationMs([...base, 'for'], o['for']) : (p.add({ path: base }, 'needs for (how long to stay away), e.g. { at: 2s, for: 3s }'), undefined);
+    if (forMs === 0) p.add({ path: [...base, 'for'] }, 'must be longer than 0s; e.g. for: 3s');
+    else if (atMs !== undefined && forMs !== undefined) return { atMs, forMs };
+  }
+  return undefined;
+}
+
+/** drop: { at }: the connection cut without DISCONNECT. */
+function readDrop(v: unknown, base: Path, r: Readers, p: Problems): GroupFields['drop'] {
+  const d = r.record(base, v, '{ at: 2s }');
+  if (d !== undefined) {
+    checkKeys(d, ['at'], base, p, 'drop');
+    if (!Object.hasOwn(d, 'at')) p.add({ path: base }, 'needs at (when to drop the connection), e.g. { at: 2s }');
+    else {
+      const atMs = r.durationMs([...base, 'at'], d['at']);
+      if (atMs !== undefined) return { atMs };
     }
   }
-  if (has('start')) set('start', r.durationMs(path('start'), raw['start']));
-  if (has('offline')) {
-    const o = r.record(path('offline'), raw['offline'], '{ at: 2s, for: 3s }');
-    if (o !== undefined) {
-      checkKeys(o, ['at', 'for'], path('offline'), p, 'offline');
-      const atMs = Object.hasOwn(o, 'at') ? r.durationMs(path('offline', 'at'), o['at']) : (p.add({ path: path('offline') }, 'needs at (when to go offline), e.g. { at: 2s, for: 3s }'), undefined);
-      const forMs = Object.hasOwn(o, 'for') ? r.durationMs(path('offline', 'for'), o['for']) : (p.add({ path: path('offline') }, 'needs for (how long to stay away), e.g. { at: 2s, for: 3s }'), undefined);
-      if (forMs === 0) p.add({ path: path('offline', 'for') }, 'must be longer than 0s; e.g. for: 3s');
-      else if (atMs !== undefined && forMs !== undefined) out.offline = { atMs, forMs };
+  return undefined;
+}
+
+/** subscribe: one filter or a list, each checked. */
+function readFilters(v: unknown, base: Path, r: Readers, p: Problems): GroupFields['subscribe'] {
+  const filters = r.strings(base, v, 'sensors/{run}/+');
+  let ok = filters !== undefined;
+  filters?.forEach((f, i) => {
+    const at = Array.isArray(v) ? [...base, i] : base;
+    for (const m of filterProblems(f)) {
+      ok = false;
+      p.add({ path: at }, m);
     }
-  }
-  if (has('drop')) {
-    const d = r.record(path('drop'), raw['drop'], '{ at: 2s }');
-    if (d !== undefined) {
-      checkKeys(d, ['at'], path('drop'), p, 'drop');
-      if (!Object.hasOwn(d, 'at')) p.add({ path: path('drop') }, 'needs at (when to drop the connection), e.g. { at: 2s }');
-      else {
-        const atMs = r.durationMs(path('drop', 'at'), d['at']);
-        if (atMs !== undefined) out.drop = { atMs };
-      }
-    }
-  }
-  return out;
+  });
+  return ok ? filters : undefined;
 }
 
 function parsePayload(v: unknown, path: Path, p: Problems): PayloadSpec | undefined {

@@ -59,17 +59,10 @@ export function resolveGroup(raw: unknown, index: number, defaults: ParsedDefaul
     if (ownWritten(k)) origin.set(k, { path: [...base, k] });
     else if (dWritten(k)) origin.set(k, { path: ['defaults', k] });
   }
-  if (!ownWritten('name')) p.add(self, 'needs a name (letters, digits, - and _), e.g. name: sensors');
-  if (!ownWritten('clients') && !dWritten('clients')) p.add(self, 'needs clients: how many clients this group runs, e.g. clients: 10');
+  requiredFields(ownWritten, dWritten, self, p);
 
   const ownLoadModel = LOAD_MODEL.some(ownWritten);
-  const applies = (k: GroupKey): boolean => {
-    if (protocol === 'ws' && MQTT_ONLY.includes(k)) return false;
-    if (role !== undefined && PUBLISH_ONLY.includes(k) && !publishes(role)) return false;
-    if (role !== undefined && k === 'subscribe' && !subscribing(role)) return false;
-    if (LOAD_MODEL.includes(k) && ownLoadModel) return false;
-    return true;
-  };
+  const applies = (k: GroupKey): boolean => defaultApplies(k, protocol, role, ownLoadModel);
   /** The group's own value, else the default's where it applies; records where it came from. */
   const pick = <K extends GroupKey>(k: K): GroupFields[K] | undefined => {
     if (ownWritten(k)) {
@@ -83,34 +76,19 @@ export function resolveGroup(raw: unknown, index: number, defaults: ParsedDefaul
     return undefined;
   };
 
-  if (role !== undefined) {
-    for (const k of PUBLISH_ONLY) {
-      if (ownWritten(k) && !publishes(role)) p.add({ path: [...base, k] }, `applies to publishing roles (publish, both, echo); this group's role is ${role}`);
-    }
-    if (ownWritten('subscribe') && !subscribing(role)) {
-      p.add({ path: [...base, 'subscribe'] }, `subscription filters apply to roles subscribe and both (echo subscribes to its own topic); this group's role is ${role}`);
-    }
-    if (ownWritten('topic') && !publishes(role)) {
-      p.add({ path: [...base, 'topic'] }, `topic is where a group publishes; a ${role} group does not publish${subscribing(role) ? ': put its filters in subscribe:' : ''}`);
-    }
-  }
+  if (role !== undefined) roleMismatches(role, ownWritten, base, p);
 
   const pubs = role !== undefined && publishes(role);
   const clients = pick('clients') ?? 1;
   const rateTotal = pick('rate');
   const ratePerClient = pick('ratePerClient');
   const inflight = pick('inflight');
-  const rate = !pubs ? null : (rateTotal ?? (ratePerClient === undefined ? null : ratePerClient * clients));
-  if (pubs && rateTotal !== undefined && rateTotal / clients > MAX_RATE_PER_CLIENT) {
-    p.add(origin.get('rate') ?? self, `${rateTotal}/s over ${clients} client(s) is more than ${MAX_RATE_PER_CLIENT}/s per client; add clients or lower the rate`);
-  }
-  if (origin.has('ratePerClient')) origin.set('rate', origin.get('ratePerClient') ?? self);
+  const rate = groupRate(pubs, clients, rateTotal, ratePerClient, origin, self, p);
   const session = pick('session');
-  if (session !== undefined && session.expirySeconds !== null) {
-    const o = origin.get('session');
-    if (o !== undefined && 'path' in o) origin.set('session.expiry', { path: [...o.path, 'expiry'] });
-  }
+  const sessionAt = origin.get('session');
+  if (session?.expirySeconds != null && sessionAt !== undefined && 'path' in sessionAt) origin.set('session.expiry', { path: [...sessionAt.path, 'expiry'] });
   const offline = pick('offline');
+  const props = pick('properties');
   const spec: GroupSpec = {
     name: own.name ?? `group${index + 1}`,
     protocol,
@@ -131,19 +109,51 @@ export function resolveGroup(raw: unknown, index: number, defaults: ParsedDefaul
     sessionExpirySeconds: session?.expirySeconds ?? null,
     will: pick('will') ?? null,
     keepaliveSeconds: pick('keepalive') ?? DEFAULT_KEEPALIVE_SECONDS,
-    userProperties: {},
-    messageExpirySeconds: null,
-    topicAlias: false,
+    userProperties: props?.userProperties ?? {},
+    messageExpirySeconds: props?.messageExpirySeconds ?? null,
+    topicAlias: props?.topicAlias ?? false,
     startMs: pick('start') ?? 0,
     offline: offline ?? null,
     drop: pick('drop') ?? null,
   };
-  const props = pick('properties');
-  if (props !== undefined) {
-    spec.userProperties = props.userProperties;
-    spec.messageExpirySeconds = props.messageExpirySeconds;
-    spec.topicAlias = props.topicAlias;
-  }
   if (own.name !== undefined) origin.set('name', { path: [...base, 'name'] });
   return { spec, origin, self };
+}
+
+/** Fields the group wrote that its role does not use: each an issue at the field. */
+function roleMismatches(role: GroupRole, ownWritten: (k: GroupKey) => boolean, base: Path, p: Problems): void {
+  for (const k of PUBLISH_ONLY) {
+    if (ownWritten(k) && !publishes(role)) p.add({ path: [...base, k] }, `applies to publishing roles (publish, both, echo); this group's role is ${role}`);
+  }
+  if (ownWritten('subscribe') && !subscribing(role)) {
+    p.add({ path: [...base, 'subscribe'] }, `subscription filters apply to roles subscribe and both (echo subscribes to its own topic); this group's role is ${role}`);
+  }
+  if (ownWritten('topic') && !publishes(role)) {
+    p.add({ path: [...base, 'topic'] }, `topic is where a group publishes; a ${role} group does not publish${subscribing(role) ? ': put its filters in subscribe:' : ''}`);
+  }
+}
+
+/** Whether a default applies to this group: not an MQTT field on plain WebSocket, not a field its role does not use, not a second load model. */
+function defaultApplies(k: GroupKey, protocol: 'mqtt' | 'ws', role: GroupRole | undefined, ownLoadModel: boolean): boolean {
+  if (protocol === 'ws' && MQTT_ONLY.includes(k)) return false;
+  if (role !== undefined && PUBLISH_ONLY.includes(k) && !publishes(role)) return false;
+  if (role !== undefined && k === 'subscribe' && !subscribing(role)) return false;
+  if (LOAD_MODEL.includes(k) && ownLoadModel) return false;
+  return true;
+}
+
+/** name must be the group's own; clients its own or a default. */
+function requiredFields(ownWritten: (k: GroupKey) => boolean, dWritten: (k: GroupKey) => boolean, self: Origin, p: Problems): void {
+  if (!ownWritten('name')) p.add(self, 'needs a name (letters, digits, - and _), e.g. name: sensors');
+  if (!ownWritten('clients') && !dWritten('clients')) p.add(self, 'needs clients: how many clients this group runs, e.g. clients: 10');
+}
+
+/** A publishing group's open-model rate (its total, or per client times clients), null otherwise; a total beyond what its clients may send is an issue. */
+function groupRate(pubs: boolean, clients: number, rateTotal: number | undefined, ratePerClient: number | undefined, origin: Map<string, Origin>, self: Origin, p: Problems): number | null {
+  const rate = !pubs ? null : (rateTotal ?? (ratePerClient === undefined ? null : ratePerClient * clients));
+  if (pubs && rateTotal !== undefined && rateTotal / clients > MAX_RATE_PER_CLIENT) {
+    p.add(origin.get('rate') ?? self, `${rateTotal}/s over ${clients} client(s) is more than ${MAX_RATE_PER_CLIENT}/s per client; add clients or lower the rate`);
+  }
+  if (origin.has('ratePerClient')) origin.set('rate', origin.get('ratePerClient') ?? self);
+  return rate;
 }

@@ -5,7 +5,8 @@
  * A level at which the load generator saturated is not judged at all: it says nothing about
  * the target. Pure: a phase result in, a judgement out.
  */
-import type { CapacityConditionFailure, LevelJudgement, PhaseResult } from '../metrics/result.js';
+import type { PhaseResult } from '../metrics/result.js';
+import type { CapacityConditionFailure, LevelJudgement } from '../metrics/capacity-result.js';
 import type { Threshold } from '../config/model.js';
 import { checkThresholds } from './threshold.js';
 import { formatMetric } from '../metrics/format.js';

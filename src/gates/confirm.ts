@@ -6,7 +6,8 @@
  * counts for loss): a level sitting on the SLO line that tips over by noise is not evidence
  * that the search was wrong. A failure with no figure (the phase itself failed) always contradicts.
  */
-import type { CapacityConditionFailure, PhaseResult } from '../metrics/result.js';
+import type { PhaseResult } from '../metrics/result.js';
+import type { CapacityConditionFailure } from '../metrics/capacity-result.js';
 import { comparePhases, DEFAULT_LATENCY_FLOOR_US } from './baseline.js';
 
 export interface ConfirmJudgement {

@@ -5,7 +5,8 @@
  */
 import { fitUsl } from './usl.js';
 import type { Dimension, LevelKind, SearchConclusion } from '../plan/capacity-search.js';
-import type { CapacityEnd, CapacityLevel, CapacitySection, CapacityUsl, LevelJudgement, PhaseResult } from './result.js';
+import type { PhaseResult } from './result.js';
+import type { CapacityEnd, CapacityLevel, CapacitySection, CapacityUsl, LevelJudgement } from './capacity-result.js';
 
 export const DIMENSION_UNIT: Record<Dimension, string> = { rate: 'msg/s', connections: 'connections', publishers: 'publishers', subscribers: 'subscribers' };
 

@@ -4,7 +4,7 @@
  */
 import type { Chalk } from 'chalk';
 import { formatLevel, levelMark } from '../metrics/capacity.js';
-import type { CapacityLevel, CapacitySection } from '../metrics/result.js';
+import type { CapacityLevel, CapacitySection } from '../metrics/capacity-result.js';
 import { formatMicros } from '../metrics/format.js';
 
 type Paint = InstanceType<typeof Chalk>;

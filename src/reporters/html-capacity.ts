@@ -7,7 +7,7 @@
 import { parseThreshold } from '../gates/threshold.js';
 import { uslThroughput } from '../metrics/usl.js';
 import { formatLevel, levelMark } from '../metrics/capacity.js';
-import type { CapacityLevel, CapacitySection } from '../metrics/result.js';
+import type { CapacityLevel, CapacitySection } from '../metrics/capacity-result.js';
 import { seriesStyle } from './html-style.js';
 import { esc, section, table } from './html-util.js';
 import { formatMicros } from '../metrics/format.js';

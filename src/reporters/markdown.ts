@@ -5,7 +5,8 @@
  * out with a note saying how many, most important first (failed gates, regressions).
  */
 import { deliverySentence, outageSentence } from './faults.js';
-import type { CapacitySection, ComparisonRow, GateResult, ResultDocument } from '../metrics/result.js';
+import type { ComparisonRow, GateResult, ResultDocument } from '../metrics/result.js';
+import type { CapacitySection } from '../metrics/capacity-result.js';
 import { formatLevel, levelMark } from '../metrics/capacity.js';
 import { formatChange, formatMetric, formatP, formatMicros } from '../metrics/format.js';
 import {
