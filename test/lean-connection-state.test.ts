@@ -9,7 +9,12 @@ import net from 'node:net';
 import { once } from 'node:events';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { IdTable } from '../src/drivers/lean/id-table.js';
+import mqttPacket from 'mqtt-packet';
+import { IdTable, OutgoingIds } from '../src/drivers/lean/id-table.js';
+import { PublishTemplate } from '../src/drivers/lean/publish-template.js';
+import type { TargetEndpoint } from '../src/drivers/transports.js';
+import { WireMeter } from '../src/metrics/wire.js';
+import { leanDriver } from '../src/worker/mqtt-drivers.js';
 import { OutBuffer } from '../src/drivers/lean/out-buffer.js';
 
 test('IdTable: add, find, update and remove agree with a Map, ids spread over all 65,535', () => {
@@ -115,3 +120,69 @@ async function turns(client: net.Socket, peer: net.Socket): Promise<void> {
   await once(peer, 'end');
   assert.ok(Buffer.concat(got).equals(want), 'the bytes read are the bytes written');
 }
+
+test('OutgoingIds: ids count up, skip ids in flight, wrap after 65,535, and continue from another table', () => {
+  const a = new OutgoingIds();
+  assert.deepEqual([a.take(1, 0), a.take(1, 1), a.take(1, 2)], [1, 2, 3]);
+  a.remove(a.find(2));
+  const b = new OutgoingIds();
+  b.continueFrom(a);
+  assert.equal(b.take(2, 7), 4, 'the next connection goes on where the last one stopped');
+  const full = new OutgoingIds();
+  for (let i = 1; i <= 0xffff; i++) full.take(1, i);
+  assert.equal(full.take(1, 0), -1, '65,535 in flight: none free');
+  full.remove(full.find(10));
+  assert.equal(full.take(1, 0), 10, 'after the wrap, the one id free');
+});
+
+test("a client's next connection continues its packet ids: a kept session's QoS 2 ids awaiting PUBREL are not reused", { timeout: 20_000 }, async () => {
+  // A broker that keeps the session (CONNACK session present) and answers no PUBLISH: every id stays in flight.
+  const seen: number[][] = [];
+  const server = net.createServer((sock) => {
+    const ids: number[] = [];
+    seen.push(ids);
+    const parser = mqttPacket.parser({ protocolVersion: 4 });
+    parser.on('packet', (pk: mqttPacket.Packet) => {
+      if (pk.cmd === 'connect') sock.write(mqttPacket.generate({ cmd: 'connack', returnCode: 0, sessionPresent: true }));
+      else if (pk.cmd === 'publish') ids.push(pk.messageId ?? 0);
+    });
+    sock.on('data', (d: Buffer) => parser.parse(d));
+    // The client cuts its first connection: a reset here is the test's own doing.
+    sock.on('error', (err: NodeJS.ErrnoException) => assert.equal(err.code, 'ECONNRESET'));
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as net.AddressInfo).port;
+  const driver = leanDriver({
+    endpoint: { transport: 'tcp', host: '127.0.0.1', port, path: '/', ca: null, verify: true, servername: '127.0.0.1', subprotocol: 'mqtt' } satisfies TargetEndpoint,
+    clientId: 'ids-continue',
+    options: { connectTimeoutMs: 5000, keepaliveSeconds: 0, noDelay: true },
+    session: { protocolVersion: 4, clean: false, sessionExpirySeconds: null, keepaliveSeconds: 0, will: null, topicAlias: false },
+    localAddress: undefined,
+    onStage: () => {},
+    meter: new WireMeter(),
+    onMessage: null,
+    beforeReconnect: () => {},
+  });
+  const template = new PublishTemplate({ topic: 'ids/continue', qos: 2, retain: false, version: 4 });
+  const until = async (n: number): Promise<void> => {
+    const deadline = Date.now() + 10_000;
+    while ((seen.at(-1)?.length ?? 0) < n) {
+      assert.ok(Date.now() < deadline, `the broker got ${seen.at(-1)?.length ?? 0} of ${n} PUBLISHes`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+  try {
+    const first = await driver.connect(true);
+    for (let n = 0; n < 3; n++) assert.equal(first.client.publish(template, Buffer.alloc(16), n), null);
+    await until(3);
+    first.client.destroy();
+    const second = await driver.connect(false);
+    for (let n = 3; n < 5; n++) assert.equal(second.client.publish(template, Buffer.alloc(16), n), null);
+    await until(2);
+    second.client.destroy();
+    assert.deepEqual(seen, [[1, 2, 3], [4, 5]]);
+  } finally {
+    server.close();
+  }
+});

@@ -103,6 +103,8 @@ export function leanDriver(ctx: DriverContext): MqttDriver<LeanConnection> {
     ...(ctx.options.password !== undefined ? { password: ctx.options.password } : {}),
     connectTimeoutMs: ctx.options.connectTimeoutMs,
   };
+  /** This client's latest connection: the next one continues its packet ids. */
+  let last: LeanConnection | null = null;
   return {
     ops: LEAN_OPS,
     connect: (first) =>
@@ -112,6 +114,8 @@ export function leanDriver(ctx: DriverContext): MqttDriver<LeanConnection> {
         { noDelay: ctx.options.noDelay, localAddress: ctx.localAddress, onStage: first ? ctx.onStage : undefined, now: nowMicros, meter: ctx.meter },
         (c) => {
           if (ctx.onMessage !== null) c.onMessage = ctx.onMessage;
+          if (last !== null) c.resumeIds(last);
+          last = c;
           if (!first) ctx.beforeReconnect();
         },
       ),

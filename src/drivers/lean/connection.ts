@@ -1,19 +1,19 @@
 /**
  * One MQTT connection of mqbench's lean engine, once connected (connect.ts): a socket from the
- * transport builders (transports.ts), the incremental parser (parser.ts) reading straight from its chunks, and
+ * transport builders, the incremental parser (parser.ts) reading straight from its chunks, and
  * every write of one event-loop turn coalesced into one buffer and one `write` (so one
- * WebSocket frame, one TLS record run; out-buffer.ts). On tcp the socket reads into a buffer
- * shared by the thread (no buffer and no 'data' event per read). Outgoing QoS 1/2 state lives
- * in a table by packet id (id-table.ts) with the owner's number for each message (its
- * sequence number): acknowledgements come back as onAcked(number) calls, no closure, promise
- * or Map entry per message. Reconnects are the owner's (a new connection each time).
+ * WebSocket frame, one TLS record run; out-buffer.ts); on tcp, reads into a buffer shared by the
+ * thread. Outgoing QoS 1/2 state lives in a table by packet id (id-table.ts) with the owner's
+ * number (sequence number) per message: acknowledgements come back as onAcked(number) calls, no
+ * closure, promise or Map entry per message. Reconnects are the owner's (a new connection each
+ * time, its packet ids continuing the last one's: resumeIds).
  */
 import type { Duplex } from 'node:stream';
 import { classifyError, ConnectError, errorMessage, type ErrorKind } from '../errors.js';
 import { encodeDisconnect, encodeSubscribe, PINGREQ, PUBACK, PUBCOMP, PUBREC, PUBREL, writeAck, type PacketHandler, type Version } from './codec.js';
 import { Parser } from './parser.js';
 import type { PublishTemplate } from './publish-template.js';
-import { IdTable } from './id-table.js';
+import { IdTable, OutgoingIds } from './id-table.js';
 import { OutBuffer } from './out-buffer.js';
 import { Replies } from './replies.js';
 
@@ -34,10 +34,9 @@ const nothing = (): void => {};
 export class LeanConnection implements PacketHandler {
   private readonly parser: Parser;
   /** Outgoing packet ids in flight: their state and the owner's number for the message. */
-  private readonly outgoing = new IdTable();
+  private readonly outgoing = new OutgoingIds();
   /** Incoming QoS 2 packet ids between PUBLISH and PUBREL: a repeat is not delivered twice. */
   private readonly incoming2 = new IdTable();
-  private nextId = 1;
   private readonly out: OutBuffer;
   private open = true;
   private errored = false;
@@ -56,6 +55,15 @@ export class LeanConnection implements PacketHandler {
   onError: (kind: ErrorKind, message: string) => void = nothing;
   /** The established connection ended (called once; not after end() or destroy()). */
   onClose: () => void = nothing;
+
+  /**
+   * Packet ids continue from `previous` (this client's last connection): a broker that kept the
+   * session may still hold ids of its QoS 2 messages awaiting PUBREL, and a new message under such
+   * an id would be taken for a repeat and never delivered.
+   */
+  resumeIds(previous: LeanConnection): void {
+    this.outgoing.continueFrom(previous.outgoing);
+  }
 
   /** Made by connectLean (connect.ts), which opens `stream` and sees the CONNECT through. */
   constructor(
@@ -123,7 +131,7 @@ export class LeanConnection implements PacketHandler {
     if (!this.connected) return CLOSED;
     let id = 0;
     if (template.qos > 0) {
-      id = this.takeId(template.qos === 1 ? AWAIT_PUBACK : AWAIT_PUBREC, n);
+      id = this.outgoing.take(template.qos === 1 ? AWAIT_PUBACK : AWAIT_PUBREC, n);
       if (id < 0) return NO_ID_FREE;
     }
     const out = this.out;
@@ -136,7 +144,7 @@ export class LeanConnection implements PacketHandler {
   publishAcked(template: PublishTemplate, payload: Buffer): Promise<void> {
     if (template.qos === 0) return Promise.resolve(void this.publish(template, payload, 0));
     if (!this.connected) return Promise.resolve();
-    const id = this.takeId(template.qos === 1 ? AWAIT_PUBACK : AWAIT_PUBREC, AWAITED);
+    const id = this.outgoing.take(template.qos === 1 ? AWAIT_PUBACK : AWAIT_PUBREC, AWAITED);
     if (id < 0) return Promise.resolve();
     const acked = this.replies.ack(id);
     const at = this.out.reserve(template.size(payload.length));
@@ -147,7 +155,7 @@ export class LeanConnection implements PacketHandler {
   /** Subscribes to every filter in one SUBSCRIBE; resolves with the granted QoS list. */
   subscribe(filters: ReadonlyArray<{ filter: string; qos: 0 | 1 | 2 }>, timeoutMs: number): Promise<number[]> {
     if (!this.connected) return Promise.reject(new ConnectError('closed', 'the connection is closed'));
-    const id = this.takeId(AWAIT_SUBACK, 0);
+    const id = this.outgoing.take(AWAIT_SUBACK, 0);
     if (id < 0) return Promise.reject(new ConnectError('subscribe', 'no packet identifier free: 65,535 packets in flight'));
     // Encoded first: a filter the codec refuses throws here, before a SUBACK is waited for.
     const packet = encodeSubscribe(id, filters, this.version);
@@ -246,20 +254,6 @@ export class LeanConnection implements PacketHandler {
       return;
     }
     this.replies.acked(packetId);
-  }
-
-  /** The next packet id not in flight, taken with `state` and the owner's number; -1 when 65,535 are in flight. */
-  private takeId(state: number, n: number): number {
-    const t = this.outgoing;
-    if (t.size >= 0xffff) return -1;
-    for (;;) {
-      const id = this.nextId;
-      this.nextId = id === 0xffff ? 1 : id + 1;
-      if (t.find(id) < 0) {
-        t.add(id, state, n);
-        return id;
-      }
-    }
   }
 
   private release(packetId: number): void {

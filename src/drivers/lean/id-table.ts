@@ -87,3 +87,26 @@ export class IdTable {
     }
   }
 }
+
+/** A connection's outgoing ids: the table, and the next id to hand out (counting up, wrapping after 65,535, skipping ids in flight). */
+export class OutgoingIds extends IdTable {
+  private next = 1;
+
+  /** The next id not in flight, added with `state` and `token`; -1 when 65,535 are in flight. */
+  take(state: number, token: number): number {
+    if (this.size >= 0xffff) return -1;
+    for (;;) {
+      const id = this.next;
+      this.next = id === 0xffff ? 1 : id + 1;
+      if (this.find(id) < 0) {
+        this.add(id, state, token);
+        return id;
+      }
+    }
+  }
+
+  /** Hands out ids from where `other` (the client's previous connection) stopped. */
+  continueFrom(other: OutgoingIds): void {
+    this.next = other.next;
+  }
+}
