@@ -4,6 +4,9 @@
  * for confirmations, the result section and its reports. No sockets.
  */
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { parsePrecision, parseShare, parseStep, readCapacityFlags, resolveCapacity } from '../src/cli/capacity-flags.js';
 import { judgeConfirmation } from '../src/gates/confirm.js';
@@ -67,6 +70,25 @@ describe('capacity flags', () => {
     assert.deepEqual(r.plan.settings, { from: 2000, to: 8000, step: 'x2', precision: '5%', confirm: 1, minDelivery: 0.95, warmupSeconds: 1, stepSeconds: 3, slo: ['mqtt.e2e.p99 < 20ms'] });
     const wrongScope = resolveCapacity(undefined, {}, { slo: ['ws.e2e.p99 < 20ms'] }, false);
     assert.ok('issues' in wrongScope && wrongScope.issues.some((i) => i.where === '--slo' && /selects no phase/.test(i.message)));
+  });
+
+  test("a file's thresholds: are not the search's SLO, and the search says so (not silently dropped)", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mqbench-capacity-'));
+    try {
+      const file = join(dir, 'gated.yaml');
+      await writeFile(file, ['name: gated', 'defaults: { qos: 1 }', 'groups:', '  - { name: p, role: publish, clients: 1, rate: 100/s }', '  - { name: s, role: subscribe, clients: 1 }', 'thresholds:', '  - mqtt.e2e.p99 < 50ms', 'slo:', '  - mqtt.e2e.p99 < 20ms'].join('\n'));
+      const r = resolveCapacity(file, {}, { from: '100', to: '200' }, false);
+      assert.ok('plan' in r, JSON.stringify('issues' in r ? r.issues : null));
+      assert.deepEqual(r.plan.settings.slo, ['mqtt.e2e.p99 < 20ms'], 'the SLO is slo: alone');
+      assert.equal(r.plan.scenario.thresholds.length, 0);
+      assert.equal(r.notes.length, 1);
+      assert.match(r.notes[0] ?? '', /thresholds: \(mqtt\.e2e\.p99 < 50ms\) gate `mqbench run`; a capacity search is judged by slo: and --slo only/);
+      const none = resolveCapacity(undefined, {}, { slo: ['mqtt.e2e.p99 < 20ms'] }, false);
+      assert.ok('plan' in none);
+      assert.deepEqual(none.notes, []);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -10,19 +10,18 @@ import { resolveCapacity, CAPACITY_DEFAULTS, DEFAULT_CONFIRM, DEFAULT_PRECISION,
 import type { ConfigIssue, RawRunFlags } from '../config/run-config.js';
 import { executeCapacity } from '../coordinator/capacity.js';
 import { preflight } from '../coordinator/preflight.js';
-import { errorMessage } from '../drivers/errors.js';
 import { scenarioAtLevel } from '../plan/capacity-level.js';
-import { parseReportFormats, writeReports, type ReportFormat } from '../reporters/write.js';
+import { parseReportFormats } from '../reporters/write.js';
 import { capacityLevelLine } from '../reporters/capacity-terminal.js';
 import { ProgressLine } from '../reporters/progress.js';
 import { renderSummary } from '../reporters/terminal.js';
 import { DIMENSION_UNIT } from '../metrics/capacity.js';
-import { writeResult } from '../coordinator/document.js';
 import type { CapacitySection } from '../metrics/capacity-result.js';
 import { ExitCode } from './exit-codes.js';
 import { stopOnSignals } from './interrupt.js';
 import { wantsColour, type Io } from './io.js';
 import { prepareOutDir } from './out-dir.js';
+import { writeOutputs } from './write-outputs.js';
 import { runFlagsOf } from '../config/run-flags.js';
 import { runOptions } from './run-command.js';
 
@@ -98,6 +97,7 @@ export async function capacityCommand(scenario: string | undefined, run: RawRunF
   }
   const plan = resolved.plan;
   const config = plan.scenario;
+  for (const n of resolved.notes) io.stderr.write(`mqbench capacity: note: ${n}\n`);
   // The open-files check covers the largest level the search may run.
   const checked = preflight(scenarioAtLevel(config, plan.dimension, plan.search.to));
   if (checked.issues.length > 0) {
@@ -127,7 +127,7 @@ export async function capacityCommand(scenario: string | undefined, run: RawRunF
       onLevel: (l) => note(capacityLevelLine(l, DIMENSION_UNIT[plan.dimension])),
     });
     progress?.clear();
-    const written = await writeAll(doc, config.outDir, 'error' in reports ? [] : reports, io, config.json);
+    const written = await writeOutputs(doc, config.outDir, 'error' in reports ? [] : reports, io, config.json);
     if (config.json) io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
     human.write(renderSummary(doc, written.file, colour, written.unwritten));
     if (written.file === null || written.unwritten.length > 0) return ExitCode.CouldNotComplete;
@@ -136,25 +136,4 @@ export async function capacityCommand(scenario: string | undefined, run: RawRunF
   } finally {
     unsubscribe();
   }
-}
-
-/** Writes the result and the --report files; what could not be written is said, never passed off as PASS. */
-async function writeAll(doc: Parameters<typeof writeResult>[1], dir: string, reports: ReportFormat[], io: Io, json: boolean): Promise<{ file: string | null; unwritten: string[] }> {
-  let file: string | null = null;
-  const unwritten: string[] = [];
-  try {
-    file = await writeResult(dir, doc);
-  } catch (err) {
-    io.stderr.write(`mqbench: could not write the result to ${dir}: ${errorMessage(err)}\n`);
-  }
-  if (file !== null && reports.length > 0) {
-    try {
-      const done = await writeReports(doc, file, reports);
-      if (!json) for (const w of done) io.stderr.write(`report: ${w}\n`);
-    } catch (err) {
-      io.stderr.write(`mqbench: could not write the reports next to ${file}: ${errorMessage(err)}\n`);
-      unwritten.push(`the ${reports.join(', ')} report(s)`);
-    }
-  }
-  return { file, unwritten };
 }

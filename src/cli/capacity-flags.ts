@@ -8,7 +8,7 @@
 import { DIMENSIONS, type Dimension, type Precision, type SearchSettings, type Step } from '../plan/capacity-search.js';
 import { dimensionProblem, scenarioAtLevel } from '../plan/capacity-level.js';
 import { planPhases } from '../plan/plan.js';
-import { DEFAULT_MIN_DELIVERY, type CapacityConditions } from '../gates/capacity-conditions.js';
+import { DEFAULT_MIN_DELIVERY } from '../gates/capacity-conditions.js';
 import type { Threshold } from '../config/model.js';
 import { parseThreshold, unmatchedThresholds } from '../gates/threshold.js';
 import { publishes, type Scenario } from '../config/model.js';
@@ -174,7 +174,7 @@ export function readCapacityFlags(raw: RawCapacityFlags): { flags: CapacityFlags
  * the search flags, the SLO (--slo and the file's slo:), and the checks that need both (one phase,
  * a dimension the scenario has, SLO scopes that select the phase, the rate per client at --to).
  */
-export function resolveCapacity(file: string | undefined, run: RawRunFlags, cap: RawCapacityFlags, interactive: boolean): { plan: CapacityPlan } | { issues: ConfigIssue[] } {
+export function resolveCapacity(file: string | undefined, run: RawRunFlags, cap: RawCapacityFlags, interactive: boolean): { plan: CapacityPlan; notes: string[] } | { issues: ConfigIssue[] } {
   const read = readCapacityFlags(cap);
   const dim = 'flags' in read ? read.flags.dimension : DIMENSIONS.includes(cap.dimension as Dimension) ? (cap.dimension as Dimension) : 'rate';
   const issues: ConfigIssue[] = [...('issues' in read ? read.issues : []), ...refusedRunFlags(run, dim, file !== undefined)];
@@ -190,6 +190,9 @@ export function resolveCapacity(file: string | undefined, run: RawRunFlags, cap:
   if ('issues' in built) issues.push(...built.issues);
   else issues.push(...shapeIssues(built.config, dim));
   if ('issues' in built || 'issues' in read || issues.length > 0) return { issues };
+  // A file's thresholds: are the gates of `run`; a search is judged by slo: and --slo alone, and says so.
+  const unused = built.config.thresholds.filter((t) => t.source === 'scenario').map((t) => t.expression);
+  const notes = unused.length === 0 ? [] : [`${file}: its thresholds: (${unused.join('; ')}) gate \`mqbench run\`; a capacity search is judged by slo: and --slo only (move them under slo: to search with them)`];
   const base: Scenario = { ...built.config, thresholds: [], abortOnFail: false };
   const slo = [...(base.slo ?? []), ...read.flags.slo];
   // The default upper bound of a rate search stays within what the publishers may be asked to send.
@@ -198,6 +201,7 @@ export function resolveCapacity(file: string | undefined, run: RawRunFlags, cap:
   if (issues.length > 0) return { issues };
   const f = read.flags;
   return {
+    notes,
     plan: {
       scenario: base,
       dimension: f.dimension,

@@ -14,14 +14,13 @@ import { settleVerdict } from '../gates/verdict.js';
 import { readResultFile } from '../metrics/result-file.js';
 import { mergeRepeats } from '../metrics/repeats.js';
 import type { ResultDocument } from '../metrics/result.js';
-import { parseReportFormats, writeReports, type ReportFormat } from '../reporters/write.js';
-import { errorMessage } from '../drivers/errors.js';
-import { writeResult } from '../coordinator/document.js';
+import { parseReportFormats, type ReportFormat } from '../reporters/write.js';
 import { ProgressLine } from '../reporters/progress.js';
 import { renderSummary } from '../reporters/terminal.js';
 import { ExitCode } from './exit-codes.js';
 import { stopOnSignals } from './interrupt.js';
 import { prepareOutDir } from './out-dir.js';
+import { writeOutputs } from './write-outputs.js';
 import { wantsColour, type Io } from './io.js';
 
 /** The scenario `mqbench run` runs with no workload flags: scenarios/quickstart.yaml of the package (this file is dist/src/cli/). */
@@ -106,7 +105,7 @@ export async function runCommand(scenario: string | undefined, flags: RawRunFlag
         : compareDocuments(extras.baseline.doc, merged, { maxRegression: extras.maxRegression, latencyFloorUs: extras.latencyFloorUs, baseFile: extras.baseline.file, headFile: '(this run)' });
     // The verdict, settled once: over the merged repeats, the thresholds and the baseline comparison.
     const doc = settleVerdict(merged, config.thresholds, comparison);
-    const { file, unwritten } = await writeOutputs(doc, config, extras.reports, io);
+    const { file, unwritten } = await writeOutputs(doc, config.outDir, extras.reports, io, config.json);
     if (config.json) io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
     if (comparison !== undefined) human.write(renderComparison(comparison, colour));
     human.write(renderSummary(doc, file, colour, unwritten));
@@ -188,31 +187,6 @@ async function runRepeats(ready: ReadyRun, argv: string[], io: Io, signal: Abort
     if (outcome.kind !== 'completed') break;
   }
   return { docs, outcome };
-}
-
-/**
- * The result file, then the --report files beside it. A write that fails after the run (disk
- * full, directory removed) is said here; the caller exits 3 and the summary says what was not
- * written instead of PASS.
- */
-async function writeOutputs(doc: ResultDocument, config: Scenario, reports: readonly ReportFormat[], io: Io): Promise<{ file: string | null; unwritten: string[] }> {
-  let file: string | null = null;
-  const unwritten: string[] = [];
-  try {
-    file = await writeResult(config.outDir, doc);
-  } catch (err) {
-    io.stderr.write(`mqbench: could not write the result to ${config.outDir}: ${errorMessage(err)}\n`);
-  }
-  if (file !== null && reports.length > 0) {
-    try {
-      const written = await writeReports(doc, file, reports);
-      if (!config.json) for (const w of written) io.stderr.write(`report: ${w}\n`);
-    } catch (err) {
-      io.stderr.write(`mqbench: could not write the reports next to ${file}: ${errorMessage(err)}\n`);
-      unwritten.push(`the ${reports.join(', ')} report(s)`);
-    }
-  }
-  return { file, unwritten };
 }
 
 /** The exit code of a run whose files were written. */

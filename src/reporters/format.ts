@@ -6,8 +6,7 @@
  */
 import type { LatencySummary } from '../metrics/histogram.js';
 import type { GroupResult, PhaseResult, ResultDocument, TimelinePoint } from '../metrics/result.js';
-import type { MetricUnit } from '../config/units.js';
-import { formatBytes, formatMicros, formatRate } from '../metrics/format.js';
+import { formatMicros, formatRate } from '../metrics/format.js';
 
 /** The verdict in one word, the same in every report: PASS, FAIL (a gate failed, or the run could not complete), or INTERRUPTED. */
 export function verdictWord(doc: ResultDocument): 'PASS' | 'FAIL' | 'INTERRUPTED' {

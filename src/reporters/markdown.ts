@@ -8,7 +8,7 @@ import { deliverySentence, outageSentence } from './faults.js';
 import type { ComparisonRow, GateResult, ResultDocument } from '../metrics/result.js';
 import type { CapacitySection } from '../metrics/capacity-result.js';
 import { formatLevel, levelMark } from '../metrics/capacity.js';
-import { formatChange, formatMetric, formatP, formatMicros } from '../metrics/format.js';
+import { formatChange, formatMetric, formatMicros } from '../metrics/format.js';
 import {
   count,
   cpuPerMessage,

@@ -5,7 +5,6 @@
  * broadcast room). What happens to
  * the client later (offline, drop) is decided here too, as callbacks the runner schedules.
  */
-import type WebSocket from 'ws';
 import type { ClientOptions } from '../drivers/client-options.js';
 import type { TargetEndpoint } from '../drivers/transports.js';
 import { classifyError, ConnectError } from '../drivers/errors.js';
