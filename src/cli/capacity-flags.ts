@@ -10,11 +10,11 @@ import { dimensionProblem, scenarioAtLevel } from '../plan/capacity-level.js';
 import { planPhases } from '../plan/plan.js';
 import { DEFAULT_MIN_DELIVERY } from '../gates/capacity-conditions.js';
 import type { Threshold } from '../config/model.js';
-import { parseThreshold, unmatchedThresholds } from '../gates/threshold.js';
+import { unmatchedThresholds } from '../gates/threshold.js';
 import { publishes, type Scenario } from '../config/model.js';
 import type { AddIssue } from '../config/endpoints.js';
 import type { ConfigIssue } from '../config/issue.js';
-import { flagList } from '../config/read-flags.js';
+import { flagThresholds } from '../config/read-flags.js';
 import { buildRunConfig } from '../config/run-config.js';
 import type { RawRunFlags } from '../config/run-flags.js';
 import { buildScenarioRun } from '../config/scenario-run.js';
@@ -122,17 +122,6 @@ export function parseShare(text: string): Parsed<number> {
   return v > 0 && v <= 1 ? { ok: true, value: v } : { ok: false, error: `'${text}' is not a share; use a percentage above 0 and at most 100%, e.g. 95%, or a fraction such as 0.95` };
 }
 
-/** The --slo flags, each parsed with the threshold grammar; a bad one is an issue at --slo. */
-export function flagSlos(raw: unknown, add: AddIssue): Threshold[] {
-  const out: Threshold[] = [];
-  for (const [i, text] of flagList(raw).entries()) {
-    const r = parseThreshold(text, 'flag', i);
-    if (r.ok) out.push(r.threshold);
-    else add('--slo', r.error);
-  }
-  return out;
-}
-
 /** Run flags capacity refuses, whatever the dimension; and the ones the dimension sets itself. */
 export function refusedRunFlags(run: RawRunFlags, dim: Dimension, withFile: boolean): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
@@ -162,7 +151,7 @@ export function readCapacityFlags(raw: RawCapacityFlags): { flags: CapacityFlags
   const precision = unit('--precision', precisionText, precisionText, (v) => parsePrecision(String(v), dimension), { kind: 'relative', fraction: 0.05 } as Precision);
   const confirm = int('--confirm', raw.confirm, DEFAULT_CONFIRM, 0, MAX_CONFIRM);
   const minDelivery = raw.minDelivery === undefined ? DEFAULT_MIN_DELIVERY : unit('--min-delivery', String(raw.minDelivery), '', (v) => parseShare(String(v)), DEFAULT_MIN_DELIVERY);
-  const slo = flagSlos(raw.slo, add);
+  const slo = flagThresholds(raw.slo, add, '--slo');
   if (issues.length > 0) return { issues };
   return { flags: { dimension, search: { from, to, step, precision, confirm }, slo, minDelivery, shown: { step: stepText, precision: precisionText } } };
 }

@@ -26,13 +26,13 @@ export function flagList(raw: unknown): string[] {
   return (Array.isArray(raw) ? raw : [raw]).map(String).filter((s) => s !== '');
 }
 
-/** The --threshold flags (repeatable), each parsed; a bad one is an issue at --threshold. */
-function flagThresholds(raw: unknown, add: AddIssue): Threshold[] {
+/** Repeatable threshold flags (--threshold, capacity's --slo), each parsed; a bad one is an issue at the flag. */
+export function flagThresholds(raw: unknown, add: AddIssue, flag = '--threshold'): Threshold[] {
   const out: Threshold[] = [];
   for (const [i, text] of flagList(raw).entries()) {
     const r = parseThreshold(text, 'flag', i);
     if (r.ok) out.push(r.threshold);
-    else add('--threshold', r.error);
+    else add(flag, r.error);
   }
   return out;
 }

@@ -15,11 +15,11 @@ import { planPhases, type PhaseSpec } from '../plan/plan.js';
 import { capacityLevel, capacitySection } from '../metrics/capacity.js';
 import { closeDocument, newDocument } from './document.js';
 import { settleVerdict } from '../gates/verdict.js';
-import type { GateResult, PhaseResult, ResultDocument, RunStatus } from '../metrics/result.js';
+import type { GateResult, PhaseResult, ResultDocument } from '../metrics/result.js';
 import type { CapacityLevel, CapacitySection } from '../metrics/capacity-result.js';
 import type { Scenario } from '../config/model.js';
 import { runPhase } from './coordinator.js';
-import { Endpoints, firstUnreachable, INTERRUPTED_SHUTDOWN_MS, startServers, type RunHooks, type RunOutcome } from './run.js';
+import { endOf, Endpoints, firstUnreachable, startServers, stopAll, type RunHooks, type RunOutcome } from './run.js';
 import { spawnWorkers, type WorkerHandle } from './worker-pool.js';
 
 /** A validated capacity search: the base scenario, the dimension and search settings, the conditions. */
@@ -84,11 +84,10 @@ export async function executeCapacity(plan: CapacityPlan, hooks: CapacityHooks):
   } catch (err) {
     outcome = hooks.signal.aborted ? { kind: 'interrupted' } : { kind: 'failed', message: errorMessage(err) };
   } finally {
-    await Promise.all(workers.map((w) => (hooks.signal.aborted ? w.shutdown(INTERRUPTED_SHUTDOWN_MS) : w.shutdown())));
-    for (const s of servers) Object.assign(brokerErrors, await s.stop());
+    Object.assign(brokerErrors, await stopAll(workers, servers, hooks.signal.aborted));
   }
   if (Object.keys(brokerErrors).length > 0) doc.targetErrors = brokerErrors;
-  const status: RunStatus = outcome.kind === 'completed' ? 'completed' : outcome.kind === 'interrupted' ? 'interrupted' : 'failed';
+  const { status, error } = endOf(outcome);
   const capacity = capacitySection({
     dimension: plan.dimension,
     settings: plan.settings,
@@ -97,7 +96,6 @@ export async function executeCapacity(plan: CapacityPlan, hooks: CapacityHooks):
     cutShort: status === 'completed' ? null : status,
     durationSeconds: (Date.now() - started) / 1000,
   });
-  const error = outcome.kind === 'completed' ? undefined : outcome.kind === 'interrupted' ? 'interrupted by signal' : outcome.message;
   // A search has no repeats or baseline: its verdict is settled here, once.
   const settled = settleVerdict(closeDocument(doc, status, error, state.phases, new Date()), plan.conditions.slo);
   return { doc: withCapacityVerdict(settled, capacity), outcome, capacity };

@@ -43,7 +43,7 @@ export interface RunHooks {
 
 const PROBE_TIMEOUT_MS = 3000;
 /** After an interrupt, how long a worker may take to exit before it is terminated, milliseconds. */
-export const INTERRUPTED_SHUTDOWN_MS = 500;
+const INTERRUPTED_SHUTDOWN_MS = 500;
 
 /** The phases of one run, planned once under the run's id; the CLI checks them before any load and passes them to executeRun. */
 export interface RunPlan {
@@ -114,15 +114,31 @@ export async function executeRun(config: Scenario, plan: RunPlan, hooks: RunHook
   } catch (err) {
     outcome = hooks.signal.aborted ? { kind: 'interrupted' } : { kind: 'failed', message: errorMessage(err) };
   } finally {
-    // After an interrupt the phase's figures are in; a worker still holding connection attempts
-    // the interrupt abandoned (a target that never answers CONNACK) is terminated soon instead of at 3 s.
-    await Promise.all(workers.map((w) => (hooks.signal.aborted ? w.shutdown(INTERRUPTED_SHUTDOWN_MS) : w.shutdown())));
-    for (const s of servers) Object.assign(brokerErrors, await s.stop());
+    Object.assign(brokerErrors, await stopAll(workers, servers, hooks.signal.aborted));
   }
   if (Object.keys(brokerErrors).length > 0) doc.targetErrors = brokerErrors;
-  const status: RunStatus = outcome.kind === 'completed' ? 'completed' : outcome.kind === 'interrupted' ? 'interrupted' : 'failed';
-  const error = outcome.kind === 'completed' ? undefined : outcome.kind === 'interrupted' ? 'interrupted by signal' : outcome.message;
+  const { status, error } = endOf(outcome);
   return { doc: closeDocument(doc, status, error, phases, new Date()), outcome };
+}
+
+/**
+ * The end of a run or a search: the workers shut down and the bundled servers stopped; returns
+ * the client errors the servers saw, by message. After an interrupt the phase's figures are in;
+ * a worker still holding connection attempts the interrupt abandoned (a target that never
+ * answers CONNACK) is terminated soon instead of at 3 s.
+ */
+export async function stopAll(workers: readonly WorkerHandle[], servers: ReadonlyArray<{ stop(): Promise<Record<string, number>> }>, interrupted: boolean): Promise<Record<string, number>> {
+  await Promise.all(workers.map((w) => (interrupted ? w.shutdown(INTERRUPTED_SHUTDOWN_MS) : w.shutdown())));
+  const errors: Record<string, number> = {};
+  for (const s of servers) Object.assign(errors, await s.stop());
+  return errors;
+}
+
+/** The document's status and error for how a run or a search ended. */
+export function endOf(outcome: RunOutcome): { status: RunStatus; error: string | undefined } {
+  if (outcome.kind === 'completed') return { status: 'completed', error: undefined };
+  if (outcome.kind === 'interrupted') return { status: 'interrupted', error: 'interrupted by signal' };
+  return { status: 'failed', error: outcome.message };
 }
 
 /**

@@ -1,4 +1,5 @@
 /** The `capacity` section of a result document (`mqbench capacity`): the search, its levels and its answer. */
+import type { UslFit } from './usl.js';
 
 /** How a capacity search ended (plan/capacity-search.ts), or that it was cut short. */
 export type CapacityEnd = 'found' | 'reached-to' | 'from-failed' | 'generator' | 'level-limit' | 'interrupted' | 'failed';
@@ -39,13 +40,8 @@ export interface CapacityLevel {
   contradicts?: boolean;
 }
 
-export interface CapacityUsl {
-  sigma: number;
-  kappa: number;
-  lambda: number;
-  rSquared: number;
-  peakN: number | null;
-  points: number;
+/** The fitted Universal Scalability Law (usl.ts), with a note that says it is a model. */
+export interface CapacityUsl extends UslFit {
   /** Always says it: a fitted model, not a measurement. */
   note: string;
 }
