@@ -63,7 +63,6 @@ export async function executeCapacity(plan: CapacityPlan, hooks: CapacityHooks):
   const doc = newDocument(runId, plan.scenario, hooks.command, new Date(started));
   const state: SearchState = { phases: [], levels: [], outcomes: [] };
   const servers: Array<{ stop(): Promise<Record<string, number>> }> = [];
-  const brokerErrors: Record<string, number> = {};
   let workers: WorkerHandle[] = [];
   let outcome: RunOutcome = { kind: 'completed' };
   let conclusion: SearchConclusion | null = null;
@@ -84,9 +83,8 @@ export async function executeCapacity(plan: CapacityPlan, hooks: CapacityHooks):
   } catch (err) {
     outcome = hooks.signal.aborted ? { kind: 'interrupted' } : { kind: 'failed', message: errorMessage(err) };
   } finally {
-    Object.assign(brokerErrors, await stopAll(workers, servers, hooks.signal.aborted));
+    await stopAll(workers, servers, hooks.signal.aborted, doc);
   }
-  if (Object.keys(brokerErrors).length > 0) doc.targetErrors = brokerErrors;
   const { status, error } = endOf(outcome);
   const capacity = capacitySection({
     dimension: plan.dimension,

@@ -68,7 +68,6 @@ export async function executeRun(config: Scenario, plan: RunPlan, hooks: RunHook
   let outcome: RunOutcome = { kind: 'completed' };
   const servers: Array<{ stop(): Promise<Record<string, number>> }> = [];
   let workers: WorkerHandle[] = [];
-  const brokerErrors: Record<string, number> = {};
 
   try {
     const specs = plan.phases;
@@ -114,24 +113,23 @@ export async function executeRun(config: Scenario, plan: RunPlan, hooks: RunHook
   } catch (err) {
     outcome = hooks.signal.aborted ? { kind: 'interrupted' } : { kind: 'failed', message: errorMessage(err) };
   } finally {
-    Object.assign(brokerErrors, await stopAll(workers, servers, hooks.signal.aborted));
+    await stopAll(workers, servers, hooks.signal.aborted, doc);
   }
-  if (Object.keys(brokerErrors).length > 0) doc.targetErrors = brokerErrors;
   const { status, error } = endOf(outcome);
   return { doc: closeDocument(doc, status, error, phases, new Date()), outcome };
 }
 
 /**
- * The end of a run or a search: the workers shut down and the bundled servers stopped; returns
- * the client errors the servers saw, by message. After an interrupt the phase's figures are in;
- * a worker still holding connection attempts the interrupt abandoned (a target that never
- * answers CONNACK) is terminated soon instead of at 3 s.
+ * The end of a run or a search: the workers shut down and the bundled servers stopped; the
+ * client errors the servers saw, by message, go on `doc` (targetErrors). After an interrupt the
+ * phase's figures are in; a worker still holding connection attempts the interrupt abandoned (a
+ * target that never answers CONNACK) is terminated soon instead of at 3 s.
  */
-export async function stopAll(workers: readonly WorkerHandle[], servers: ReadonlyArray<{ stop(): Promise<Record<string, number>> }>, interrupted: boolean): Promise<Record<string, number>> {
+export async function stopAll(workers: readonly WorkerHandle[], servers: ReadonlyArray<{ stop(): Promise<Record<string, number>> }>, interrupted: boolean, doc: ResultDocument): Promise<void> {
   await Promise.all(workers.map((w) => (interrupted ? w.shutdown(INTERRUPTED_SHUTDOWN_MS) : w.shutdown())));
   const errors: Record<string, number> = {};
   for (const s of servers) Object.assign(errors, await s.stop());
-  return errors;
+  if (Object.keys(errors).length > 0) doc.targetErrors = errors;
 }
 
 /** The document's status and error for how a run or a search ended. */
