@@ -138,6 +138,9 @@ describe('planWorkers: split over workers', () => {
       startOffsetUs: 0,
       matching: 2,
       matchingByGroup: [0, 2, 0],
+      // Unsharded: every receiver is in this process.
+      localMatching: 2,
+      localMatchingByGroup: [0, 2, 0],
       windowMatching: 2,
       willId: 0,
       willTopic: '',

@@ -31,6 +31,8 @@ export async function main(args: string[], io: Io): Promise<number> {
     .command((await import('./compare-command.js')).compareCommandModule(io, (c) => (code = c)))
     // report <result>: the whole command module comes from report-command.ts.
     .command((await import('./report-command.js')).reportCommandModule(io, (c) => (code = c)))
+    // merge <files..>: the whole command module comes from merge-command.ts.
+    .command((await import('./merge-command.js')).mergeCommandModule(io, args, (c) => (code = c)))
     // capacity [scenario]: the whole command module comes from capacity-command.ts.
     .command((await import('./capacity-command.js')).capacityCommandModule(io, args, (c) => (code = c)))
     .command(
@@ -52,7 +54,7 @@ export async function main(args: string[], io: Io): Promise<number> {
         code = await echoCommand({ ws: argv.ws, wss: argv.wss, host: argv.host, cert: argv.cert, key: argv.key, ca: argv.ca }, io);
       },
     )
-    .demandCommand(1, 'name a command: capacity, compare, report, run, broker or echo')
+    .demandCommand(1, 'name a command: capacity, compare, merge, report, run, broker or echo')
     .strict()
     .help()
     .wrap(Math.min(110, process.stdout.columns ?? 110))

@@ -21,6 +21,9 @@ import { ExitCode } from './exit-codes.js';
 import { stopOnSignals } from './interrupt.js';
 import { prepareOutDir } from './out-dir.js';
 import { writeOutputs } from './write-outputs.js';
+import { shardRunIssues, writeRunHdrLog } from './run-shard.js';
+import { withShardEnvironment } from '../config/shard-flags.js';
+import type { ShardPhase } from '../metrics/shard-result.js';
 import { wantsColour, type Io } from './io.js';
 
 /** The scenario `mqbench run` runs with no workload flags: scenarios/quickstart.yaml of the package (this file is dist/src/cli/). */
@@ -47,12 +50,14 @@ interface Extras {
   maxRegression: number;
   latencyFloorUs: number;
   reports: ReportFormat[];
+  /** --hdr-log: where the HdrHistogram interval log goes, or null. */
+  hdrLog: string | null;
 }
 
 /** The extras the flag layer read, with the baseline file read and the report formats checked; every problem as an issue. */
 async function readExtras(run: ResolvedRun['run']): Promise<{ extras: Extras; issues: ConfigIssue[] }> {
   const issues: ConfigIssue[] = [];
-  const extras: Extras = { repeat: run.repeat, baseline: null, maxRegression: run.maxRegression, latencyFloorUs: run.latencyFloorUs, reports: [] };
+  const extras: Extras = { repeat: run.repeat, baseline: null, maxRegression: run.maxRegression, latencyFloorUs: run.latencyFloorUs, reports: [], hdrLog: run.hdrLog };
   if (run.baseline !== null) {
     const read = await readResultFile(run.baseline);
     if (read.ok) extras.baseline = { file: run.baseline, doc: read.doc };
@@ -96,7 +101,8 @@ export async function runCommand(scenario: string | undefined, flags: RawRunFlag
   const progress = interactive ? new ProgressLine(io.stderr as NodeJS.WriteStream) : null;
   const { signal, unsubscribe } = stopOnSignals(io, () => progress?.clear());
   try {
-    const { docs, outcome } = await runRepeats(ready, argv, io, signal, progress);
+    const raw: ShardPhase[] = [];
+    const { docs, outcome } = await runRepeats(ready, argv, io, signal, progress, extras.hdrLog === null ? undefined : (r) => raw.push(r));
     progress?.clear();
     const merged = extras.repeat > 1 ? mergeRepeats(docs) : (docs[0] as ResultDocument);
     const comparison =
@@ -106,6 +112,7 @@ export async function runCommand(scenario: string | undefined, flags: RawRunFlag
     // The verdict, settled once: over the merged repeats, the thresholds and the baseline comparison.
     const doc = settleVerdict(merged, config.thresholds, comparison);
     const { file, unwritten } = await writeOutputs(doc, config.outDir, extras.reports, io, config.json);
+    if (file !== null && extras.hdrLog !== null) unwritten.push(...(await writeRunHdrLog(extras.hdrLog, doc, file, raw, io, config.json)));
     if (config.json) io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
     if (comparison !== undefined) human.write(renderComparison(comparison, colour));
     human.write(renderSummary(doc, file, colour, unwritten));
@@ -126,12 +133,15 @@ interface ReadyRun {
 
 /** Every check before any load (flags, file, thresholds, baseline, this machine, the output directory); an exit code when one fails. */
 async function checkRun(scenario: string | undefined, flags: RawRunFlags, io: Io, interactive: boolean, quickstart: string): Promise<ReadyRun | number> {
-  const built = resolveRun(scenario, flags, interactive, quickstart);
+  // A shard named by the environment (MQBENCH_SHARD, a Kubernetes Indexed Job's JOB_COMPLETION_INDEX) reads as --shard.
+  const env = withShardEnvironment(flags, io.env);
+  const built = resolveRun(scenario, env.flags, interactive, quickstart);
   const { extras, issues: extraIssues } = await readExtras(built.run);
-  const issues = [...('issues' in built ? built.issues : []), ...extraIssues];
+  const issues = [...env.issues, ...('issues' in built ? built.issues : []), ...extraIssues];
   // The plan of the (first) run, made once: checked here, then run as it is.
-  const planned = 'config' in built ? { config: built.config, plan: planRun(built.config) } : null;
+  const planned = 'config' in built ? { config: built.config, plan: planRun(built.config, { runId: built.run.runId, shard: built.run.shard }) } : null;
   if (planned !== null) {
+    issues.push(...shardRunIssues(planned.config, planned.plan, extras.repeat));
     // Each threshold must select a phase of this run: a gate that checks nothing is a typo.
     const { config, plan } = planned;
     issues.push(...unmatchedThresholds(config.thresholds, plan.phases).map((u) => (u.where.startsWith('--') || config.file === null ? u : { ...u, where: `${config.file}: ${u.where}` })));
@@ -155,7 +165,7 @@ async function checkRun(scenario: string | undefined, flags: RawRunFlags, io: Io
     return ExitCode.BadInput;
   }
   // The result (and --report files beside it) must have somewhere to go before the first connection.
-  const outProblem = await prepareOutDir(config.outDir);
+  const outProblem = (await prepareOutDir(config.outDir)) ?? (extras.hdrLog === null ? null : await prepareOutDir(extras.hdrLog));
   if (outProblem !== null) {
     io.stderr.write(`mqbench run: ${outProblem}. Nothing was run.\n`);
     return ExitCode.BadInput;
@@ -164,7 +174,14 @@ async function checkRun(scenario: string | undefined, flags: RawRunFlags, io: Io
 }
 
 /** The run, --repeat times; a repeat that does not complete ends the series. */
-async function runRepeats(ready: ReadyRun, argv: string[], io: Io, signal: AbortSignal, progress: ProgressLine | null): Promise<{ docs: ResultDocument[]; outcome: RunOutcome }> {
+async function runRepeats(
+  ready: ReadyRun,
+  argv: string[],
+  io: Io,
+  signal: AbortSignal,
+  progress: ProgressLine | null,
+  onRaw?: (raw: ShardPhase) => void,
+): Promise<{ docs: ResultDocument[]; outcome: RunOutcome }> {
   const { config, plan, extras } = ready;
   const docs: ResultDocument[] = [];
   let outcome: RunOutcome = { kind: 'completed' };
@@ -176,6 +193,7 @@ async function runRepeats(ready: ReadyRun, argv: string[], io: Io, signal: Abort
       sources: ready.sources,
       command: argv,
       ...(progress ? { onProgress: (p) => progress.update(p) } : {}),
+      ...(onRaw ? { onRaw } : {}),
       onNote: (line) => {
         progress?.clear();
         if (!config.json) io.stderr.write(`${line}\n`);

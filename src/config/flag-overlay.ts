@@ -4,6 +4,7 @@
  * clients the flags describe (a flags-only run, run-config.ts) or a scenario file (validate.ts).
  * defaults < file < flags.
  */
+import type { ShardFlags } from './shard-flags.js';
 import type { Transport } from '../drivers/transports.js';
 import { fromFlag } from './context.js';
 import type { Credentials, ParsedTarget } from './credentials.js';
@@ -60,6 +61,12 @@ export interface RunExtras {
   latencyFloorUs: number;
   /** --report as given (the CLI checks the formats against the reporters), or null. */
   reports: string | null;
+  /** --shard and the flags that go with it; null: not sharded. */
+  shard: ShardFlags | null;
+  /** --run-id, or null (a random one, or with --start-at a derived one). */
+  runId: string | null;
+  /** --hdr-log: the directory for HdrHistogram interval logs, or null. */
+  hdrLog: string | null;
 }
 
 /** The clients a flags-only run's flags describe (defaults filled in); null with a scenario file. */

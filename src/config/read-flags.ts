@@ -3,6 +3,7 @@
  * here, once, in the same words with or without a scenario file, into the overlay
  * (flag-overlay.ts) and, for a flags-only run, the workload its client flags describe.
  */
+import { readRunId, readShardFlags } from './shard-flags.js';
 import { TRANSPORTS, type Transport } from '../drivers/transports.js';
 import { parseThreshold } from '../gates/threshold.js';
 import { credentialFlags, readTarget, refuseCredentials, type ParsedTarget } from './credentials.js';
@@ -272,6 +273,9 @@ export function readRunExtras(raw: RawRunFlags, add: AddIssue): RunExtras {
     maxRegression: unit('--max-regression', raw.maxRegression, RUN_FLAGS['max-regression'].default, tolerance, 0),
     latencyFloorUs: unit('--latency-floor', raw.latencyFloor, RUN_FLAGS['latency-floor'].default, floor, 0),
     reports: given(raw.report) ? String(raw.report) : null,
+    shard: readShardFlags(raw, add),
+    runId: readRunId(raw, add),
+    hdrLog: given(raw.hdrLog) ? String(raw.hdrLog) : null,
   };
   if (extras.baseline === null) {
     if (raw.maxRegression !== undefined) add('--max-regression', 'only applies with --baseline <result.json>');

@@ -71,6 +71,13 @@ export const RUN_FLAGS = {
   'latency-floor': { type: 'string', default: '250us', describe: 'With --baseline: latency changes smaller than this are not regressions (timer and scheduling noise)' },
   repeat: { type: 'string', default: 1, describe: "Run the scenario N times; the result merges the repeats exactly and keeps each repeat's figures, so comparisons can tell a change from noise" },
   report: { type: 'string', describe: 'Also write reports next to the result file: html, md, junit (comma-separated)' },
+  shard: { type: 'string', describe: 'Run shard i of N (e.g. 2/3; also MQBENCH_SHARD): N processes or machines together run exactly the whole plan against one --target, and `mqbench merge` adds their results up (README: Beyond one machine)' },
+  shards: { type: 'string', describe: 'In a Kubernetes Indexed Job: the number of shards; the shard is JOB_COMPLETION_INDEX + 1' },
+  'start-at': { type: 'string', describe: 'With --shard: the common start, ISO 8601 with its zone (2026-12-01T18:00:00Z); every shard begins each phase at the same wall-clock time (later phases a phase plus --phase-gap apart)' },
+  'phase-gap': { type: 'string', default: '5s', describe: "With --start-at: time between one phase's planned end (drain included) and the next one's start, for the next phase's connects" },
+  'run-id': { type: 'string', describe: 'The run id (in every topic and client id), the same in every shard; default: random, or with --start-at derived from it' },
+  'clock-sync': { type: 'boolean', default: false, describe: "With --shard: the machines' clocks are synchronised (NTP, PTP), so messages from other shards' publishers are timed too; without it they are counted, not timed" },
+  'hdr-log': { type: 'string', describe: 'Directory for HdrHistogram interval logs (one histogram per second per phase and metric), read by HistogramLogProcessor and `mqbench merge`' },
 } as const satisfies Record<string, RunFlag>;
 
 export type RunFlagName = keyof typeof RUN_FLAGS;

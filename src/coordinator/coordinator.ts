@@ -10,14 +10,17 @@ import { DEFAULT_DRIVER, type Scenario } from '../config/model.js';
 import type { FromWorker } from '../worker/protocol.js';
 import type { Progress } from '../metrics/reports.js';
 import type { TargetEndpoint } from '../drivers/transports.js';
-import { mergePhase } from '../metrics/aggregate.js';
+import { mergePhase, type PhaseContext } from '../metrics/aggregate.js';
+import type { ShardPhase } from '../metrics/shard-result.js';
+import { crossesShards, publisherCount, shardWorkers } from '../plan/shard.js';
+import { localSpec, localView, shardPhase, waitForStart, type ShardRun } from './shard-phase.js';
 import { nowMicros } from '../metrics/clock.js';
 import type { PhaseSpec } from '../plan/plan.js';
 import { planWorkers } from '../plan/workers.js';
 import type { PhaseResult, TargetUsage } from '../metrics/result.js';
 import { CpuMeter } from './cpu-meter.js';
 import { drain } from './drain.js';
-import { phaseClock, runStages } from './phase-clock.js';
+import { phaseClock, runStages, START_DELAY_US } from './phase-clock.js';
 import { SnapshotCollector, type LiveGate } from './snapshot-collector.js';
 import { stopOutcome, type StopReason } from './stop-reason.js';
 import type { WorkerHandle } from './worker-pool.js';
@@ -50,6 +53,10 @@ export interface PhaseRun {
   onNote?: (line: string) => void;
   /** --abort-on-fail: called each second with the largest steady latencies so far; a reason stops the phase. */
   liveGate?: LiveGate;
+  /** --shard: this process's shard, and when (wall clock, ms) this phase's load begins under --start-at (null: when ready). */
+  shard?: { run: ShardRun; startAtMs: number | null };
+  /** Receives the phase's raw reports and snapshots (a shard's result keeps them for `merge`; --hdr-log writes from them). */
+  onRaw?: (raw: ShardPhase) => void;
 }
 
 export async function runPhase(run: PhaseRun): Promise<PhaseResult> {
@@ -57,10 +64,13 @@ export async function runPhase(run: PhaseRun): Promise<PhaseResult> {
   const collector = new SnapshotCollector(workers, spec.name, run.liveGate, run.onProgress);
   // The run's Ctrl-C, or a gate that can no longer pass (--abort-on-fail), stops the phase.
   const signal = AbortSignal.any([run.signal, collector.gate.signal]);
-  const plans = planWorkers(spec, workers.length, run.target.sources);
+  const shard = run.shard ?? null;
+  const plans = shard === null ? planWorkers(spec, workers.length, run.target.sources) : shardWorkers(spec, workers.length, run.target.sources, shard.run.spec, shard.run.clockSync, shard.run.wireEpochUs);
+  const crossShard = shard !== null && crossesShards(spec, shard.run.spec.count);
   const planned = plans.flatMap((p) => p.clients);
   // Deliveries, then messages sent, per publisher id (u32 each).
-  const window = new SharedArrayBuffer(8 * (planned.reduce((a, c) => Math.max(a, c.publisherId), 0) + 1));
+  // A shard's receivers also get the other shards' publishers, whose ids run up to the whole phase's count.
+  const window = new SharedArrayBuffer(8 * (planned.reduce((a, c) => Math.max(a, c.publisherId), shard === null ? 0 : publisherCount(spec)) + 1));
   const drops = new SharedArrayBuffer(8 * (planned.reduce((a, c) => Math.max(a, c.willId), 0) + 1));
   const clients = planned.filter((c) => c.joinAtMs === 0).length;
   // Pacing plus one connect timeout plus a margin for the subscriptions.
@@ -72,7 +82,7 @@ export async function runPhase(run: PhaseRun): Promise<PhaseResult> {
   const connectSeconds = (nowMicros() - connectStartUs) / 1e6;
   // The workers are told to finish below, with the clients connected so far.
   const early = connectStop(run, readies, clients, connectSeconds, signal);
-  const load = early === null ? await runLoad(run, collector, signal, clients, planned.length - clients, connectSeconds) : { ...NO_LOAD, stop: early };
+  const load = early === null ? await runLoad(run, collector, signal, clients, planned.length - clients, connectSeconds, crossShard) : { ...NO_LOAD, stop: early };
   const { status, error } = stopOutcome(load.stop);
 
   // An incomplete drain at QoS 1/2: listen a little longer, so deliveries that come only after the drain are told apart from loss.
@@ -80,8 +90,13 @@ export async function runPhase(run: PhaseRun): Promise<PhaseResult> {
   const finals = await Promise.all(workers.map((w) => w.request({ type: 'finish', lateWindowMs }, 'final', 30_000 + lateWindowMs)));
   const target: TargetUsage = { kind: run.target.bundled ? 'bundled' : 'external', url: run.target.url, cpuSeconds: load.targetCpu, cpuMicrosPerMessage: null };
   const { steadySeconds, drainSeconds, drainComplete, cpuSeconds } = load;
-  const ctx = { status, steadySeconds, connectSeconds, drainSeconds, drainComplete, cpuSeconds, target };
-  return mergePhase(spec, finals.map((f) => f.report), collector.snapshots, error === undefined ? ctx : { ...ctx, error });
+  const base = { status, steadySeconds, connectSeconds, drainSeconds, drainComplete, cpuSeconds, target };
+  const ctx: PhaseContext = error === undefined ? base : { ...base, error };
+  const reports = finals.map((f) => f.report);
+  const startAtMs = shard?.startAtMs ?? null;
+  run.onRaw?.(shardPhase(shard?.run.spec.index ?? 1, spec, reports, collector.snapshots, ctx, load.loadStartEpochMs, startAtMs === null || load.loadStartEpochMs === null ? null : load.loadStartEpochMs - startAtMs));
+  if (shard === null) return mergePhase(spec, reports, collector.snapshots, ctx);
+  return mergePhase(localSpec(spec, planned), localView(reports, planned), collector.snapshots, ctx);
 }
 
 /** What the load stage of a phase measured, and why it stopped. */
@@ -92,10 +107,12 @@ interface LoadOutcome {
   drainComplete: boolean;
   cpuSeconds: number;
   targetCpu: number | null;
+  /** When the load began, wall clock, ms since the epoch (null: it never began). */
+  loadStartEpochMs: number | null;
 }
 
 /** A phase that never started its load. */
-const NO_LOAD: Omit<LoadOutcome, 'stop'> = { steadySeconds: 0, drainSeconds: 0, drainComplete: false, cpuSeconds: 0, targetCpu: null };
+const NO_LOAD: Omit<LoadOutcome, 'stop'> = { steadySeconds: 0, drainSeconds: 0, drainComplete: false, cpuSeconds: 0, targetCpu: null, loadStartEpochMs: null };
 
 /** Why the phase stops before its load starts; null: it starts. */
 function connectStop(
@@ -116,9 +133,15 @@ function connectStop(
  * The load: start barrier, ramp, warm-up and steady window (a snapshot each second, the CPU
  * measured over the steady window), stop, then the drain.
  */
-async function runLoad(run: PhaseRun, collector: SnapshotCollector, signal: AbortSignal, clients: number, late: number, connectSeconds: number): Promise<LoadOutcome> {
+async function runLoad(run: PhaseRun, collector: SnapshotCollector, signal: AbortSignal, clients: number, late: number, connectSeconds: number, crossShard: boolean): Promise<LoadOutcome> {
   const { spec, workers } = run;
+  const startAtMs = run.shard?.startAtMs ?? null;
+  if (startAtMs !== null) {
+    const { late: tooLate } = await waitForStart(startAtMs, START_DELAY_US / 1000, signal);
+    if (tooLate !== null) return { ...NO_LOAD, stop: { kind: 'late-start', message: tooLate } };
+  }
   const clock = phaseClock(spec, nowMicros());
+  const loadStartEpochMs = Date.now() + (clock.startUs - nowMicros()) / 1000;
   for (const w of workers) w.post({ type: 'start', startUs: clock.startUs, steadyStartUs: clock.steadyStartUs });
   run.onNote?.(`phase ${spec.name}: ${clients} client(s) connected in ${connectSeconds.toFixed(2)}s, load started${late > 0 ? ` (${late} more join during the load)` : ''}`);
   const cpu = new CpuMeter(run.target.pid);
@@ -131,8 +154,12 @@ async function runLoad(run: PhaseRun, collector: SnapshotCollector, signal: Abor
 
   const drainStartUs = nowMicros();
   const drainLength = spec.drainMs / 1000;
-  const drainComplete = await drain(workers, spec.params.qos, signal.aborted ? Math.min(spec.drainMs, INTERRUPTED_DRAIN_MS) : spec.drainMs, () =>
-    nowMicros() - clock.startUs >= (collector.t + 1) * 1e6 ? collector.tick('drain', drainStartUs, drainLength) : Promise.resolve(),
+  const drainComplete = await drain(
+    workers,
+    spec.params.qos,
+    signal.aborted ? Math.min(spec.drainMs, INTERRUPTED_DRAIN_MS) : spec.drainMs,
+    () => (nowMicros() - clock.startUs >= (collector.t + 1) * 1e6 ? collector.tick('drain', drainStartUs, drainLength) : Promise.resolve()),
+    crossShard,
   );
   const drainSeconds = (nowMicros() - drainStartUs) / 1e6;
   await collector.tick('drain', drainStartUs, drainLength);
@@ -143,6 +170,7 @@ async function runLoad(run: PhaseRun, collector: SnapshotCollector, signal: Abor
     drainComplete,
     cpuSeconds: used?.cpuSeconds ?? 0,
     targetCpu: used?.targetCpu ?? null,
+    loadStartEpochMs: Math.round(loadStartEpochMs),
   };
 }
 

@@ -87,9 +87,12 @@ export function closeDocument(doc: ResultDocument, status: RunStatus, error: str
   return out;
 }
 
+/** mqbench-<start>-<run id>.json; a shard's own result adds -shard-<i>-of-<N>, so shards sharing a directory (a volume) never overwrite each other. */
 export function resultFileName(doc: ResultDocument): string {
   const stamp = doc.startedAt.replace(/[:]/g, '-').replace(/\.\d+Z$/, 'Z');
-  return `mqbench-${stamp}-${doc.runId}.json`;
+  const s = doc.shard;
+  const shard = s !== undefined && s.indexes.length === 1 && s.count > 1 ? `-shard-${s.indexes[0]}-of-${s.count}` : '';
+  return `mqbench-${stamp}-${doc.runId}${shard}.json`;
 }
 
 /** The filesystem calls writeResult makes; tests pass failing ones (a full disk, a failed rename). */

@@ -8,7 +8,7 @@ import type { Progress } from '../metrics/reports.js';
 import type { PhaseSpec } from '../plan/plan.js';
 
 /** The start barrier: publishing begins this long after every worker reported ready, microseconds. */
-const START_DELAY_US = 50_000;
+export const START_DELAY_US = 50_000;
 
 export type Stage = Progress['stage'];
 

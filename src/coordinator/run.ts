@@ -3,7 +3,8 @@
  * workers, phases one after another, result document. Always returns a document, also
  * when the run fails or is interrupted; the CLI writes it and picks the exit code.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Target } from '../config/endpoints.js';
 import { errorMessage } from '../drivers/errors.js';
 import { planPhases, type PhaseSpec } from '../plan/plan.js';
@@ -20,6 +21,11 @@ import type { Progress } from '../metrics/reports.js';
 import { runPhase, type TargetInfo } from './coordinator.js';
 import { probeTcp } from './probe.js';
 import { spawnWorkers, type WorkerHandle } from './worker-pool.js';
+import { derivedRunId, type ShardFlags } from '../config/shard-flags.js';
+import { wallClockOffsetUs } from '../metrics/clock.js';
+import type { ShardPhase } from '../metrics/shard-result.js';
+import { crossesShards } from '../plan/shard.js';
+import { phaseStarts, type ShardRun } from './shard-phase.js';
 
 /** Why a run could not complete; maps to exit code 3. */
 export type RunOutcome =
@@ -39,6 +45,8 @@ export interface RunHooks {
   onPhase?: (p: PhaseResult) => void;
   /** Human-readable notes (target started, phase failed); never on stdout with --json. */
   onNote?: (line: string) => void;
+  /** An unsharded run's raw phase reports and snapshots (--hdr-log); a shard's go into its result instead. */
+  onRaw?: (raw: ShardPhase) => void;
 }
 
 const PROBE_TIMEOUT_MS = 3000;
@@ -49,12 +57,30 @@ const INTERRUPTED_SHUTDOWN_MS = 500;
 export interface RunPlan {
   runId: string;
   phases: PhaseSpec[];
+  /** --shard: which shard this process runs and when; null unsharded. */
+  shard: ShardRun | null;
 }
 
-/** A new run id (in topics and client ids, so runs against one broker never mix) and the phases under it. */
-export function planRun(config: Scenario): RunPlan {
-  const runId = randomBytes(3).toString('hex');
-  return { runId, phases: planPhases(config, runId) };
+/**
+ * The run id (in topics and client ids, so runs against one broker never mix: --run-id, derived
+ * from --start-at for shards, else new) and the phases under it. A shard's plan has a digest of the
+ * phases and the worker count (the {worker} topic variable depends on it), the same in every shard.
+ */
+export function planRun(config: Scenario, given: { runId?: string | null; shard?: ShardFlags | null } = {}): RunPlan {
+  const flags = given.shard ?? null;
+  const runId = given.runId ?? (flags?.startAt != null ? derivedRunId(flags.startAt, config.name, sha256) : randomBytes(3).toString('hex'));
+  const phases = planPhases(config, runId);
+  if (flags === null) return { runId, phases, shard: null };
+  const digest = sha256(JSON.stringify({ phases, workers: config.workers }));
+  return {
+    runId,
+    phases,
+    shard: { spec: flags.shard, clockSync: flags.clockSync, wireEpochUs: wallClockOffsetUs(), startAtMs: flags.startAtMs, phaseGapMs: flags.phaseGapMs, digest },
+  };
+}
+
+function sha256(s: string): string {
+  return createHash('sha256').update(s).digest('hex');
 }
 
 /**
@@ -68,9 +94,11 @@ export async function executeRun(config: Scenario, plan: RunPlan, hooks: RunHook
   let outcome: RunOutcome = { kind: 'completed' };
   const servers: Array<{ stop(): Promise<Record<string, number>> }> = [];
   let workers: WorkerHandle[] = [];
+  const raw: ShardPhase[] = [];
 
   try {
     const specs = plan.phases;
+    const starts = plan.shard?.startAtMs == null ? null : phaseStarts(specs, plan.shard.startAtMs, plan.shard.phaseGapMs);
     const { broker, echo } = await startServers(config, specs, servers, hooks.onNote);
     const endpoints = new Endpoints(config, broker, echo);
     const targets = specs.map((spec) => endpoints.forPhase(spec, hooks.sources));
@@ -93,6 +121,8 @@ export async function executeRun(config: Scenario, plan: RunPlan, hooks: RunHook
           ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
           ...(hooks.onNote ? { onNote: hooks.onNote } : {}),
           ...(config.abortOnFail ? { liveGate: (max: Parameters<typeof liveBreach>[2]) => liveBreach(config.thresholds, spec, max) } : {}),
+          ...(plan.shard === null ? {} : { shard: { run: plan.shard, startAtMs: starts?.[i] ?? null } }),
+          ...(plan.shard !== null || hooks.onRaw !== undefined ? { onRaw: (r: ShardPhase) => (plan.shard === null ? hooks.onRaw?.(r) : raw.push(r)) } : {}),
         });
         phases.push(result);
         hooks.onPhase?.(result);
@@ -116,7 +146,23 @@ export async function executeRun(config: Scenario, plan: RunPlan, hooks: RunHook
     await stopAll(workers, servers, hooks.signal.aborted, doc);
   }
   const { status, error } = endOf(outcome);
-  return { doc: closeDocument(doc, status, error, phases, new Date()), outcome };
+  const closed = closeDocument(doc, status, error, phases, new Date());
+  if (plan.shard !== null) closed.shard = shardSection(plan.shard, plan.phases, raw, config, status);
+  return { doc: closed, outcome };
+}
+
+/** A shard's own `shard` section: which shard of which plan, with its raw phase reports for `mqbench merge`. */
+function shardSection(shard: ShardRun, specs: readonly PhaseSpec[], raw: ShardPhase[], config: Scenario, status: RunStatus): NonNullable<ResultDocument['shard']> {
+  return {
+    count: shard.spec.count,
+    indexes: [shard.spec.index],
+    digest: shard.digest,
+    clockSync: shard.clockSync,
+    startAt: shard.startAtMs === null ? null : new Date(shard.startAtMs).toISOString(),
+    hosts: [{ shard: shard.spec.index, hostname: hostname(), workers: config.workers, status }],
+    phases: raw,
+    crossShardPhases: specs.filter((s) => crossesShards(s, shard.spec.count)).map((s) => s.name),
+  };
 }
 
 /**

@@ -10,6 +10,8 @@ export type StopReason =
   | { kind: 'interrupted-connecting'; connectSeconds: number }
   /** Clients could not connect; `message` says how many, why, and what may fix it. */
   | { kind: 'connect-failed'; message: string }
+  /** --shard with --start-at: this shard was ready too long after the common start. */
+  | { kind: 'late-start'; message: string }
   /** A signal between the connect stage and the load start. */
   | { kind: 'interrupted-before-start' }
   /** A signal during the load, after `publishingSeconds` of it. */
@@ -25,6 +27,7 @@ export function stopOutcome(r: StopReason): { status: PhaseStatus; error?: strin
     case 'interrupted-connecting':
       return { status: 'interrupted', error: `interrupted while connecting clients, after ${r.connectSeconds.toFixed(1)}s` };
     case 'connect-failed':
+    case 'late-start':
       return { status: 'failed', error: r.message };
     case 'interrupted-before-start':
       return { status: 'interrupted', error: 'interrupted before publishing started' };

@@ -4,7 +4,8 @@
  * and the generator judged for saturation.
  */
 import type { IntervalSnapshot, WorkerHealth, WorkerPhaseReport } from './reports.js';
-import type { GroupResult, PhaseOutage, PhaseResult, PhaseStatus, TargetUsage, TimelinePoint } from './result.js';
+import type { GroupResult, PhaseOutage, PhaseResult, PhaseStatus, TimelinePoint } from './result.js';
+import type { PhaseContext } from './status.js';
 import type { PhaseSpec } from '../plan/plan.js';
 import { publishes, receives, type GroupSpec } from '../config/model.js';
 import { deliveryTotals, lossBreakdown, type DeliveryTotals } from './delivery.js';
@@ -23,18 +24,7 @@ export const MIN_RATE_SHARE = 0.95;
 /** A phase whose clients were without a connection for more than this share of the steady window is 'degraded'. */
 export const DEGRADED_OUTAGE_SHARE = 0.1;
 
-export interface PhaseContext {
-  status: PhaseStatus;
-  error?: string;
-  steadySeconds: number;
-  /** From sending the plans until every worker had connected (and subscribed) its clients. */
-  connectSeconds: number;
-  drainSeconds: number;
-  /** Every acknowledgement and every expected delivery arrived before the grace period ended. */
-  drainComplete: boolean;
-  cpuSeconds: number;
-  target: TargetUsage;
-}
+export type { PhaseContext } from './status.js';
 
 export function mergePhase(spec: PhaseSpec, reports: ReadonlyArray<WorkerPhaseReport>, snapshots: ReadonlyArray<IntervalSnapshot>, ctx: PhaseContext): PhaseResult {
   const sum = (f: (r: WorkerPhaseReport) => number): number => reports.reduce((a, r) => a + f(r), 0);
@@ -165,9 +155,10 @@ export function deliveryFailures(qos: 0 | 1 | 2 | null, lost: number, duplicated
 export function saturationReasons(spec: PhaseSpec, workers: ReadonlyArray<WorkerHealth>, steadySent: number, steadySeconds: number): string[] {
   const reasons: string[] = [];
   for (const w of workers) {
-    if (w.cpuPercent >= SATURATED_CPU_PERCENT) reasons.push(`worker ${w.workerIndex} was busy ${w.cpuPercent}% of the time (limit ${SATURATED_CPU_PERCENT}%)`);
-    if (w.eventLoopDelayP99 >= SATURATED_LOOP_DELAY_US) reasons.push(`worker ${w.workerIndex} event-loop delay p99 ${(w.eventLoopDelayP99 / 1000).toFixed(1)}ms (limit ${SATURATED_LOOP_DELAY_US / 1000}ms)`);
-    if (spec.params.model === 'open' && w.sendLagP99 >= SATURATED_SEND_LAG_US) reasons.push(`worker ${w.workerIndex} sent late: p99 ${(w.sendLagP99 / 1000).toFixed(1)}ms behind schedule`);
+    const who = w.shard === undefined ? `worker ${w.workerIndex}` : `shard ${w.shard} worker ${w.workerIndex}`;
+    if (w.cpuPercent >= SATURATED_CPU_PERCENT) reasons.push(`${who} was busy ${w.cpuPercent}% of the time (limit ${SATURATED_CPU_PERCENT}%)`);
+    if (w.eventLoopDelayP99 >= SATURATED_LOOP_DELAY_US) reasons.push(`${who} event-loop delay p99 ${(w.eventLoopDelayP99 / 1000).toFixed(1)}ms (limit ${SATURATED_LOOP_DELAY_US / 1000}ms)`);
+    if (spec.params.model === 'open' && w.sendLagP99 >= SATURATED_SEND_LAG_US) reasons.push(`${who} sent late: p99 ${(w.sendLagP99 / 1000).toFixed(1)}ms behind schedule`);
   }
   if (spec.params.model === 'open' && spec.params.rate !== null && steadySeconds > 0) {
     const achieved = steadySent / steadySeconds;

@@ -119,6 +119,15 @@ export class Recorder {
     }
   }
 
+  /** A first delivery whose send time is another machine's clock (--shard without --clock-sync): counted like any, not timed. */
+  receivedUntimed(nowUs: number, bytes: number): void {
+    this.receivedDuplicate(bytes);
+    if (this.inSteady(nowUs)) {
+      this.steady.received++;
+      this.steady.bytesReceived += bytes;
+    }
+  }
+
   /** A repeat delivery still moved bytes. */
   receivedDuplicate(bytes: number): void {
     this.total.received++;

@@ -22,6 +22,8 @@ export interface IntervalSnapshot extends Counters {
 
 export interface WorkerHealth {
   workerIndex: number;
+  /** After `mqbench merge`: the shard the worker ran in (workerIndex is then its index over all shards). */
+  shard?: number;
   /** Event-loop delay p99 over the steady window, microseconds. */
   eventLoopDelayP99: number;
   eventLoopDelayMax: number;

@@ -10,12 +10,13 @@ import type { WorkerHealth } from './reports.js';
 import type { ConnectionCounts, DeliveryCounts, PublishCounts } from './counters.js';
 import type { MetricUnit } from '../config/units.js';
 import type { CapacitySection } from './capacity-result.js';
+import type { ShardSection } from './shard-result.js';
+export type { ShardPhase, ShardSection } from './shard-result.js';
 
 export const SCHEMA_VERSION = 1;
 
-export type RunStatus = 'completed' | 'interrupted' | 'failed';
-/** 'degraded': the phase ran to its end, but the target was away for too much of the steady window (see PhaseResult.outage). */
-export type PhaseStatus = 'completed' | 'degraded' | 'interrupted' | 'failed' | 'skipped';
+export type { PhaseStatus, RunStatus, TargetUsage } from './status.js';
+import type { PhaseStatus, RunStatus, TargetUsage } from './status.js';
 
 /**
  * connectFailures: failed connection attempts (first connects, late joins and reconnect attempts);
@@ -82,15 +83,6 @@ export interface GeneratorHealth {
   /** Generator CPU per delivered message, microseconds. */
   cpuMicrosPerMessage: number | null;
   workers: WorkerHealth[];
-}
-
-export interface TargetUsage {
-  /** 'bundled' when mqbench started the broker (its CPU is then measured), else 'external'. */
-  kind: 'bundled' | 'external';
-  url: string;
-  /** Broker process CPU in the steady window, seconds (bundled, or when a pid was given). */
-  cpuSeconds: number | null;
-  cpuMicrosPerMessage: number | null;
 }
 
 /**
@@ -252,5 +244,7 @@ export interface ResultDocument {
   repeat?: { count: number; runIds: string[] };
   /** `mqbench capacity`: the search, its levels (each one of `phases`) and its answer. */
   capacity?: CapacitySection;
+  /** --shard i/N, or `mqbench merge` of such results: the shards held and their raw reports. */
+  shard?: ShardSection;
   verdict: { passed: boolean; failures: string[] };
 }

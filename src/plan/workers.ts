@@ -27,6 +27,9 @@ export interface ClientPlan {
   /** Receivers expected to get each of this client's messages: all of them, and per group index. */
   matching: number;
   matchingByGroup: number[];
+  /** Of `matching`, the receivers in this shard (--shard): the deliveries this process can see and wait for; `matching` unsharded. */
+  localMatching: number;
+  localMatchingByGroup: number[];
   /**
    * Closed model: the receivers there from the start, whose deliveries free a window slot (a late
    * joiner is not waited for before it exists).
@@ -52,6 +55,17 @@ export interface WorkerPlan {
   clients: ClientPlan[];
   /** Source addresses for this worker's connections, used in turn; empty: the OS picks. */
   localAddresses: string[];
+  /** --shard: the publishers of other shards and whether their latency is measured; null unsharded. */
+  shard: WorkerShard | null;
+}
+
+export interface WorkerShard {
+  /** Publisher ids of the phase that run in other shards (other processes, other machines). */
+  remotePublishers: number[];
+  /** --clock-sync: the machines' clocks are synchronised, so a remote publisher's send time can be subtracted from ours. */
+  clockSync: boolean;
+  /** The offset that makes the payload's send times wall-clock microseconds (metrics/clock.ts), the same in every thread of this process. */
+  wireEpochUs: number;
 }
 
 /** Connect order: receivers before the senders they measure, idle clients last. */
@@ -59,11 +73,14 @@ const ROLE_ORDER: Record<GroupRole, number> = { subscribe: 0, both: 1, echo: 2, 
 
 /**
  * Deals the phase's clients round-robin over `workers` in connect order, so a publisher and
- * its subscriber land on different workers and both cores work.
+ * its subscriber land on different workers and both cores work. `owns` (--shard, plan/shard.ts):
+ * the whole phase is planned as one machine would run it (ids, topics, expected receivers), then
+ * only this shard's clients are dealt, and the closed-model window and the drain count only the
+ * receivers this process can see.
  */
-export function planWorkers(phase: PhaseSpec, workers: number, localAddresses: readonly string[] = []): WorkerPlan[] {
+export function planWorkers(phase: PhaseSpec, workers: number, localAddresses: readonly string[] = [], owns: ((c: ClientPlan) => boolean) | null = null): WorkerPlan[] {
   const { groups, tag } = phase;
-  const plans: WorkerPlan[] = Array.from({ length: workers }, (_, workerIndex) => ({ workerIndex, clients: [], localAddresses: [...localAddresses] }));
+  const plans: WorkerPlan[] = Array.from({ length: workers }, (_, workerIndex) => ({ workerIndex, clients: [], localAddresses: [...localAddresses], shard: null }));
   const order = groups.map((g, i) => ({ g, i })).sort((a, b) => ROLE_ORDER[a.g.role] - ROLE_ORDER[b.g.role] || a.i - b.i);
   const all: Array<{ plan: ClientPlan; worker: number }> = [];
   let dealt = 0;
@@ -96,6 +113,8 @@ export function planWorkers(phase: PhaseSpec, workers: number, localAddresses: r
           startOffsetUs: Math.floor((intervalUs * k) / g.clients),
           matching: 0,
           matchingByGroup: [],
+          localMatching: 0,
+          localMatchingByGroup: [],
           windowMatching: 0,
           willId: g.will !== null && g.protocol === 'mqtt' ? ++willId : 0,
           willTopic: g.will !== null ? renderTopic(g.will.topic, vars) : '',
@@ -109,17 +128,22 @@ export function planWorkers(phase: PhaseSpec, workers: number, localAddresses: r
     if (g.startMs === 0 && !phase.stages.some((s) => s.kind === 'clients')) connectOffsetMs += (g.clients * 1000) / rate;
   }
   const index = new ReceiverIndex(groups, all.map((a) => a.plan));
-  const onTime = all.some((a) => a.plan.joinAtMs > 0) ? new ReceiverIndex(groups, all.map((a) => a.plan).filter((c) => c.joinAtMs === 0)) : index;
+  const mine = owns === null ? all : all.filter((a) => owns(a.plan));
+  const local = owns === null ? index : new ReceiverIndex(groups, mine.map((a) => a.plan));
+  const onTime = mine.some((a) => a.plan.joinAtMs > 0) ? new ReceiverIndex(groups, mine.map((a) => a.plan).filter((c) => c.joinAtMs === 0)) : local;
   const sum = (counts: readonly number[]): number => counts.reduce((a, b) => a + b, 0);
-  for (const { plan, worker } of all) {
+  for (const { plan } of all) {
     if (plan.publisherId > 0) {
       plan.matchingByGroup = index.matching(plan.topic, plan);
       plan.matching = sum(plan.matchingByGroup);
+      plan.localMatchingByGroup = local === index ? plan.matchingByGroup : local.matching(plan.topic, plan);
+      plan.localMatching = sum(plan.localMatchingByGroup);
       plan.windowMatching = onTime === index ? plan.matching : sum(onTime.matching(plan.topic, plan));
     }
     if (plan.willId > 0) plan.willMatchingByGroup = index.matching(plan.willTopic, null);
-    plans[worker]?.clients.push(plan);
   }
+  // Unsharded: each client to the worker it was dealt; a shard deals its own clients anew, in the same order.
+  mine.forEach(({ plan, worker }, k) => plans[owns === null ? worker : k % workers]?.clients.push(plan));
   const senders = all.map((a) => a.plan).filter((c) => c.publisherId > 0);
   for (const { plan } of all) {
     const g = groups[plan.group];

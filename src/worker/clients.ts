@@ -50,6 +50,8 @@ export interface OpenContext {
   delivered: Uint32Array;
   sentCounts: Uint32Array;
   drops: BigInt64Array;
+  /** --shard without --clock-sync: 1 for the publisher ids of other shards, whose send times are another machine's clock; null: every delivery is timed. */
+  untimed: Uint8Array | null;
   options: ClientOptions;
   tag: string;
   localAddress: string | undefined;
@@ -110,7 +112,7 @@ async function openMqtt(g: GroupSpec, c: ClientPlan, endpoint: TargetEndpoint, c
     will: c.willId > 0 && g.will !== null ? { topic: c.willTopic, payload: encodeWill(c.willId), qos: g.will.qos, retain: g.will.retain } : null,
     topicAlias: g.topicAlias,
   };
-  const subscriber = receives(g.role) ? new Subscriber(ctx.recorder, ctx.delivered, c.group, ctx.stats, ctx.drops, c.lateFrom, ctx.sentCounts) : null;
+  const subscriber = receives(g.role) ? new Subscriber(ctx.recorder, ctx.delivered, c.group, ctx.stats, ctx.drops, c.lateFrom, ctx.sentCounts, ctx.untimed) : null;
   const d: DriverContext = {
     endpoint,
     clientId: c.clientId,
@@ -205,7 +207,7 @@ async function openWs(g: GroupSpec, c: ClientPlan, endpoint: TargetEndpoint, ctx
   const publisher = publishes(g.role) ? new Publisher(c, wsSink(ws), settings, ctx.recorder) : null;
   let subscriber: Subscriber | null = null;
   if (receives(g.role)) {
-    const sub = new Subscriber(ctx.recorder, ctx.delivered, c.group, ctx.stats, ctx.drops, c.lateFrom, ctx.sentCounts);
+    const sub = new Subscriber(ctx.recorder, ctx.delivered, c.group, ctx.stats, ctx.drops, c.lateFrom, ctx.sentCounts, ctx.untimed);
     // Echo, closed model: the returning message frees a window slot; send the next one now
     // rather than on the next scheduler pass, as a ping-pong client would.
     const refill = g.role === 'echo' && publisher !== null && settings.inflight !== null ? publisher : null;

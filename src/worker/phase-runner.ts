@@ -43,6 +43,10 @@ export class PhaseRunner {
   private readonly delivered: Uint32Array;
   private readonly sentCounts: Uint32Array;
   private readonly drops: BigInt64Array;
+  /** --shard: 1 for the publisher ids of other shards (their deliveries are not awaited by this process's drain); null unsharded. */
+  private readonly remote: Uint8Array | null;
+  /** The same ids when their latency is not measured (no --clock-sync); null: every delivery is timed. */
+  private readonly untimed: Uint8Array | null;
   /** Offline and drop times, late joins and the steady window's start, from the load start. */
   private readonly timers = new LoadTimers();
   /** Late joins under way, awaited before the final report. */
@@ -68,6 +72,8 @@ export class PhaseRunner {
     this.delivered = new Uint32Array(window, 0, slots);
     this.sentCounts = new Uint32Array(window, slots * 4, slots);
     this.drops = new BigInt64Array(drops);
+    this.remote = remoteIds(plan, slots);
+    this.untimed = plan.shard?.clockSync === true ? null : this.remote;
     this.stats = phase.groups.map(() => new GroupStats());
     this.pings = new IdlePings(phase.groups, this.open, this.recorder);
   }
@@ -125,6 +131,7 @@ export class PhaseRunner {
       delivered: this.delivered,
       sentCounts: this.sentCounts,
       drops: this.drops,
+      untimed: this.untimed,
       options: this.options,
       tag: this.phase.tag,
       localAddress,
@@ -222,24 +229,33 @@ export class PhaseRunner {
     return this.recorder.takeInterval(this.plan.workerIndex, t, this.ledger.connections, this.ledger.down);
   }
 
-  status(): { outstandingAcks: number; expected: number; unique: number } {
+  /**
+   * The drain's progress: acknowledgements outstanding, deliveries expected of and made by the
+   * receivers of this process. --shard: only what this process can see (its publishers' messages
+   * to its receivers); what arrives from other shards is `remoteUnique`.
+   */
+  status(): { outstandingAcks: number; expected: number; unique: number; remoteUnique: number } {
     let outstandingAcks = 0;
     let expected = 0;
     let unique = 0;
-    for (const { client } of this.open) {
+    let remoteUnique = 0;
+    for (const { plan, client } of this.open) {
       const p = client.publisher;
       if (p !== null) {
         outstandingAcks += p.outstanding;
-        expected += p.seq * p.plan.matching;
+        expected += p.seq * plan.localMatching;
       }
       const s = client.subscriber;
       if (s !== null) {
-        for (const t of s.trackers.values()) unique += t.unique;
+        for (const [publisher, t] of s.trackers) {
+          if (this.remote !== null && this.remote[publisher] === 1) remoteUnique += t.unique;
+          else unique += t.unique;
+        }
         // A late joiner's skipped messages are expected by the publisher's count but never come.
         for (const b of s.baselines.values()) unique += b;
       }
     }
-    return { outstandingAcks, expected, unique };
+    return { outstandingAcks, expected, unique, remoteUnique };
   }
 
   /** Closes every client and returns the phase report. */
@@ -291,4 +307,12 @@ export class PhaseRunner {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** 1 for each publisher id of another shard (plan.shard), in an array indexed by publisher id; null unsharded. */
+function remoteIds(plan: WorkerPlan, slots: number): Uint8Array | null {
+  if (plan.shard === null) return null;
+  const out = new Uint8Array(slots);
+  for (const id of plan.shard.remotePublishers) if (id < slots) out[id] = 1;
+  return out;
 }

@@ -31,7 +31,7 @@ export type ToWorker =
 export type FromWorker =
   | { type: 'ready'; workerIndex: number; connected: number; failures: ConnectFailure[] }
   | { type: 'snapshot'; snapshot: IntervalSnapshot }
-  | { type: 'status'; workerIndex: number; outstandingAcks: number; expected: number; unique: number }
+  | { type: 'status'; workerIndex: number; outstandingAcks: number; expected: number; unique: number; remoteUnique: number }
   | { type: 'final'; report: WorkerPhaseReport }
   /** A fatal error inside the worker; the phase cannot complete. */
   | { type: 'fatal'; workerIndex: number; message: string };

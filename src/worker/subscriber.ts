@@ -29,6 +29,8 @@ export class Subscriber {
     private readonly lateFrom: ReadonlyArray<{ publisher: number; retained: boolean }>,
     /** Messages sent so far per publisher id, kept by every publisher in the process. */
     private readonly sentCounts: Uint32Array,
+    /** 1 for publishers whose send times are another machine's clock (--shard without --clock-sync): counted, not timed. */
+    private readonly untimed: Uint8Array | null = null,
   ) {}
 
   /** Per publisher: messages sent before this late joiner had subscribed (a retaining publisher's last one is still expected). */
@@ -89,6 +91,11 @@ export class Subscriber {
     this.unique++;
     if (nowUs >= this.recorder.drainEndUs) this.recorder.afterDrain++;
     Atomics.add(this.delivered, publisher, 1);
+    if (this.untimed !== null && this.untimed[publisher] === 1) {
+      if (retain) this.recorder.receivedDuplicate(payload.length);
+      else this.recorder.receivedUntimed(nowUs, payload.length);
+      return;
+    }
     const corrected = elapsedSinceWire(nowUs, payload.readUInt32BE(8));
     const uncorrected = elapsedSinceWire(nowUs, payload.readUInt32BE(12));
     if (this.comebackUs > 0 && nowUs - uncorrected < this.comebackUs) {

@@ -5,6 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { FromWorker, ToWorker } from './protocol.js';
 import { errorMessage } from '../drivers/errors.js';
+import { setWireEpoch } from '../metrics/clock.js';
 import { PhaseRunner } from './phase-runner.js';
 import { useSpinLedger } from './precise-wake.js';
 
@@ -27,6 +28,7 @@ port.on('message', (msg: ToWorker) => {
 async function handle(msg: ToWorker): Promise<void> {
   switch (msg.type) {
     case 'phase': {
+      setWireEpoch(msg.plan.shard?.wireEpochUs ?? 0);
       runner = new PhaseRunner(msg.phase, msg.plan, msg.endpoints, msg.client, msg.window, msg.drops);
       const { connected, failures } = await runner.connect();
       send({ type: 'ready', workerIndex, connected, failures });

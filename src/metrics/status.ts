@@ -1,0 +1,31 @@
+/**
+ * How a run and a phase ended, and the context a phase's figures are merged in: plain types
+ * that the result document, the merge of workers (aggregate.ts) and the raw shard reports
+ * (shard-result.ts) all use, in a module of their own so none of them imports another for them.
+ */
+
+export type RunStatus = 'completed' | 'interrupted' | 'failed';
+/** 'degraded': the phase ran to its end, but the target was away for too much of the steady window (see PhaseResult.outage). */
+export type PhaseStatus = 'completed' | 'degraded' | 'interrupted' | 'failed' | 'skipped';
+
+export interface TargetUsage {
+  /** 'bundled' when mqbench started the broker (its CPU is then measured), else 'external'. */
+  kind: 'bundled' | 'external';
+  url: string;
+  /** Broker process CPU in the steady window, seconds (bundled, or when a pid was given). */
+  cpuSeconds: number | null;
+  cpuMicrosPerMessage: number | null;
+}
+
+export interface PhaseContext {
+  status: PhaseStatus;
+  error?: string;
+  steadySeconds: number;
+  /** From sending the plans until every worker had connected (and subscribed) its clients. */
+  connectSeconds: number;
+  drainSeconds: number;
+  /** Every acknowledgement and every expected delivery arrived before the grace period ended. */
+  drainComplete: boolean;
+  cpuSeconds: number;
+  target: TargetUsage;
+}
