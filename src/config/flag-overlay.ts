@@ -10,6 +10,7 @@ import type { Credentials, ParsedTarget } from './credentials.js';
 import type { Target } from './endpoints.js';
 import { publishes, type DriverName, type Protocol, type Threshold } from './model.js';
 import type { Qos } from './units.js';
+import type { LiveOutputFlags } from './live-outputs.js';
 import type { Draft } from './validate.js';
 
 /** Plain WebSocket flags-only runs: echo (round trip per client) or broadcast (publishers to subscribers). */
@@ -60,6 +61,8 @@ export interface RunExtras {
   latencyFloorUs: number;
   /** --report as given (the CLI checks the formats against the reporters), or null. */
   reports: string | null;
+  /** --metrics-listen and --timeline: what follows the run while it runs (opened by the CLI before any load). */
+  live: LiveOutputFlags;
 }
 
 /** The clients a flags-only run's flags describe (defaults filled in); null with a scenario file. */

@@ -9,6 +9,7 @@ import { credentialFlags, readTarget, refuseCredentials, type ParsedTarget } fro
 import { checkOnePerTransport, parseLocalAddresses, readCa, SCHEMES, type AddIssue, type Target } from './endpoints.js';
 import type { FileBase, FlagOverlay, RunExtras, Workload, WsRole } from './flag-overlay.js';
 import { parseLatencyFloor, parseTolerance } from './gate-units.js';
+import { parseListen, parseTimelineFile } from './live-outputs.js';
 import type { Protocol, Threshold } from './model.js';
 import { CLIENT_FLAGS, given, RUN_FLAGS, type RawRunFlags } from './run-flags.js';
 import { topicProblems } from './topics.js';
@@ -261,7 +262,7 @@ function readTransport(raw: unknown, protocol: Protocol | null, targets: readonl
   return transport;
 }
 
-/** --repeat, --baseline with --max-regression and --latency-floor, --report: defaults from the table. */
+/** --repeat, --baseline with --max-regression and --latency-floor, --report, --metrics-listen, --timeline: defaults from the table. */
 export function readRunExtras(raw: RawRunFlags, add: AddIssue): RunExtras {
   const { int, unit } = readers(add);
   const tolerance = (v: string | number) => parseTolerance(String(v));
@@ -272,6 +273,10 @@ export function readRunExtras(raw: RawRunFlags, add: AddIssue): RunExtras {
     maxRegression: unit('--max-regression', raw.maxRegression, RUN_FLAGS['max-regression'].default, tolerance, 0),
     latencyFloorUs: unit('--latency-floor', raw.latencyFloor, RUN_FLAGS['latency-floor'].default, floor, 0),
     reports: given(raw.report) ? String(raw.report) : null,
+    live: {
+      metricsListen: given(raw.metricsListen) ? unit('--metrics-listen', raw.metricsListen, '', (v) => parseListen(String(v)), null) : null,
+      timeline: given(raw.timeline) ? unit('--timeline', raw.timeline, '', (v) => parseTimelineFile(String(v)), null) : null,
+    },
   };
   if (extras.baseline === null) {
     if (raw.maxRegression !== undefined) add('--max-regression', 'only applies with --baseline <result.json>');

@@ -71,6 +71,8 @@ export const RUN_FLAGS = {
   'latency-floor': { type: 'string', default: '250us', describe: 'With --baseline: latency changes smaller than this are not regressions (timer and scheduling noise)' },
   repeat: { type: 'string', default: 1, describe: "Run the scenario N times; the result merges the repeats exactly and keeps each repeat's figures, so comparisons can tell a change from noise" },
   report: { type: 'string', describe: 'Also write reports next to the result file: html, md, junit (comma-separated)' },
+  'metrics-listen': { type: 'string', describe: 'Serve live Prometheus metrics at http://HOST:PORT/metrics while the run runs: PORT or :PORT listens on 127.0.0.1 only; another address (0.0.0.0:PORT, a LAN IP) only when written here. Port 0: any free port, printed at the start' },
+  timeline: { type: 'string', describe: 'Append each second of each phase to this file as it is measured (the fields of the result\'s timeline): FILE.csv or FILE.ndjson, the format follows the extension; a run that is killed keeps its rows' },
 } as const satisfies Record<string, RunFlag>;
 
 export type RunFlagName = keyof typeof RUN_FLAGS;

@@ -9,6 +9,7 @@ import { authHint, type Credentials } from '../config/credentials.js';
 import { DEFAULT_DRIVER, type Scenario } from '../config/model.js';
 import type { FromWorker } from '../worker/protocol.js';
 import type { Progress } from '../metrics/reports.js';
+import { secondsOf, type PhaseSecond } from '../metrics/live.js';
 import type { TargetEndpoint } from '../drivers/transports.js';
 import { mergePhase } from '../metrics/aggregate.js';
 import { nowMicros } from '../metrics/clock.js';
@@ -50,11 +51,13 @@ export interface PhaseRun {
   onNote?: (line: string) => void;
   /** --abort-on-fail: called each second with the largest steady latencies so far; a reason stops the phase. */
   liveGate?: LiveGate;
+  /** Each second of the load, once every worker's snapshot is in. */
+  onSecond?: (s: PhaseSecond) => void;
 }
 
 export async function runPhase(run: PhaseRun): Promise<PhaseResult> {
   const { spec, config, workers } = run;
-  const collector = new SnapshotCollector(workers, spec.name, run.liveGate, run.onProgress);
+  const collector = new SnapshotCollector(workers, spec.name, run.liveGate, run.onProgress, run.onSecond && secondsOf(spec, run.onSecond));
   // The run's Ctrl-C, or a gate that can no longer pass (--abort-on-fail), stops the phase.
   const signal = AbortSignal.any([run.signal, collector.gate.signal]);
   const plans = planWorkers(spec, workers.length, run.target.sources);

@@ -17,6 +17,7 @@ import { startBundledEcho, type BundledEcho } from '../servers/bundled-echo.js';
 import type { BrokerTransport } from '../servers/broker.js';
 import type { EchoTransport } from '../servers/echo.js';
 import type { Progress } from '../metrics/reports.js';
+import type { LiveSecond } from '../metrics/live.js';
 import { runPhase, type TargetInfo } from './coordinator.js';
 import { probeTcp } from './probe.js';
 import { spawnWorkers, type WorkerHandle } from './worker-pool.js';
@@ -39,6 +40,8 @@ export interface RunHooks {
   onPhase?: (p: PhaseResult) => void;
   /** Human-readable notes (target started, phase failed); never on stdout with --json. */
   onNote?: (line: string) => void;
+  /** Each second of each phase's load, with the run's id (--metrics-listen, --timeline). */
+  onSecond?: (s: LiveSecond) => void;
 }
 
 const PROBE_TIMEOUT_MS = 3000;
@@ -92,6 +95,7 @@ export async function executeRun(config: Scenario, plan: RunPlan, hooks: RunHook
           signal: hooks.signal,
           ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
           ...(hooks.onNote ? { onNote: hooks.onNote } : {}),
+          ...(hooks.onSecond ? { onSecond: (s) => hooks.onSecond?.({ ...s, runId }) } : {}),
           ...(config.abortOnFail ? { liveGate: (max: Parameters<typeof liveBreach>[2]) => liveBreach(config.thresholds, spec, max) } : {}),
         });
         phases.push(result);

@@ -99,7 +99,7 @@ export class Subscriber {
     if (nowUs - corrected >= this.recorder.steadyStartUs) this.stats.recordE2e(corrected);
     // A retained value is as old as its publish: it says when it was sent, not how fast delivery was.
     if (!retain) this.recorder.received(nowUs, payload.length, nowUs - corrected, corrected, uncorrected);
-    else this.recorder.receivedDuplicate(payload.length);
+    else this.recorder.receivedUntimed(payload.length);
   }
 
   private onWill(willId: number, nowUs: number): void {
