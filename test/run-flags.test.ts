@@ -114,6 +114,8 @@ const SAMPLES: Record<RunFlagName, { args: string[]; context?: string[] }> = {
   'run-id': { args: ['--run-id', 'abc'] },
   'clock-sync': { args: ['--clock-sync'], context: ['--shard', '1/2', '--run-id', 'r1'] },
   'hdr-log': { args: ['--hdr-log', 'logs'] },
+  'metrics-listen': { args: ['--metrics-listen', '9464'] },
+  timeline: { args: ['--timeline', 'timeline.csv'] },
 };
 
 /** A flags-only run resolved from a command line: the scenario and the extras, as plain data. */
@@ -222,7 +224,7 @@ describe('defaults < file < flags, for each overlay field', () => {
       [s.load.durationMs, s.load.warmupMs, s.load.drainMs, s.connectRate, s.connectTimeoutMs, s.outDir, s.noDelay, s.driver, s.json, s.abortOnFail, pub?.inflight, pub?.keepaliveSeconds, pub?.topic, s.cells.length],
       [10_000, 2000, 5000, 500, 5000, RUN_FLAGS.out.default, RUN_FLAGS.nodelay.default, RUN_FLAGS.driver.default, RUN_FLAGS.json.default, RUN_FLAGS['abort-on-fail'].default, RUN_FLAGS.inflight.default, RUN_FLAGS.keepalive.default, RUN_FLAGS.topic.default, 3],
     );
-    assert.deepEqual(r.run, { repeat: 1, baseline: null, maxRegression: 0.1, latencyFloorUs: 250, reports: null, shard: null, runId: null, hdrLog: null });
+    assert.deepEqual(r.run, { repeat: 1, baseline: null, maxRegression: 0.1, latencyFloorUs: 250, reports: null, shard: null, runId: null, hdrLog: null, live: { metricsListen: null, timeline: null } });
   });
 });
 

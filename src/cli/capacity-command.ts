@@ -21,6 +21,7 @@ import { ExitCode } from './exit-codes.js';
 import { stopOnSignals } from './interrupt.js';
 import { wantsColour, type Io } from './io.js';
 import { prepareOutDir } from './out-dir.js';
+import { openLiveOutputs } from './live-outputs.js';
 import { writeOutputs } from './write-outputs.js';
 import { runFlagsOf } from '../config/run-flags.js';
 import { runOptions } from './run-command.js';
@@ -109,6 +110,11 @@ export async function capacityCommand(scenario: string | undefined, run: RawRunF
     io.stderr.write(`mqbench capacity: ${outProblem}. Nothing was run.\n`);
     return ExitCode.BadInput;
   }
+  const live = await openLiveOutputs(resolved.live, io);
+  if (typeof live === 'string') {
+    io.stderr.write(`mqbench capacity: ${live}. Nothing was run.\n`);
+    return ExitCode.BadInput;
+  }
   const human = config.json ? io.stderr : io.stdout;
   const colour = wantsColour(human, io.env);
   const progress = interactive ? new ProgressLine(io.stderr as NodeJS.WriteStream) : null;
@@ -122,6 +128,7 @@ export async function capacityCommand(scenario: string | undefined, run: RawRunF
       signal,
       sources: checked.sources,
       command: argv,
+      ...live.hooks,
       ...(progress ? { onProgress: (p) => progress.update(p) } : {}),
       onNote: note,
       onLevel: (l) => note(capacityLevelLine(l, DIMENSION_UNIT[plan.dimension])),
@@ -134,6 +141,7 @@ export async function capacityCommand(scenario: string | undefined, run: RawRunF
     if (outcome.kind === 'unreachable' || outcome.kind === 'failed') io.stderr.write(`mqbench: ${outcome.message}\n`);
     return capacityExitCode(capacity);
   } finally {
+    await live.close();
     unsubscribe();
   }
 }

@@ -14,6 +14,7 @@ import { unmatchedThresholds } from '../gates/threshold.js';
 import { publishes, type Scenario } from '../config/model.js';
 import type { AddIssue } from '../config/endpoints.js';
 import type { ConfigIssue } from '../config/issue.js';
+import type { LiveOutputFlags } from '../config/live-outputs.js';
 import { flagThresholds } from '../config/read-flags.js';
 import { buildRunConfig } from '../config/run-config.js';
 import type { RawRunFlags } from '../config/run-flags.js';
@@ -163,7 +164,7 @@ export function readCapacityFlags(raw: RawCapacityFlags): { flags: CapacityFlags
  * the search flags, the SLO (--slo and the file's slo:), and the checks that need both (one phase,
  * a dimension the scenario has, SLO scopes that select the phase, the rate per client at --to).
  */
-export function resolveCapacity(file: string | undefined, run: RawRunFlags, cap: RawCapacityFlags, interactive: boolean): { plan: CapacityPlan; notes: string[] } | { issues: ConfigIssue[] } {
+export function resolveCapacity(file: string | undefined, run: RawRunFlags, cap: RawCapacityFlags, interactive: boolean): { plan: CapacityPlan; notes: string[]; live: LiveOutputFlags } | { issues: ConfigIssue[] } {
   const read = readCapacityFlags(cap);
   const dim = 'flags' in read ? read.flags.dimension : DIMENSIONS.includes(cap.dimension as Dimension) ? (cap.dimension as Dimension) : 'rate';
   const issues: ConfigIssue[] = [...('issues' in read ? read.issues : []), ...refusedRunFlags(run, dim, file !== undefined)];
@@ -191,6 +192,7 @@ export function resolveCapacity(file: string | undefined, run: RawRunFlags, cap:
   const f = read.flags;
   return {
     notes,
+    live: built.run.live,
     plan: {
       scenario: base,
       dimension: f.dimension,

@@ -20,6 +20,7 @@ import { renderSummary } from '../reporters/terminal.js';
 import { ExitCode } from './exit-codes.js';
 import { stopOnSignals } from './interrupt.js';
 import { prepareOutDir } from './out-dir.js';
+import { openLiveOutputs, type LiveOutputs } from './live-outputs.js';
 import { writeOutputs } from './write-outputs.js';
 import { shardRunIssues, writeRunHdrLog } from './run-shard.js';
 import { withShardEnvironment } from '../config/shard-flags.js';
@@ -119,6 +120,7 @@ export async function runCommand(scenario: string | undefined, flags: RawRunFlag
     if (file === null || unwritten.length > 0) return ExitCode.CouldNotComplete;
     return exitCodeOf(outcome, doc, io);
   } finally {
+    await ready.live.close();
     unsubscribe();
   }
 }
@@ -129,6 +131,8 @@ interface ReadyRun {
   plan: RunPlan;
   sources: ReturnType<typeof preflight>['sources'];
   extras: Extras;
+  /** --metrics-listen and --timeline, open. */
+  live: LiveOutputs;
 }
 
 /** Every check before any load (flags, file, thresholds, baseline, this machine, the output directory); an exit code when one fails. */
@@ -170,7 +174,12 @@ async function checkRun(scenario: string | undefined, flags: RawRunFlags, io: Io
     io.stderr.write(`mqbench run: ${outProblem}. Nothing was run.\n`);
     return ExitCode.BadInput;
   }
-  return { config, plan, sources: checked.sources, extras };
+  const live = await openLiveOutputs(built.run.live, io);
+  if (typeof live === 'string') {
+    io.stderr.write(`mqbench run: ${live}. Nothing was run.\n`);
+    return ExitCode.BadInput;
+  }
+  return { config, plan, sources: checked.sources, extras, live };
 }
 
 /** The run, --repeat times; a repeat that does not complete ends the series. */
@@ -192,6 +201,7 @@ async function runRepeats(
       signal,
       sources: ready.sources,
       command: argv,
+      ...ready.live.hooks,
       ...(progress ? { onProgress: (p) => progress.update(p) } : {}),
       ...(onRaw ? { onRaw } : {}),
       onNote: (line) => {

@@ -11,6 +11,7 @@ import type { Credentials, ParsedTarget } from './credentials.js';
 import type { Target } from './endpoints.js';
 import { publishes, type DriverName, type Protocol, type Threshold } from './model.js';
 import type { Qos } from './units.js';
+import type { LiveOutputFlags } from './live-outputs.js';
 import type { Draft } from './validate.js';
 
 /** Plain WebSocket flags-only runs: echo (round trip per client) or broadcast (publishers to subscribers). */
@@ -67,6 +68,8 @@ export interface RunExtras {
   runId: string | null;
   /** --hdr-log: the directory for HdrHistogram interval logs, or null. */
   hdrLog: string | null;
+  /** --metrics-listen and --timeline: what follows the run while it runs (opened by the CLI before any load). */
+  live: LiveOutputFlags;
 }
 
 /** The clients a flags-only run's flags describe (defaults filled in); null with a scenario file. */

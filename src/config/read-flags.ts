@@ -10,6 +10,7 @@ import { credentialFlags, readTarget, refuseCredentials, type ParsedTarget } fro
 import { checkOnePerTransport, parseLocalAddresses, readCa, SCHEMES, type AddIssue, type Target } from './endpoints.js';
 import type { FileBase, FlagOverlay, RunExtras, Workload, WsRole } from './flag-overlay.js';
 import { parseLatencyFloor, parseTolerance } from './gate-units.js';
+import { parseListen, parseTimelineFile } from './live-outputs.js';
 import type { Protocol, Threshold } from './model.js';
 import { CLIENT_FLAGS, given, RUN_FLAGS, type RawRunFlags } from './run-flags.js';
 import { topicProblems } from './topics.js';
@@ -262,7 +263,7 @@ function readTransport(raw: unknown, protocol: Protocol | null, targets: readonl
   return transport;
 }
 
-/** --repeat, --baseline with --max-regression and --latency-floor, --report: defaults from the table. */
+/** --repeat, --baseline with --max-regression and --latency-floor, --report, --metrics-listen, --timeline: defaults from the table. */
 export function readRunExtras(raw: RawRunFlags, add: AddIssue): RunExtras {
   const { int, unit } = readers(add);
   const tolerance = (v: string | number) => parseTolerance(String(v));
@@ -276,6 +277,10 @@ export function readRunExtras(raw: RawRunFlags, add: AddIssue): RunExtras {
     shard: readShardFlags(raw, add),
     runId: readRunId(raw, add),
     hdrLog: given(raw.hdrLog) ? String(raw.hdrLog) : null,
+    live: {
+      metricsListen: given(raw.metricsListen) ? unit('--metrics-listen', raw.metricsListen, '', (v) => parseListen(String(v)), null) : null,
+      timeline: given(raw.timeline) ? unit('--timeline', raw.timeline, '', (v) => parseTimelineFile(String(v)), null) : null,
+    },
   };
   if (extras.baseline === null) {
     if (raw.maxRegression !== undefined) add('--max-regression', 'only applies with --baseline <result.json>');

@@ -78,6 +78,8 @@ export const RUN_FLAGS = {
   'run-id': { type: 'string', describe: 'The run id (in every topic and client id), the same in every shard; default: random, or with --start-at derived from it' },
   'clock-sync': { type: 'boolean', default: false, describe: "With --shard: the machines' clocks are synchronised (NTP, PTP), so messages from other shards' publishers are timed too; without it they are counted, not timed" },
   'hdr-log': { type: 'string', describe: 'Directory for HdrHistogram interval logs (one histogram per second per phase and metric), read by HistogramLogProcessor and `mqbench merge`' },
+  'metrics-listen': { type: 'string', describe: 'Serve live Prometheus metrics at http://HOST:PORT/metrics while the run runs: PORT or :PORT listens on 127.0.0.1 only; another address (0.0.0.0:PORT, a LAN IP) only when written here. Port 0: any free port, printed at the start' },
+  timeline: { type: 'string', describe: 'Append each second of each phase to this file as it is measured (the fields of the result\'s timeline): FILE.csv or FILE.ndjson, the format follows the extension; a run that is killed keeps its rows' },
 } as const satisfies Record<string, RunFlag>;
 
 export type RunFlagName = keyof typeof RUN_FLAGS;

@@ -113,7 +113,7 @@ async function search(plan: CapacityPlan, runId: string, state: SearchState, end
     if (retried.has(index - 1)) hooks.onNote?.(`level ${step.level}: the generator was late, running it once more`);
     const level = levelSpec(plan, runId, index, step.level, step.kind, nth, retried.has(index - 1));
     hooks.onNote?.(`level ${index + 1}: ${step.kind}${step.kind === 'confirm' ? ` ${nth}` : ''} at ${step.level} (${level.spec.name})`);
-    const result = await runLevel(level, endpoints, workers, hooks);
+    const result = await runLevel(level, endpoints, workers, { ...hooks, runId });
     state.phases.push(result);
     hooks.onPhase?.(result);
     if (hooks.signal.aborted) return { kind: 'stopped', outcome: { kind: 'interrupted' } };
@@ -139,7 +139,7 @@ async function search(plan: CapacityPlan, runId: string, state: SearchState, end
 }
 
 /** One level as a phase of the shared coordinator, on the shared workers and target. */
-async function runLevel(level: { spec: PhaseSpec; scenario: Scenario }, endpoints: Endpoints, workers: WorkerHandle[], hooks: CapacityHooks): Promise<PhaseResult> {
+async function runLevel(level: { spec: PhaseSpec; scenario: Scenario }, endpoints: Endpoints, workers: WorkerHandle[], hooks: CapacityHooks & { runId: string }): Promise<PhaseResult> {
   const { spec, scenario } = level;
   return runPhase({
     spec,
@@ -149,6 +149,7 @@ async function runLevel(level: { spec: PhaseSpec; scenario: Scenario }, endpoint
     signal: hooks.signal,
     ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
     ...(hooks.onNote ? { onNote: hooks.onNote } : {}),
+    ...(hooks.onSecond ? { onSecond: (s) => hooks.onSecond?.({ ...s, runId: hooks.runId }) } : {}),
   });
 }
 

@@ -9,6 +9,7 @@ import { authHint, type Credentials } from '../config/credentials.js';
 import { DEFAULT_DRIVER, type Scenario } from '../config/model.js';
 import type { FromWorker } from '../worker/protocol.js';
 import type { Progress } from '../metrics/reports.js';
+import { secondsOf, type PhaseSecond } from '../metrics/live.js';
 import type { TargetEndpoint } from '../drivers/transports.js';
 import { mergePhase, type PhaseContext } from '../metrics/aggregate.js';
 import type { ShardPhase } from '../metrics/shard-result.js';
@@ -57,11 +58,13 @@ export interface PhaseRun {
   shard?: { run: ShardRun; startAtMs: number | null };
   /** Receives the phase's raw reports and snapshots (a shard's result keeps them for `merge`; --hdr-log writes from them). */
   onRaw?: (raw: ShardPhase) => void;
+  /** Each second of the load, once every worker's snapshot is in. */
+  onSecond?: (s: PhaseSecond) => void;
 }
 
 export async function runPhase(run: PhaseRun): Promise<PhaseResult> {
   const { spec, config, workers } = run;
-  const collector = new SnapshotCollector(workers, spec.name, run.liveGate, run.onProgress);
+  const collector = new SnapshotCollector(workers, spec.name, run.liveGate, run.onProgress, run.onSecond && secondsOf(spec, run.onSecond));
   // The run's Ctrl-C, or a gate that can no longer pass (--abort-on-fail), stops the phase.
   const signal = AbortSignal.any([run.signal, collector.gate.signal]);
   const shard = run.shard ?? null;

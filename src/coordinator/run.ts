@@ -18,6 +18,7 @@ import { startBundledEcho, type BundledEcho } from '../servers/bundled-echo.js';
 import type { BrokerTransport } from '../servers/broker.js';
 import type { EchoTransport } from '../servers/echo.js';
 import type { Progress } from '../metrics/reports.js';
+import type { LiveSecond } from '../metrics/live.js';
 import { runPhase, type TargetInfo } from './coordinator.js';
 import { probeTcp } from './probe.js';
 import { spawnWorkers, type WorkerHandle } from './worker-pool.js';
@@ -47,6 +48,8 @@ export interface RunHooks {
   onNote?: (line: string) => void;
   /** An unsharded run's raw phase reports and snapshots (--hdr-log); a shard's go into its result instead. */
   onRaw?: (raw: ShardPhase) => void;
+  /** Each second of each phase's load, with the run's id (--metrics-listen, --timeline). */
+  onSecond?: (s: LiveSecond) => void;
 }
 
 const PROBE_TIMEOUT_MS = 3000;
@@ -120,6 +123,7 @@ export async function executeRun(config: Scenario, plan: RunPlan, hooks: RunHook
           signal: hooks.signal,
           ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
           ...(hooks.onNote ? { onNote: hooks.onNote } : {}),
+          ...(hooks.onSecond ? { onSecond: (s) => hooks.onSecond?.({ ...s, runId }) } : {}),
           ...(config.abortOnFail ? { liveGate: (max: Parameters<typeof liveBreach>[2]) => liveBreach(config.thresholds, spec, max) } : {}),
           ...(plan.shard === null ? {} : { shard: { run: plan.shard, startAtMs: starts?.[i] ?? null } }),
           ...(plan.shard !== null || hooks.onRaw !== undefined ? { onRaw: (r: ShardPhase) => (plan.shard === null ? hooks.onRaw?.(r) : raw.push(r)) } : {}),

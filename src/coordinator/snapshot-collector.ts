@@ -24,6 +24,8 @@ export class SnapshotCollector {
     private readonly phase: string,
     private readonly liveGate: LiveGate | undefined,
     private readonly onProgress: ((p: Progress) => void) | undefined,
+    /** Each second's snapshots of every worker, as soon as they are in (--metrics-listen, --timeline). */
+    private readonly onSecond?: (snapshots: readonly IntervalSnapshot[]) => void,
   ) {}
 
   /** The `t` of the last snapshots taken (0: none yet). */
@@ -42,6 +44,7 @@ export class SnapshotCollector {
     const snaps = await Promise.all(this.workers.map((w) => w.request({ type: 'tick', t }, 'snapshot', REPLY_TIMEOUT_MS)));
     const group = snaps.map((s) => s.snapshot);
     this.snapshots.push(...group);
+    this.onSecond?.(group);
     if (this.liveGate !== undefined && this.failed === null) {
       const most = (k: keyof IntervalSnapshot['steadyMax']): number => group.reduce((a, x) => Math.max(a, x.steadyMax[k]), 0);
       this.failed = this.liveGate({ e2e: most('e2e'), e2eUncorrected: most('e2eUncorrected'), ack: most('ack') });

@@ -76,3 +76,26 @@ export function summarize(h: Histogram): LatencySummary {
     histogram: encode(h),
   };
 }
+
+/**
+ * How many recorded values are at or below each bound (microseconds, ascending), not cumulative
+ * across bounds: `counts[i]` is the values in (bounds[i-1], bounds[i]]; values above the last
+ * bound are left out. A value counts by the lowest value it is equivalent to (3 significant
+ * digits), so a bound may take values up to 0.1% above it.
+ */
+export function countsPerBound(h: Histogram, boundsUs: readonly number[]): number[] {
+  const counts = boundsUs.map(() => 0);
+  if (h.totalCount === 0) return counts;
+  if (!(h instanceof hdr.JsHistogram)) throw new Error('countsPerBound needs a JavaScript HDR histogram (useWebAssembly: false)');
+  const it = h.recordedValuesIterator;
+  it.reset();
+  let i = 0;
+  while (it.hasNext()) {
+    const v = it.next();
+    const low = h.lowestEquivalentValue(v.valueIteratedTo);
+    while (i < boundsUs.length && low > (boundsUs[i] ?? Number.POSITIVE_INFINITY)) i++;
+    if (i === boundsUs.length) break;
+    counts[i] = (counts[i] ?? 0) + v.countAtValueIteratedTo;
+  }
+  return counts;
+}

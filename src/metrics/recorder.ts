@@ -4,7 +4,7 @@
  * judged by the time an event happens; latencies count toward it by their intended send
  * time, so warm-up messages never leak into the reported percentiles.
  */
-import type { Counters, IntervalSnapshot } from './reports.js';
+import type { Counters, IntervalLoop, IntervalSnapshot } from './reports.js';
 import type { ErrorKind } from '../drivers/errors.js';
 import { encode, newHistogram, record, type Histogram } from './histogram.js';
 
@@ -26,6 +26,9 @@ export class Recorder {
   /** Open model: actual minus intended send time. */
   readonly sendLag = newHistogram();
   private intervalE2e: Histogram = newHistogram();
+  /** Acknowledgement latency and repeat deliveries of the current interval (any stage). */
+  private readonly intervalAck: Histogram = newHistogram();
+  private intervalDuplicates = 0;
   readonly errors: Record<string, number> = {};
   /** Time without a connection per client, from its drop until it was back (or the phase ended), microseconds. */
   readonly outageHistogram = newHistogram();
@@ -99,6 +102,7 @@ export class Recorder {
     this.total.acked++;
     this.interval.acked++;
     if (this.inSteady(nowUs)) this.steady.acked++;
+    record(this.intervalAck, ackUs);
     if (intendedUs >= this.steadyStartUs) record(this.ack, ackUs);
   }
 
@@ -119,9 +123,9 @@ export class Recorder {
     }
   }
 
-  /** A first delivery whose send time is another machine's clock (--shard without --clock-sync): counted like any, not timed. */
-  receivedUntimed(nowUs: number, bytes: number): void {
-    this.receivedDuplicate(bytes);
+  /** A first delivery whose send time is another machine's clock (--shard without --clock-sync): counted like any, in the steady window too, not timed. */
+  receivedUnclocked(nowUs: number, bytes: number): void {
+    this.receivedUntimed(bytes);
     if (this.inSteady(nowUs)) {
       this.steady.received++;
       this.steady.bytesReceived += bytes;
@@ -130,27 +134,48 @@ export class Recorder {
 
   /** A repeat delivery still moved bytes. */
   receivedDuplicate(bytes: number): void {
+    this.intervalDuplicates++;
+    this.receivedUntimed(bytes);
+  }
+
+  /** A delivery counted but not timed (a repeat, a retained value as old as its publish). */
+  receivedUntimed(bytes: number): void {
     this.total.received++;
     this.total.bytesReceived += bytes;
     this.interval.received++;
     this.interval.bytesReceived += bytes;
   }
 
-  /** Hands over the interval since the last call and starts a new one. */
-  takeInterval(workerIndex: number, t: number, connections: number, down: number): IntervalSnapshot {
+  /** Hands over the interval since the last call and starts a new one; `live`: the worker's gauges at its end. */
+  takeInterval(workerIndex: number, t: number, live: IntervalLive): IntervalSnapshot {
     const snap: IntervalSnapshot = {
       ...this.interval,
       workerIndex,
       t,
-      e2e: this.intervalE2e.totalCount === 0 ? '' : encode(this.intervalE2e),
-      connections,
-      down,
+      e2e: encodeOrEmpty(this.intervalE2e),
+      connections: live.connections,
+      down: live.down,
+      ack: encodeOrEmpty(this.intervalAck),
+      duplicates: this.intervalDuplicates,
+      inflight: live.inflight,
+      errors: { ...this.errors },
+      loop: live.loop,
       steadyMax: { e2e: this.e2e.maxValue, e2eUncorrected: this.e2eUncorrected.maxValue, ack: this.ack.maxValue },
     };
     this.interval = zero();
     this.intervalE2e.reset();
+    this.intervalAck.reset();
+    this.intervalDuplicates = 0;
     return snap;
   }
+}
+
+/** What the worker knows at the end of an interval besides the recorder's counts. */
+export interface IntervalLive {
+  connections: number;
+  down: number;
+  inflight: number;
+  loop: IntervalLoop;
 }
 
 export function encodeOrEmpty(h: Histogram): string {

@@ -16,8 +16,23 @@ export interface IntervalSnapshot extends Counters {
   connections: number;
   /** Clients without a connection at the end of the interval because the target dropped them. */
   down: number;
+  /** Acknowledgement latency (QoS 1/2) of the acknowledgements of this interval, encoded; '' when none. */
+  ack: string;
+  /** Repeat deliveries in this interval (counted in `received` too). */
+  duplicates: number;
+  /** Messages sent and not yet acknowledged (QoS 1/2) or handed to the socket (QoS 0, WebSocket) at the end of the interval. */
+  inflight: number;
+  /** Errors by kind so far in the phase (not only in this interval). */
+  errors: Record<string, number>;
+  /** This worker's event loop over the interval: share of wall time busy (0-100) and delay p99 (microseconds). */
+  loop: IntervalLoop;
   /** Largest latency so far of messages sent in the steady window (0: none yet); it only grows, so --abort-on-fail can act on it. */
   steadyMax: { e2e: number; e2eUncorrected: number; ack: number };
+}
+
+export interface IntervalLoop {
+  busyPercent: number;
+  delayP99Us: number;
 }
 
 export interface WorkerHealth {

@@ -193,6 +193,7 @@ export class PhaseRunner {
   start(startUs: number, steadyStartUs: number): void {
     this.loadStartUs = startUs;
     this.timers.start(startUs);
+    this.health.beginSeconds();
     this.recorder.steadyStartUs = steadyStartUs;
     this.timers.at((steadyStartUs - startUs) / 1000, () => {
       this.health.begin();
@@ -226,7 +227,8 @@ export class PhaseRunner {
   }
 
   interval(t: number) {
-    return this.recorder.takeInterval(this.plan.workerIndex, t, this.ledger.connections, this.ledger.down);
+    const inflight = this.publishers.reduce((a, p) => a + p.outstanding, 0);
+    return this.recorder.takeInterval(this.plan.workerIndex, t, { connections: this.ledger.connections, down: this.ledger.down, inflight, loop: this.health.second() });
   }
 
   /**
@@ -261,6 +263,7 @@ export class PhaseRunner {
   /** Closes every client and returns the phase report. */
   async finish(lateWindowMs = 0): Promise<WorkerPhaseReport> {
     this.stop();
+    this.health.close();
     // Drain incomplete: whatever still arrives now came after the drain (counted apart, still delivered).
     this.recorder.drainEndUs = nowMicros();
     if (lateWindowMs > 0) await sleep(lateWindowMs);

@@ -92,8 +92,8 @@ export class Subscriber {
     if (nowUs >= this.recorder.drainEndUs) this.recorder.afterDrain++;
     Atomics.add(this.delivered, publisher, 1);
     if (this.untimed !== null && this.untimed[publisher] === 1) {
-      if (retain) this.recorder.receivedDuplicate(payload.length);
-      else this.recorder.receivedUntimed(nowUs, payload.length);
+      if (retain) this.recorder.receivedUntimed(payload.length);
+      else this.recorder.receivedUnclocked(nowUs, payload.length);
       return;
     }
     const corrected = elapsedSinceWire(nowUs, payload.readUInt32BE(8));
@@ -106,7 +106,7 @@ export class Subscriber {
     if (nowUs - corrected >= this.recorder.steadyStartUs) this.stats.recordE2e(corrected);
     // A retained value is as old as its publish: it says when it was sent, not how fast delivery was.
     if (!retain) this.recorder.received(nowUs, payload.length, nowUs - corrected, corrected, uncorrected);
-    else this.recorder.receivedDuplicate(payload.length);
+    else this.recorder.receivedUntimed(payload.length);
   }
 
   private onWill(willId: number, nowUs: number): void {
