@@ -65,6 +65,12 @@ const RUN_ONLY: ReadonlyArray<{ key: keyof RawRunFlags; flag: string; instead: s
   { key: 'maxRegression', flag: '--max-regression', instead: 'it applies with --baseline, which capacity does not take' },
   { key: 'latencyFloor', flag: '--latency-floor', instead: 'it applies with --baseline, which capacity does not take' },
   { key: 'repeat', flag: '--repeat', instead: 'use --confirm N to repeat the best level' },
+  { key: 'shard', flag: '--shard', instead: 'a search decides each level from the last one, on one machine; shard a run at a fixed level instead (mqbench run --shard i/N)' },
+  { key: 'shards', flag: '--shards', instead: 'a search runs on one machine; shard a run (mqbench run --shards N)' },
+  { key: 'startAt', flag: '--start-at', instead: 'it applies with --shard, which capacity does not take' },
+  { key: 'phaseGap', flag: '--phase-gap', instead: 'it applies with --start-at, which capacity does not take' },
+  { key: 'clockSync', flag: '--clock-sync', instead: 'it applies with --shard, which capacity does not take' },
+  { key: 'hdrLog', flag: '--hdr-log', instead: 'HdrHistogram logs are written by mqbench run' },
 ];
 
 /** The run flag each dimension sets at every level: giving it too is a contradiction. */
