@@ -222,4 +222,8 @@ test('bad input: every bad flag and SLO is reported at once, exit 2, nothing run
   assert.match(second.stderr, /--rate: the search sets this at every level/);
   assert.match(second.stderr, /--from\/--to: --from 9000 is above --to 100/);
   assert.match(second.stderr, /--qos: a capacity search measures one phase per level; this describes 2/);
+  const sharded = await runCli(['capacity', '--shard', '1/2', '--run-id', 'x', '--hdr-log', out, '--out', out], { timeoutMs: 30_000 });
+  assert.equal(sharded.code, 2, sharded.stderr);
+  assert.match(sharded.stderr, /--shard: not a capacity flag: a search decides each level from the last one, on one machine/);
+  assert.match(sharded.stderr, /--hdr-log: not a capacity flag/);
 });
