@@ -18,6 +18,7 @@ import type { BrokerTransport } from '../servers/broker.js';
 import type { EchoTransport } from '../servers/echo.js';
 import type { Progress } from '../metrics/reports.js';
 import { runPhase, type TargetInfo } from './coordinator.js';
+import { phaseSecondsLeft, plannedSeconds } from './phase-clock.js';
 import { probeTcp } from './probe.js';
 import { spawnWorkers, type WorkerHandle } from './worker-pool.js';
 
@@ -36,6 +37,8 @@ export interface RunHooks {
   signal: AbortSignal;
   command: string[];
   onProgress?: (p: Progress) => void;
+  /** Planned seconds after this run (later repeats), added to the progress line's time left. */
+  laterSeconds?: number;
   onPhase?: (p: PhaseResult) => void;
   /** Human-readable notes (target started, phase failed); never on stdout with --json. */
   onNote?: (line: string) => void;
@@ -90,7 +93,7 @@ export async function executeRun(config: Scenario, plan: RunPlan, hooks: RunHook
           target,
           workers,
           signal: hooks.signal,
-          ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
+          ...(hooks.onProgress ? { onProgress: runProgress(hooks.onProgress, specs, i, hooks.laterSeconds ?? 0) } : {}),
           ...(hooks.onNote ? { onNote: hooks.onNote } : {}),
           ...(config.abortOnFail ? { liveGate: (max: Parameters<typeof liveBreach>[2]) => liveBreach(config.thresholds, spec, max) } : {}),
         });
@@ -117,6 +120,13 @@ export async function executeRun(config: Scenario, plan: RunPlan, hooks: RunHook
   }
   const { status, error } = endOf(outcome);
   return { doc: closeDocument(doc, status, error, phases, new Date()), outcome };
+}
+
+/** A phase's progress with its place in the run and the run's planned seconds left (this phase's, the later phases', `later`). */
+function runProgress(onProgress: (p: Progress) => void, specs: readonly PhaseSpec[], i: number, later: number): (p: Progress) => void {
+  const after = specs.slice(i + 1).reduce((a, s) => a + plannedSeconds(s), later);
+  const spec = specs[i] as PhaseSpec;
+  return (p) => onProgress({ ...p, index: i + 1, count: specs.length, leftSeconds: phaseSecondsLeft(spec, p.stage, p.elapsed, p.length) + after });
 }
 
 /**

@@ -128,7 +128,9 @@ export class Recorder {
   }
 
   /** Hands over the interval since the last call and starts a new one. */
-  takeInterval(workerIndex: number, t: number, connections: number, down: number): IntervalSnapshot {
+  takeInterval(workerIndex: number, t: number, connections: number, down: number, missing: number): IntervalSnapshot {
+    let errors = 0;
+    for (const n of Object.values(this.errors)) errors += n;
     const snap: IntervalSnapshot = {
       ...this.interval,
       workerIndex,
@@ -137,6 +139,8 @@ export class Recorder {
       connections,
       down,
       steadyMax: { e2e: this.e2e.maxValue, e2eUncorrected: this.e2eUncorrected.maxValue, ack: this.ack.maxValue },
+      missing,
+      errors,
     };
     this.interval = zero();
     this.intervalE2e.reset();

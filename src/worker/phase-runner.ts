@@ -25,6 +25,7 @@ import { buildReport } from './phase-report.js';
 import type { Publisher } from './publisher.js';
 import type { PublisherSettings } from './publisher-settings.js';
 import { SendLoop } from './send-loop.js';
+import { missingDeliveries } from './subscriber.js';
 
 export class PhaseRunner {
   readonly recorder = new Recorder();
@@ -219,7 +220,8 @@ export class PhaseRunner {
   }
 
   interval(t: number) {
-    return this.recorder.takeInterval(this.plan.workerIndex, t, this.ledger.connections, this.ledger.down);
+    const missing = missingDeliveries(this.open.map(({ client }) => client.subscriber));
+    return this.recorder.takeInterval(this.plan.workerIndex, t, this.ledger.connections, this.ledger.down, missing);
   }
 
   status(): { outstandingAcks: number; expected: number; unique: number } {
