@@ -78,7 +78,7 @@ function report(workerIndex: number, r: Partial<WorkerPhaseReport> = {}): Worker
 }
 
 function snapshot(workerIndex: number, t: number, s: Partial<IntervalSnapshot> = {}): IntervalSnapshot {
-  return { workerIndex, t, sent: 0, acked: 0, received: 0, bytesSent: 0, bytesReceived: 0, e2e: '', connections: 0, down: 0, ack: '', duplicates: 0, inflight: 0, errors: {}, loop: { busyPercent: 0, delayP99Us: 0 }, steadyMax: { e2e: 0, e2eUncorrected: 0, ack: 0 }, ...s };
+  return { workerIndex, t, sent: 0, acked: 0, received: 0, bytesSent: 0, bytesReceived: 0, e2e: '', connections: 0, down: 0, ack: '', duplicates: 0, inflight: 0, errors: {}, loop: { busyPercent: 0, delayP99Us: 0 }, steadyMax: { e2e: 0, e2eUncorrected: 0, ack: 0 }, missing: 0, ...s };
 }
 
 function ctx(c: Partial<PhaseContext> = {}): PhaseContext {

@@ -56,7 +56,7 @@ test('the workflow runs the scenario for main and for the pull request, gates it
   assert.equal(runs.length, 2, 'a baseline step and a gated step');
   const [baseStep, headStep] = runs as [Step, Step];
   assert.match(baseStep.run ?? '', /^node base\/dist\/src\/cli\/bin\.js run head\/scenarios\/ci-gate\.yaml .*--out results\/base \|\| test \$\? -eq 1$/);
-  assert.match(headStep.run ?? '', /--baseline results\/base\/\*\.json --max-regression 10% --report md,junit,html --out results\/head$/);
+  assert.match(headStep.run ?? '', /--baseline results\/base\/latest\.json --max-regression 10% --report md,junit,html --out results\/head$/);
   assert.ok(all.some((s) => s.run?.includes('>> "$GITHUB_STEP_SUMMARY"')), 'the Markdown goes to the job summary');
   assert.ok(all.some((s) => s.uses?.startsWith('marocchino/sticky-pull-request-comment')), 'and to a pull-request comment');
 
@@ -74,8 +74,9 @@ test('the workflow runs the scenario for main and for the pull request, gates it
   // The baseline step exits 0 when a threshold failed on main (exit 1): it keeps the baseline.
   assert.equal(base.code, 0, `baseline step: ${base.stdout}\n${base.stderr}`);
   const baseFiles = (await readdir(join(cwd, 'results/base'))).filter((f) => f.endsWith('.json'));
-  assert.equal(baseFiles.length, 1);
-  const baseFile = join(cwd, 'results/base', baseFiles[0]!);
+  assert.deepEqual(baseFiles.sort(), [baseFiles.find((f) => f.startsWith('mqbench-')), 'latest.json'].sort(), 'the result and its copy, latest.json');
+  // The pull-request step reads the baseline from latest.json.
+  const baseFile = join(cwd, 'results/base', 'latest.json');
   const baseDoc = JSON.parse(await readFile(baseFile, 'utf8')) as ResultDocument;
   assert.equal(baseDoc.status, 'completed');
   assert.equal(baseDoc.verdict.passed, false, 'the added threshold failed on main too');
@@ -85,7 +86,7 @@ test('the workflow runs the scenario for main and for the pull request, gates it
   assert.equal(head.code, 1, `the gated step fails on the threshold: ${head.stdout}\n${head.stderr}`);
   const results = join(cwd, 'results/head');
   const files = await readdir(results);
-  const json = files.find((f) => f.endsWith('.json'));
+  const json = files.find((f) => f.startsWith('mqbench-') && f.endsWith('.json'));
   assert.ok(json, files.join(', '));
   const doc = JSON.parse(await readFile(join(results, json), 'utf8')) as ResultDocument;
   assert.equal(doc.status, 'completed');

@@ -73,6 +73,17 @@ describe('SequenceTracker', () => {
   });
 });
 
+test('SequenceTracker.missing: numbers skipped and not received since (the progress line\'s live lost)', () => {
+  const t = new SequenceTracker();
+  const missing: number[] = [];
+  for (const seq of [0, 1, 3, 6, 2, 2, 5]) {
+    t.observe(seq);
+    missing.push(t.missing);
+  }
+  // 3 skips 2; 6 skips 4 and 5; 2 arrives late; the repeat changes nothing; 5 arrives late.
+  assert.deepEqual(missing, [0, 0, 1, 3, 2, 2, 1]);
+});
+
 describe('SequenceTracker with a baseline (a receiver that joined late)', () => {
   // `baseline`: what the publisher had sent when the receiver had subscribed. Nothing below it is
   // expected, no gaps are opened below it, and an arrival below it (a retained value, a message in

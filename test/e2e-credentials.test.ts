@@ -130,7 +130,7 @@ describe('mosquitto with allow_anonymous false', { concurrency: true }, () => {
     const r = await run(['--target', target, '--password', PASSWORD, '--report', 'html,md,junit', '--json']);
     assert.equal(r.code, 0, r.stderr);
     const texts = await everything(r);
-    assert.deepEqual(texts.map((t) => t.name.replace(/^mqbench-.*?(\.json|\.html|\.md|\.junit\.xml)$/, '$1')).sort(), ['.html', '.json', '.junit.xml', '.md', 'stderr', 'stdout']);
+    assert.deepEqual(texts.map((t) => t.name.replace(/^mqbench-.*?(\.json|\.html|\.md|\.junit\.xml)$/, '$1')).sort(), ['.html', '.json', '.junit.xml', '.md', 'latest.json', 'stderr', 'stdout']);
     assertNowhere(texts, [PASSWORD, URL_PASSWORD]);
 
     const doc = JSON.parse(r.stdout) as ResultDocument;

@@ -145,7 +145,7 @@ describe('a writable --out and mqbench report --out', () => {
     assertMatchesSchema(doc);
     result = file;
     const base = file.slice(out.length + 1).replace(/\.json$/, '');
-    assert.deepEqual(await filesUnder(out), [`${base}.json`, `${base}.junit.xml`, `${base}.md`].sort(), 'nothing but the result and its reports');
+    assert.deepEqual(await filesUnder(out), [`${base}.json`, `${base}.junit.xml`, `${base}.md`, 'latest.json'].sort(), 'nothing but the result, its copy and its reports');
   });
 
   test('mqbench report --out is checked the same way: exit 2, the path named, nothing written', async () => {

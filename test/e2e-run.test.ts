@@ -5,14 +5,16 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { lstat, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import hdr from 'hdr-histogram-js';
 import mqtt from 'mqtt';
 import type { PhaseResult, ResultDocument } from '../src/metrics/result.js';
 import { startBroker } from '../src/servers/broker.js';
+import { resultFileName } from '../src/coordinator/document.js';
 import { readOnlyResult, refusedPort, runCli, tempDir } from './helpers/cli.js';
+import { worseInEveryFigure } from './helpers/doctor.js';
 import { assertMatchesSchema } from './helpers/schema.js';
 
 /** Count of values in an encoded histogram, decoded by hdr-histogram-js itself. */
@@ -109,6 +111,42 @@ describe('the built CLI, run by run', { concurrency: 4 }, () => {
     assert.match(r.stdout, /PASS/);
     assert.ok(r.stdout.includes(file), 'the summary names the result file');
     assert.doesNotMatch(r.stdout + r.stderr, /\u001b\[/, 'no colour codes off a TTY');
+    // Every file written, in one block that ends stderr; latest.json a copy of the result.
+    const latest = join(out, 'latest.json');
+    assert.ok(r.stderr.endsWith(`\nfiles written (2):\n  result  ${file}\n  latest  ${latest} (a copy of the result)\n`), r.stderr);
+    assert.equal(await readFile(latest, 'utf8'), await readFile(file, 'utf8'));
+    assert.equal((await lstat(latest)).isSymbolicLink(), false, 'a copy, not a link');
+  });
+
+  test('two runs into one --out: latest.json replaced by the second result; --json keeps stdout the document alone', { timeout: 90_000 }, async () => {
+    const out = await tempDir();
+    const args = ['run', '--workers', '1', '--qos', '0', '--duration', '1s', '--warmup', '0s', '--drain', '1s', '--out', out];
+    const first = await runCli(args);
+    assert.equal(first.code, 0, first.stderr);
+    const latest = join(out, 'latest.json');
+    const before = await lstat(latest);
+    const second = await runCli([...args, '--json', '--report', 'csv']);
+    assert.equal(second.code, 0, second.stderr);
+    const doc = JSON.parse(second.stdout) as ResultDocument;
+    const file = join(out, resultFileName(doc));
+    assert.deepEqual(JSON.parse(await readFile(latest, 'utf8')), doc, 'latest.json is the second run');
+    assert.equal(await readFile(latest, 'utf8'), await readFile(file, 'utf8'));
+    assert.notEqual((await lstat(latest)).ino, before.ino, 'a new file renamed into place, not the old one rewritten');
+    const csv = file.replace(/\.json$/, '.csv');
+    assert.ok(second.stderr.endsWith(`\nfiles written (3):\n  result  ${file}\n  latest  ${latest} (a copy of the result)\n  csv     ${csv}\n`), second.stderr);
+    assert.ok(existsSync(csv));
+    assert.deepEqual((await readdir(out)).filter((f) => f.endsWith('.tmp')), [], 'no temporary file left');
+  });
+
+  test('--baseline with too few steady seconds to find a regression of the tolerance: said on stderr', { timeout: 60_000 }, async () => {
+    const out = await tempDir();
+    // A real result of one steady second, worse in every figure, so this run cannot regress against it.
+    const fixture = JSON.parse(await readFile(new URL('../../test/fixtures/repeats/full-1.json', import.meta.url), 'utf8')) as ResultDocument;
+    const baseline = join(out, 'base.json');
+    await writeFile(baseline, JSON.stringify(worseInEveryFigure(fixture)));
+    const r = await runCli(['run', '--workers', '1', '--qos', '1', '--duration', '1s', '--warmup', '0s', '--drain', '1s', '--baseline', baseline, '--out', join(out, 'results')]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /^mqbench: note: mqtt-tcp-qos1: 1 vs \d+ steady seconds: no change of received\.rate, however large, would be detected \(fewer than 2 seconds with a value on a side, so no test\), and 10% was asked; use --duration 4s at the very least/m);
   });
 
   test('bad flags: every problem listed at once, exit 2, nothing run or written', { timeout: 30_000 }, async () => {

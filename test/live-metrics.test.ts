@@ -88,7 +88,7 @@ function hist(values: readonly number[]): string {
 function snap(workerIndex: number, t: number, s: Partial<IntervalSnapshot> = {}): IntervalSnapshot {
   return {
     workerIndex, t, sent: 0, acked: 0, received: 0, bytesSent: 0, bytesReceived: 0, e2e: '', connections: 0, down: 0,
-    ack: '', duplicates: 0, inflight: 0, errors: {}, loop: { busyPercent: 10, delayP99Us: 1000 }, steadyMax: { e2e: 0, e2eUncorrected: 0, ack: 0 }, ...s,
+    ack: '', duplicates: 0, inflight: 0, errors: {}, loop: { busyPercent: 10, delayP99Us: 1000 }, steadyMax: { e2e: 0, e2eUncorrected: 0, ack: 0 }, missing: 0, ...s,
   };
 }
 

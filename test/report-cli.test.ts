@@ -49,7 +49,7 @@ describe('mqbench report: bad input, exit 2', () => {
       },
       message: /results: is a directory; give one result file in it/,
     },
-    { name: 'an unknown format', make: async () => good, args: ['--format', 'html,pdf'], message: /--format: 'pdf' is not a report format; use terminal, html, md or junit/ },
+    { name: 'an unknown format', make: async () => good, args: ['--format', 'html,pdf'], message: /--format: 'pdf' is not a report format; use terminal, html, md, junit or csv/ },
   ];
   for (const c of cases) {
     test(c.name, async () => {
@@ -93,12 +93,13 @@ describe('mqbench report: output', () => {
     assert.match(r.stdout, /^## ✅ mqbench PASS/);
     assert.doesNotMatch(r.stdout, /junit\.xml/);
     assert.match(r.stderr, /mqtt-tcp-qos1/, 'the terminal summary went to stderr');
-    assert.match(r.stderr, /mqbench-2026-01-02T03-04-05Z-abc123\.junit\.xml\n$/, 'the JUnit file is written beside the result');
+    assert.match(r.stderr, /\nfiles written \(1\):\n  junit  \S*mqbench-2026-01-02T03-04-05Z-abc123\.junit\.xml\n$/, 'the JUnit file is written beside the result, listed in the files block');
   });
 
   test('--format html: the file beside the result, its path on stdout', async () => {
     const r = await cli(['report', good, '--format', 'html']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, `${join(dir, 'mqbench-2026-01-02T03-04-05Z-abc123.html')}\n`);
+    assert.equal(r.stderr, `files written (1):\n  html  ${join(dir, 'mqbench-2026-01-02T03-04-05Z-abc123.html')}\n`, 'and in the files block on stderr');
   });
 });

@@ -5,6 +5,7 @@
  * One run and one browser for the whole file. Nothing asserted depends on the machine's speed.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -13,7 +14,7 @@ import type { Page } from 'playwright-core';
 import { main } from '../src/cli/main.js';
 import { runCommand } from '../src/cli/run-command.js';
 import { embedJson, renderHtml } from '../src/reporters/html.js';
-import type { Comparison, ResultDocument } from '../src/metrics/result.js';
+import type { Comparison, PhaseResult, ResultDocument } from '../src/metrics/result.js';
 import { launchChromium, openPage, type Browser, type PageProblems } from './helpers/chromium.js';
 import { readOnlyResult, tempDir } from './helpers/cli.js';
 import { memoryIo } from './helpers/io.js';
@@ -213,6 +214,69 @@ describe('HTML report of a real run', () => {
       await page.close();
     }
   });
+});
+
+/**
+ * A real result whose phases saturated the generator (test/fixtures/repeats/full-1.json), doctored:
+ * mqtt-tcp-qos0 did not saturate; mqtt-tcp-qos1 did, with the best figure of every comparison
+ * column, 8 workers and three reasons (wider than the page on one line); a copy of qos0 with worse
+ * figures, so a phase that did not saturate is the best of each column.
+ */
+function saturatedDocument(): ResultDocument {
+  const d = JSON.parse(readFileSync(new URL('../../test/fixtures/repeats/full-1.json', import.meta.url), 'utf8')) as ResultDocument;
+  const [calm, busy] = d.phases as [PhaseResult, PhaseResult];
+  assert.equal(busy.generator.saturated, true, 'the fixture phase saturated');
+  calm.generator = { ...calm.generator, saturated: false, reasons: [] };
+  busy.rates = { ...busy.rates, receivedPerSecond: 1e6 };
+  busy.latency.e2e = { ...busy.latency.e2e, p50: 1, p99: 2 };
+  busy.wire = { ...busy.wire!, bytesPerMessage: 1 };
+  const worker = busy.generator.workers[0]!;
+  busy.generator = {
+    ...busy.generator,
+    cpuMicrosPerMessage: 1,
+    workers: Array.from({ length: 8 }, (_, i) => ({ ...worker, workerIndex: i, cpuPercent: 90 + i })),
+    reasons: ['worker 0 sent late: p99 39.3ms behind schedule', 'worker 3 busy 93% of the time (90% or more)', 'sent 80.2% of the asked rate (less than 95%): the generator could not keep up'],
+  };
+  const worse = structuredClone(calm);
+  worse.name = 'mqtt-tcp-qos0-copy';
+  worse.rates = { ...worse.rates, receivedPerSecond: calm.rates.receivedPerSecond / 2 };
+  worse.latency.e2e = { ...worse.latency.e2e, p50: calm.latency.e2e.p50 * 2, p99: calm.latency.e2e.p99 * 2 };
+  worse.wire = { ...worse.wire!, bytesPerMessage: calm.wire!.bytesPerMessage! * 2 };
+  worse.generator = { ...worse.generator, cpuMicrosPerMessage: calm.generator.cpuMicrosPerMessage! * 2 };
+  d.phases = [calm, busy, worse];
+  return d;
+}
+
+test('a saturated phase in Chromium: marked in the phase and comparison tables, never bold-best; the generator health table fits the page', async () => {
+  assert.ok(browser);
+  const file = join(dir, 'saturated.html');
+  await writeFile(file, renderHtml(saturatedDocument()));
+  const url = pathToFileURL(file).href;
+  const { page, problems } = await openPage(browser, url);
+  try {
+    assertClean(problems, url);
+    const rowOf = (section: string, name: string) => page.locator(`#${section} tbody tr`).filter({ has: page.locator('th', { hasText: new RegExp(`^${name}( |$)`) }) });
+    for (const section of ['phases', 'comparison']) {
+      assert.match(await rowOf(section, 'mqtt-tcp-qos1').locator('th').innerText(), /^mqtt-tcp-qos1 ⚠ saturated$/, `${section}: the saturated phase is marked`);
+      for (const calm of ['mqtt-tcp-qos0', 'mqtt-tcp-qos0-copy']) assert.doesNotMatch(await rowOf(section, calm).locator('th').innerText(), /saturated/, `${section}: ${calm} is not`);
+    }
+    // Best in every column by its figures, yet never bold: the five columns' best is qos0's.
+    assert.equal(await rowOf('comparison', 'mqtt-tcp-qos1').locator('strong.best').count(), 0, 'the saturated phase is never shown as best');
+    assert.equal(await rowOf('comparison', 'mqtt-tcp-qos0').locator('strong.best').count(), 5, 'the best phase that did not saturate is');
+    assert.equal(await page.locator('#comparison strong.best').count(), 5);
+    assert.match(await page.locator('#comparison caption').innerText(), /saturated phases are never ranked best: the load generator, not the target, was the limit/);
+
+    // The generator health table fits its container at 1280 px: the reasons and the 8 workers wrap.
+    const fit = (await page.evaluate(`(() => {
+      const wrap = document.querySelector('#generator .table-wrap');
+      return { scroll: wrap.scrollWidth, client: wrap.clientWidth, page: document.documentElement.scrollWidth, viewport: window.innerWidth };
+    })()`)) as { scroll: number; client: number; page: number; viewport: number };
+    assert.ok(fit.scroll <= fit.client, `the generator health table is ${fit.scroll}px wide in a ${fit.client}px container`);
+    assert.ok(fit.page <= fit.viewport, `the page is ${fit.page}px wide in a ${fit.viewport}px window`);
+    assert.match(await rowOf('generator', 'mqtt-tcp-qos1').innerText(), /w7 97%/);
+  } finally {
+    await page.close();
+  }
 });
 
 test('embedJson: nothing in the data can end the script element', () => {

@@ -63,6 +63,16 @@ describe('renderMarkdown', () => {
     assert.ok(md.indexOf('<details>') < md.indexOf('</details>'));
   });
 
+  test('a saturated phase is marked in the phase table, and the warning above says what the mark means', () => {
+    const saturated = phase('mqtt-tcp-qos1');
+    saturated.generator = { ...saturated.generator, saturated: true, reasons: ['worker 0 sent late: p99 39.3ms behind schedule'] };
+    const md = renderMarkdown(document([phase('mqtt-tcp-qos0'), saturated]));
+    const phases = tableAfter(md, '### Phases');
+    assert.equal(phases[1]![0], 'mqtt-tcp-qos0', 'a phase that did not saturate is not marked');
+    assert.equal(phases[2]![0], 'mqtt-tcp-qos1 ⚠️ saturated');
+    assert.match(md, /^> ⚠️ \*\*The load generator was the limit, not the target\*\* in mqtt-tcp-qos1 \(marked ⚠️ saturated below\): those figures describe mqbench\.$/m);
+  });
+
   test('a passing run: ✅ PASS, no gates section without gates, no comparison without a baseline', () => {
     const md = renderMarkdown(document([phase('p1')]));
     assert.match(md, /^## ✅ mqbench PASS/);

@@ -15,6 +15,7 @@ import { parseReportFormats } from '../reporters/write.js';
 import { capacityLevelLine } from '../reporters/capacity-terminal.js';
 import { ProgressLine } from '../reporters/progress.js';
 import { renderSummary } from '../reporters/terminal.js';
+import { renderFilesBlock } from '../reporters/files.js';
 import { DIMENSION_UNIT } from '../metrics/capacity.js';
 import type { CapacitySection } from '../metrics/capacity-result.js';
 import { ExitCode } from './exit-codes.js';
@@ -134,12 +135,12 @@ export async function capacityCommand(scenario: string | undefined, run: RawRunF
       onLevel: (l) => note(capacityLevelLine(l, DIMENSION_UNIT[plan.dimension])),
     });
     progress?.clear();
-    const written = await writeOutputs(doc, config.outDir, 'error' in reports ? [] : reports, io, config.json);
+    const written = await writeOutputs(doc, config.outDir, 'error' in reports ? [] : reports, io);
     if (config.json) io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
     human.write(renderSummary(doc, written.file, colour, written.unwritten));
-    if (written.file === null || written.unwritten.length > 0) return ExitCode.CouldNotComplete;
-    if (outcome.kind === 'unreachable' || outcome.kind === 'failed') io.stderr.write(`mqbench: ${outcome.message}\n`);
-    return capacityExitCode(capacity);
+    if (written.file !== null && written.unwritten.length === 0 && (outcome.kind === 'unreachable' || outcome.kind === 'failed')) io.stderr.write(`mqbench: ${outcome.message}\n`);
+    io.stderr.write(renderFilesBlock(written.written, written.unwritten));
+    return written.file === null || written.unwritten.length > 0 ? ExitCode.CouldNotComplete : capacityExitCode(capacity);
   } finally {
     await live.close();
     unsubscribe();

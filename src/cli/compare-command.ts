@@ -5,6 +5,7 @@
  */
 import type { Argv, CommandModule } from 'yargs';
 import { compareDocuments, DEFAULT_LATENCY_FLOOR_US } from '../gates/baseline.js';
+import { shortRunNotes } from '../gates/sensitivity.js';
 import { renderComparison, renderComparisonMarkdown } from '../reporters/compare.js';
 import { parseLatencyFloor, parseTolerance } from '../config/gate-units.js';
 import { COMPARED_METRICS, metricDef, similarMetrics } from '../metrics/names.js';
@@ -84,6 +85,7 @@ export async function compareCommand(flags: CompareFlags, io: Io): Promise<numbe
   }
 
   for (const w of warnings(base.doc, head.doc)) io.stderr.write(`mqbench compare: note: ${w}\n`);
+  for (const w of shortRunNotes(base.doc, head.doc, tolerance.value, metrics.names.length > 0 ? metrics.names : undefined)) io.stderr.write(`mqbench compare: note: ${w}\n`);
   const comparison = compareDocuments(base.doc, head.doc, {
     maxRegression: tolerance.value,
     latencyFloorUs: floor.value,

@@ -7,7 +7,7 @@
  * one run: missing, duplicated or foreign shards named), 3 a shard could not complete.
  */
 import { readFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { flagThresholds } from '../config/read-flags.js';
 import type { Threshold } from '../config/model.js';
@@ -17,9 +17,11 @@ import { parseLatencyFloor, parseTolerance } from '../config/gate-units.js';
 import { parseThreshold, unmatchedThresholds } from '../gates/threshold.js';
 import { settleVerdict } from '../gates/verdict.js';
 import { mergeHdrLogs, writeHdrLog } from '../metrics/hdr-log.js';
+import { renderFilesBlock } from '../reporters/files.js';
+import { writeRunHdrLog } from './run-shard.js';
 import { readResultFile } from '../metrics/result-file.js';
 import type { ResultDocument } from '../metrics/result.js';
-import { hdrIntervals, mergeShards, shardProblems, type ShardInput } from '../metrics/shard-merge.js';
+import { mergeShards, shardProblems, type ShardInput } from '../metrics/shard-merge.js';
 import { renderComparison } from '../reporters/compare.js';
 import { parseReportFormats, type ReportFormat } from '../reporters/write.js';
 import { renderSummary } from '../reporters/terminal.js';
@@ -106,23 +108,15 @@ export async function mergeCommand(flags: MergeFlags, io: Io, args: string[]): P
 
   const comparison = gates.baseline === null ? undefined : compareDocuments(gates.baseline.doc, merged, { ...gates.tolerance, baseFile: gates.baseline.file, headFile: '(merged)' });
   const doc = settleVerdict(merged, thresholds, comparison);
-  const { file, unwritten } = await writeOutputs(doc, outDir, gates.reports, io, flags.json === true);
-  if (file !== null && flags.hdrLog !== undefined) {
-    const log = join(flags.hdrLog, `${basename(file, '.json')}.hlog`);
-    try {
-      await writeHdrLog(log, { runId: doc.runId, startEpochMs: Date.parse(doc.startedAt), intervals: hdrIntervals(doc.shard?.phases ?? []) });
-      io.stderr.write(`hdr log: ${log}\n`);
-    } catch (err) {
-      io.stderr.write(`mqbench: could not write the HdrHistogram log ${log}: ${errorMessage(err)}\n`);
-      unwritten.push('the HdrHistogram log');
-    }
-  }
+  const { file, unwritten, written } = await writeOutputs(doc, outDir, gates.reports, io);
+  if (file !== null && flags.hdrLog !== undefined) await writeRunHdrLog(flags.hdrLog, doc, file, [], io, { written, unwritten });
   const human = flags.json === true ? io.stderr : io.stdout;
   if (flags.json === true) io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
   const colour = wantsColour(human, io.env);
   human.write(`merged ${inputs.length} result(s): shards ${doc.shard?.indexes.join(', ')} of ${doc.shard?.count} of run ${doc.runId}\n`);
   if (comparison !== undefined) human.write(renderComparison(comparison, colour));
   human.write(renderSummary(doc, file, colour, unwritten));
+  io.stderr.write(renderFilesBlock(written, unwritten));
   if (file === null || unwritten.length > 0 || doc.status !== 'completed') return ExitCode.CouldNotComplete;
   return doc.verdict.passed ? ExitCode.Pass : ExitCode.Failed;
 }

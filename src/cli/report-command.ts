@@ -1,8 +1,10 @@
 /**
  * `mqbench report <result.json>`: render a saved result again. terminal (the default) and md
- * go to stdout; html and junit are files next to the result (or in --out). With --out every
+ * go to stdout; html, junit and csv are files next to the result (or in --out). With --out every
  * format but terminal is a file. When Markdown goes to stdout (for `>> $GITHUB_STEP_SUMMARY`),
- * everything else printed goes to stderr so stdout stays Markdown.
+ * everything else printed goes to stderr so stdout stays Markdown. The files written end the
+ * output as a block on stderr (reporters/files.ts); their paths are also on stdout, one a line,
+ * unless stdout holds the Markdown.
  */
 import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
@@ -10,6 +12,7 @@ import { errorMessage } from '../drivers/errors.js';
 import { renderMarkdown } from '../reporters/markdown.js';
 import { parseReportFormats, writeReports, type ReportFormat } from '../reporters/write.js';
 import { renderSummary } from '../reporters/terminal.js';
+import { renderFilesBlock, type WrittenFile } from '../reporters/files.js';
 import { readResultFile } from '../metrics/result-file.js';
 import type { ResultDocument } from '../metrics/result.js';
 import { ExitCode } from './exit-codes.js';
@@ -21,7 +24,7 @@ export type CliReportFormat = 'terminal' | ReportFormat;
 export function reportOptions<T>(y: Argv<T>) {
   return y
     .positional('result', { type: 'string', demandOption: true, describe: 'A result file written by `mqbench run` (results/mqbench-...json)' })
-    .option('format', { type: 'string', describe: 'terminal, html, md, junit (comma-separated). terminal and md print to stdout; html and junit are written next to the result as .html and .junit.xml [default: "terminal"]' })
+    .option('format', { type: 'string', describe: 'terminal, html, md, junit, csv (comma-separated). terminal and md print to stdout; html, junit and csv are written next to the result as .html, .junit.xml and .csv (one row per phase and metric) [default: "terminal"]' })
     .option('out', { type: 'string', describe: 'Directory for the report files (default: beside the result); with --out, md is written to a file too' });
 }
 
@@ -29,7 +32,7 @@ export function reportOptions<T>(y: Argv<T>) {
 export function reportCommandModule<T>(io: Io, setCode: (code: number) => void): CommandModule<T, ReportArgs<T>> {
   return {
     command: 'report <result>',
-    describe: 'Render a saved result again: terminal summary, HTML report, Markdown (CI job summaries, PR comments) or JUnit XML',
+    describe: 'Render a saved result again: terminal summary, HTML report, Markdown (CI job summaries, PR comments), JUnit XML or CSV',
     builder: (y: Argv<T>) => reportOptions(y),
     handler: async (argv) => {
       setCode(await reportCommand(String(argv.result), { format: argv.format, out: argv.out }, io));
@@ -49,9 +52,9 @@ export function parseCliFormats(text: string): CliReportFormat[] | { error: stri
   const parts = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
   const terminal = parts.some((s) => s.toLowerCase() === 'terminal');
   const files = parts.filter((s) => s.toLowerCase() !== 'terminal');
-  if (files.length === 0) return terminal ? ['terminal'] : { error: "no format given; use terminal, html, md or junit (comma-separated, e.g. --format html,md)" };
+  if (files.length === 0) return terminal ? ['terminal'] : { error: "no format given; use terminal, html, md, junit or csv (comma-separated, e.g. --format html,md)" };
   const parsed = parseReportFormats(files.join(','));
-  if ('error' in parsed) return { error: `${parsed.error.replace(/; use .*$/, '')}; use terminal, html, md or junit (comma-separated, e.g. --format html,md)` };
+  if ('error' in parsed) return { error: `${parsed.error.replace(/; use .*$/, '')}; use terminal, html, md, junit or csv (comma-separated, e.g. --format html,md)` };
   return terminal ? ['terminal', ...parsed] : parsed;
 }
 
@@ -96,12 +99,19 @@ export async function reportCommand(resultFile: string, flags: ReportFlags, io: 
   if (mdToStdout) io.stdout.write(renderMarkdown(doc));
   const files = formats.filter((f): f is ReportFormat => f !== 'terminal' && !(f === 'md' && mdToStdout));
   if (files.length === 0) return ExitCode.Pass;
-  try {
-    const written = await writeReports(doc, resultFile, files, flags.out);
-    for (const w of written) side.write(`${w}\n`);
-  } catch (err) {
-    io.stderr.write(`mqbench report: could not write the report files to ${flags.out ?? path.dirname(resultFile)}: ${errorMessage(err)}; choose a writable directory with --out\n`);
-    return ExitCode.BadInput;
+  const written: WrittenFile[] = [];
+  const unwritten: string[] = [];
+  // One at a time, so the block lists the files written before one failed.
+  for (const [i, what] of files.entries()) {
+    try {
+      for (const w of await writeReports(doc, resultFile, [what], flags.out)) written.push({ what, path: w });
+    } catch (err) {
+      io.stderr.write(`mqbench report: could not write the report files to ${flags.out ?? path.dirname(resultFile)}: ${errorMessage(err)}; choose a writable directory with --out\n`);
+      unwritten.push(`the ${files.slice(i).join(', ')} report(s)`);
+      break;
+    }
   }
-  return ExitCode.Pass;
+  if (!mdToStdout) for (const w of written) io.stdout.write(`${w.path}\n`);
+  io.stderr.write(renderFilesBlock(written, unwritten));
+  return unwritten.length > 0 ? ExitCode.BadInput : ExitCode.Pass;
 }

@@ -7,7 +7,9 @@ import { helpText, runFlag, RUN_FLAG_NAMES, type RawRunFlags, type RunFlagName }
 import { resolveRun, type ResolvedRun } from '../config/scenario-run.js';
 import { preflight } from '../coordinator/preflight.js';
 import { executeRun, planRun, type RunOutcome, type RunPlan } from '../coordinator/run.js';
+import { plannedSeconds } from '../coordinator/phase-clock.js';
 import { compareDocuments } from '../gates/baseline.js';
+import { shortRunNotes } from '../gates/sensitivity.js';
 import { renderComparison } from '../reporters/compare.js';
 import { unmatchedThresholds } from '../gates/threshold.js';
 import { settleVerdict } from '../gates/verdict.js';
@@ -17,6 +19,7 @@ import type { ResultDocument } from '../metrics/result.js';
 import { parseReportFormats, type ReportFormat } from '../reporters/write.js';
 import { ProgressLine } from '../reporters/progress.js';
 import { renderSummary } from '../reporters/terminal.js';
+import { renderFilesBlock } from '../reporters/files.js';
 import { ExitCode } from './exit-codes.js';
 import { stopOnSignals } from './interrupt.js';
 import { prepareOutDir } from './out-dir.js';
@@ -112,13 +115,16 @@ export async function runCommand(scenario: string | undefined, flags: RawRunFlag
         : compareDocuments(extras.baseline.doc, merged, { maxRegression: extras.maxRegression, latencyFloorUs: extras.latencyFloorUs, baseFile: extras.baseline.file, headFile: '(this run)' });
     // The verdict, settled once: over the merged repeats, the thresholds and the baseline comparison.
     const doc = settleVerdict(merged, config.thresholds, comparison);
-    const { file, unwritten } = await writeOutputs(doc, config.outDir, extras.reports, io, config.json);
-    if (file !== null && extras.hdrLog !== null) unwritten.push(...(await writeRunHdrLog(extras.hdrLog, doc, file, raw, io, config.json)));
+    const { file, unwritten, written } = await writeOutputs(doc, config.outDir, extras.reports, io);
+    if (file !== null && extras.hdrLog !== null) await writeRunHdrLog(extras.hdrLog, doc, file, raw, io, { written, unwritten });
     if (config.json) io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
     if (comparison !== undefined) human.write(renderComparison(comparison, colour));
+    if (extras.baseline !== null) for (const n of shortRunNotes(extras.baseline.doc, merged, extras.maxRegression)) io.stderr.write(`mqbench: note: ${n}\n`);
     human.write(renderSummary(doc, file, colour, unwritten));
-    if (file === null || unwritten.length > 0) return ExitCode.CouldNotComplete;
-    return exitCodeOf(outcome, doc, io);
+    const code = file === null || unwritten.length > 0 ? ExitCode.CouldNotComplete : exitCodeOf(outcome, doc, io);
+    // Last, on stderr: every file the run wrote (the summary above names the result on stdout).
+    io.stderr.write(renderFilesBlock(written, unwritten));
+    return code;
   } finally {
     await ready.live.close();
     unsubscribe();
@@ -202,7 +208,7 @@ async function runRepeats(
       sources: ready.sources,
       command: argv,
       ...ready.live.hooks,
-      ...(progress ? { onProgress: (p) => progress.update(p) } : {}),
+      ...(progress ? { onProgress: (p) => progress.update(p), laterSeconds: (extras.repeat - r) * plan.phases.reduce((a, s) => a + plannedSeconds(s), 0) } : {}),
       ...(onRaw ? { onRaw } : {}),
       onNote: (line) => {
         progress?.clear();

@@ -12,6 +12,7 @@ import type { ResultDocument } from '../metrics/result.js';
 import { hdrIntervals } from '../metrics/shard-merge.js';
 import type { ShardPhase } from '../metrics/shard-result.js';
 import { shardProblems } from '../plan/shard.js';
+import type { WrittenFile } from '../reporters/files.js';
 import type { Io } from './io.js';
 
 /** A sharded run's problems: every shard must load one named target, once, with phases that can be split. */
@@ -30,15 +31,21 @@ export function shardRunIssues(config: Scenario, plan: RunPlan, repeat: number):
   return issues;
 }
 
-/** --hdr-log: the run's interval log, named after its result file; what could not be written, for the summary. */
-export async function writeRunHdrLog(dir: string, doc: ResultDocument, resultFile: string, raw: readonly ShardPhase[], io: Io, quiet: boolean): Promise<string[]> {
+/** --hdr-log: the run's interval log, named after its result file, added to the files written (or to those that could not be). */
+export async function writeRunHdrLog(
+  dir: string,
+  doc: ResultDocument,
+  resultFile: string,
+  raw: readonly ShardPhase[],
+  io: Io,
+  files: { written: WrittenFile[]; unwritten: string[] },
+): Promise<void> {
   const file = join(dir, `${basename(resultFile, '.json')}.hlog`);
   try {
     await writeHdrLog(file, { runId: doc.runId, startEpochMs: Date.parse(doc.startedAt), intervals: hdrIntervals(doc.shard?.phases ?? raw) });
-    if (!quiet) io.stderr.write(`hdr log: ${file}\n`);
-    return [];
+    files.written.push({ what: 'hdr log', path: file });
   } catch (err) {
     io.stderr.write(`mqbench: could not write the HdrHistogram log ${file}: ${errorMessage(err)}\n`);
-    return ['the HdrHistogram log'];
+    files.unwritten.push('the HdrHistogram log');
   }
 }

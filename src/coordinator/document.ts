@@ -1,5 +1,7 @@
 /** Builds and writes the result document. Writes go to a temporary file renamed into place, so no reader sees half a file. */
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -132,4 +134,25 @@ async function removeTemporary(fs: ResultFs, tmp: string, cause: unknown): Promi
   } catch (err) {
     if (cause instanceof Error) cause.message += `; the temporary file ${tmp} could not be removed either: ${err instanceof Error ? err.message : String(err)}`;
   }
+}
+
+/** The copy of the last result in an output directory: `results/latest.json`. */
+export const LATEST_FILE = 'latest.json';
+
+/**
+ * Copies `resultFile` to `latest.json` in `dir`: to a temporary file of its own name first, then
+ * renamed over the previous copy, so a reader sees the old result or the new one, never part of
+ * one. A copy, not a symbolic link: it works on every filesystem and in every artifact upload.
+ */
+export async function writeLatest(dir: string, resultFile: string): Promise<string> {
+  const file = path.join(dir, LATEST_FILE);
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    await copyFile(resultFile, tmp, constants.COPYFILE_EXCL);
+    await rename(tmp, file);
+  } catch (err) {
+    await removeTemporary(nodeFs, tmp, err);
+    throw err;
+  }
+  return file;
 }

@@ -29,6 +29,31 @@ export function phaseClock(spec: PhaseSpec, nowUs: number): PhaseClock {
   return { startUs, warmupStartUs, steadyStartUs, endUs: steadyStartUs + spec.durationMs * 1000 };
 }
 
+/** A phase's planned seconds after its connect: ramp, warm-up, steady window and the longest drain. */
+export function plannedSeconds(spec: PhaseSpec): number {
+  return (spec.rampMs + spec.warmupMs + spec.durationMs + spec.drainMs) / 1000;
+}
+
+/**
+ * Pure: the planned seconds a phase still has, `elapsed` seconds into `stage` (`length` long): the
+ * rest of the stage, the stages after it and the drain. A drain usually ends early (when every
+ * message arrived), so this is an upper bound once the load is over.
+ */
+export function phaseSecondsLeft(spec: PhaseSpec, stage: Stage, elapsed: number, length: number): number {
+  const rest = Math.max(0, length - elapsed);
+  const drain = spec.drainMs / 1000;
+  switch (stage) {
+    case 'ramp':
+      return rest + (spec.warmupMs + spec.durationMs) / 1000 + drain;
+    case 'warmup':
+      return rest + spec.durationMs / 1000 + drain;
+    case 'steady':
+      return rest + drain;
+    case 'drain':
+      return rest;
+  }
+}
+
 /**
  * Sleeps through ramp, warm-up and steady window in turn, until the steady window's end or an
  * abort, calling `onSecond` at every whole second of the load with the stage it falls in (the

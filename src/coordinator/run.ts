@@ -20,6 +20,7 @@ import type { EchoTransport } from '../servers/echo.js';
 import type { Progress } from '../metrics/reports.js';
 import type { LiveSecond } from '../metrics/live.js';
 import { runPhase, type TargetInfo } from './coordinator.js';
+import { phaseSecondsLeft, plannedSeconds } from './phase-clock.js';
 import { probeTcp } from './probe.js';
 import { spawnWorkers, type WorkerHandle } from './worker-pool.js';
 import { derivedRunId, type ShardFlags } from '../config/shard-flags.js';
@@ -43,6 +44,8 @@ export interface RunHooks {
   signal: AbortSignal;
   command: string[];
   onProgress?: (p: Progress) => void;
+  /** Planned seconds after this run (later repeats), added to the progress line's time left. */
+  laterSeconds?: number;
   onPhase?: (p: PhaseResult) => void;
   /** Human-readable notes (target started, phase failed); never on stdout with --json. */
   onNote?: (line: string) => void;
@@ -121,7 +124,7 @@ export async function executeRun(config: Scenario, plan: RunPlan, hooks: RunHook
           target,
           workers,
           signal: hooks.signal,
-          ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
+          ...(hooks.onProgress ? { onProgress: runProgress(hooks.onProgress, specs, i, hooks.laterSeconds ?? 0) } : {}),
           ...(hooks.onNote ? { onNote: hooks.onNote } : {}),
           ...(hooks.onSecond ? { onSecond: (s) => hooks.onSecond?.({ ...s, runId }) } : {}),
           ...(config.abortOnFail ? { liveGate: (max: Parameters<typeof liveBreach>[2]) => liveBreach(config.thresholds, spec, max) } : {}),
@@ -167,6 +170,13 @@ function shardSection(shard: ShardRun, specs: readonly PhaseSpec[], raw: ShardPh
     phases: raw,
     crossShardPhases: specs.filter((s) => crossesShards(s, shard.spec.count)).map((s) => s.name),
   };
+}
+
+/** A phase's progress with its place in the run and the run's planned seconds left (this phase's, the later phases', `later`). */
+function runProgress(onProgress: (p: Progress) => void, specs: readonly PhaseSpec[], i: number, later: number): (p: Progress) => void {
+  const after = specs.slice(i + 1).reduce((a, s) => a + plannedSeconds(s), later);
+  const spec = specs[i] as PhaseSpec;
+  return (p) => onProgress({ ...p, index: i + 1, count: specs.length, leftSeconds: phaseSecondsLeft(spec, p.stage, p.elapsed, p.length) + after });
 }
 
 /**

@@ -65,6 +65,8 @@ export class SnapshotCollector {
       sentPerSecond: sent,
       receivedPerSecond: received,
       p99: h.totalCount === 0 ? 0 : h.getValueAtPercentile(99),
+      lost: group.reduce((a, s) => a + s.missing, 0),
+      errors: group.reduce((a, s) => a + Object.values(s.errors).reduce((x, n) => x + n, 0), 0),
     });
   }
 }

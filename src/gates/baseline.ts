@@ -45,12 +45,12 @@ export const ALPHA = 0.05;
 /** Repeats per side needed before per-repeat figures are the samples. */
 export const MIN_REPEATS = 3;
 /** Fewer samples than this on a side: no test (p would be meaningless). */
-const MIN_SAMPLES = 2;
+export const MIN_SAMPLES = 2;
 
 const EXACT_COUNTS = new Set(['lost', 'duplicated', 'outOfOrder', 'errors', 'connectFailures', 'reconnects', 'disconnects']);
 
 /** Metrics with a per-second value in the timeline, and how to read it from a steady point. */
-const PER_SECOND: Record<string, (p: PhaseResult['timeline'][number]) => number | null> = {
+export const PER_SECOND: Record<string, (p: PhaseResult['timeline'][number]) => number | null> = {
   'received.rate': (t) => t.received,
   'sent.rate': (t) => t.sent,
   // A second with no delivery has no latency (the timeline writes 0): not a sample.
@@ -252,11 +252,11 @@ function samplesOf(b: PhaseResult, h: PhaseResult, def: MetricDef): Samples {
   return { kind: 'none', base: [], head: [] };
 }
 
-function repeatValues(p: PhaseResult, def: MetricDef): number[] {
+export function repeatValues(p: PhaseResult, def: MetricDef): number[] {
   return (p.repeats ?? []).map((r) => finite(r[def.name] ?? null)).filter((v): v is number => v !== null);
 }
 
-function steadyValues(p: PhaseResult, read: (t: PhaseResult['timeline'][number]) => number | null): number[] {
+export function steadyValues(p: PhaseResult, read: (t: PhaseResult['timeline'][number]) => number | null): number[] {
   return p.timeline
     // Results written before `stage` existed only marked warm-up seconds.
     .filter((t) => (t.stage === undefined ? !t.warmup : t.stage === 'steady'))

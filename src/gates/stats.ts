@@ -96,7 +96,7 @@ export function mannWhitneyU(x: readonly number[], y: readonly number[], method:
  * The distribution of U is symmetric about n1*n2/2, so P(U >= u) = P(U <= n1*n2 - u).
  */
 export function exactTwoSided(u: number, n1: number, n2: number): number {
-  const counts = uDistribution(n1, n2);
+  const counts = cachedDistribution(n1, n2);
   const total = counts.reduce((a, c) => a + c, 0);
   const cdf = (k: number): number => {
     let s = 0;
@@ -104,6 +104,19 @@ export function exactTwoSided(u: number, n1: number, n2: number): number {
     return s / total;
   };
   return Math.min(1, 2 * Math.min(cdf(u), cdf(n1 * n2 - u)));
+}
+
+/** uDistribution by sample sizes, kept: gates/sensitivity.ts asks the test of the same sizes many times. */
+const distributions = new Map<string, readonly number[]>();
+
+function cachedDistribution(n1: number, n2: number): readonly number[] {
+  const key = `${n1},${n2}`;
+  let d = distributions.get(key);
+  if (d === undefined) {
+    d = uDistribution(n1, n2);
+    distributions.set(key, d);
+  }
+  return d;
 }
 
 /**

@@ -78,6 +78,11 @@ export class SequenceTracker {
     return 'duplicate';
   }
 
+  /** Numbers skipped (a later one came first) and not received since: missing so far. */
+  get missing(): number {
+    return this.gaps.size;
+  }
+
   /** What this tracker got of its publisher's numbers from the baseline on: everything below `next` but the gaps. */
   coverage(): Coverage {
     const sorted = [...this.gaps].sort((a, b) => a - b);

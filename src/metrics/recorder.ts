@@ -161,6 +161,7 @@ export class Recorder {
       errors: { ...this.errors },
       loop: live.loop,
       steadyMax: { e2e: this.e2e.maxValue, e2eUncorrected: this.e2eUncorrected.maxValue, ack: this.ack.maxValue },
+      missing: live.missing,
     };
     this.interval = zero();
     this.intervalE2e.reset();
@@ -176,6 +177,8 @@ export interface IntervalLive {
   down: number;
   inflight: number;
   loop: IntervalLoop;
+  /** Sequence numbers this worker's subscribers skipped and have not received since (the progress line's live loss). */
+  missing: number;
 }
 
 export function encodeOrEmpty(h: Histogram): string {

@@ -28,6 +28,12 @@ export interface IntervalSnapshot extends Counters {
   loop: IntervalLoop;
   /** Largest latency so far of messages sent in the steady window (0: none yet); it only grows, so --abort-on-fail can act on it. */
   steadyMax: { e2e: number; e2eUncorrected: number; ack: number };
+  /**
+   * Sequence numbers this worker's subscribers skipped (a later message of the same publisher came
+   * first) and have not received since, now: the loss seen so far. The phase's lost count is
+   * settled at its end (expected minus received); this one is for the progress line.
+   */
+  missing: number;
 }
 
 export interface IntervalLoop {
@@ -128,4 +134,13 @@ export interface Progress {
   sentPerSecond: number;
   receivedPerSecond: number;
   p99: number;
+  /** Deliveries skipped and still missing now, over every worker (IntervalSnapshot.missing). */
+  lost: number;
+  /** Errors so far in the phase, every kind. */
+  errors: number;
+  /** The phase's place in the run (1-based) and the run's phase count; absent where unknown (a capacity search). */
+  index?: number;
+  count?: number;
+  /** Seconds the run still has by its plan: what is left of this phase's load and drain, the later phases' (and repeats'). */
+  leftSeconds?: number;
 }

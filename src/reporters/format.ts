@@ -90,6 +90,14 @@ export function cpuPerMessage(us: number | null | undefined): string {
 
 
 
+/** The load generator, not the target, was the limit: the phase's figures describe mqbench. */
+export function isSaturated(p: PhaseResult): boolean {
+  return p.generator?.saturated === true;
+}
+
+/** Why a saturated phase is marked and never ranked, in the words every report uses. */
+export const SATURATED_NOTE = 'the load generator, not the target, was the limit: its figures describe mqbench';
+
 /** The stage of a timeline second; results before stages existed only had the warm-up flag. */
 export function stageOf(t: TimelinePoint): TimelinePoint['stage'] {
   return t.stage ?? (t.warmup ? 'warmup' : 'steady');

@@ -63,7 +63,7 @@ function healthRow(p: PhaseResult): Row {
   const lag = worst(ws.map((w) => w.sendLagP99 ?? 0));
   const rss = worst(ws.map((w) => w.rssBytes));
   const stalls = ws.reduce((a, w) => a + (w.windowStalls ?? 0), 0);
-  const busy = ws.map((w) => `w${w.workerIndex} ${w.cpuPercent}%`).join(' · ');
+  const busy = ws.map((w) => `<span class="item">${esc(`w${w.workerIndex} ${w.cpuPercent}%`)}</span>`).join(' · ');
   const saturated = g?.saturated ? `<span class="mark warn">! yes</span> <span class="note">${esc(g.reasons.join('; '))}</span>` : 'no';
   const target = p.target?.cpuMicrosPerMessage != null ? cpuPerMessage(p.target.cpuMicrosPerMessage) : p.target?.kind === 'external' ? 'not measured' : 'n/a';
   return {
@@ -73,7 +73,7 @@ function healthRow(p: PhaseResult): Row {
       saturated,
       esc(cpuPerMessage(g?.cpuMicrosPerMessage)),
       esc(g?.cpuSeconds === undefined ? '-' : `${g.cpuSeconds}s`),
-      esc(busy || '-'),
+      busy || '-',
       esc(loop === null ? '-' : formatMicros(loop)),
       esc(p.params.model === 'open' && lag !== null ? formatMicros(lag) : '-'),
       esc(p.params.model === 'closed' ? String(stalls) : '-'),
@@ -86,10 +86,11 @@ function healthRow(p: PhaseResult): Row {
 export function generatorSection(doc: ResultDocument): string {
   const cols = [
     { label: 'phase' },
-    { label: 'saturated' },
+    // The reasons and the per-worker figures wrap, so the table fits the page however many workers and reasons there are.
+    { label: 'saturated', wrap: true, title: 'the load generator, not the target, was the limit (and why)' },
     { label: 'CPU / msg', num: true, title: 'CPU time of the whole mqbench process per delivered message' },
     { label: 'CPU', num: true, title: 'CPU seconds of the mqbench process in the steady window' },
-    { label: 'worker busy', title: 'share of wall time each worker event loop was busy' },
+    { label: 'worker busy', wrap: true, title: 'share of wall time each worker event loop was busy' },
     { label: 'loop delay p99', num: true, title: 'worst worker event-loop delay, 99th percentile' },
     { label: 'send lag p99', num: true, title: 'open model: how late sends left versus their schedule (worst worker)' },
     { label: 'window stalls', num: true, title: 'closed model: windows reopened after 1 s without a delivery' },

@@ -50,6 +50,7 @@ tbody tr:hover { background: #f6f8fa; }
 .num { text-align: right; }
 td:last-child:not(.num) { white-space: normal; min-width: 160px; }
 td.wrap { white-space: normal; min-width: 130px; }
+.item { white-space: nowrap; }
 tr.failed th, tr.regression th { box-shadow: inset 3px 0 0 var(--bad); }
 tr.failed, tr.regression { background: #fff8f7; }
 tr.warn th { box-shadow: inset 3px 0 0 #e0a800; }

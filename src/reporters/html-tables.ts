@@ -4,11 +4,13 @@ import {
   count,
   cpuPerMessage,
   errorsText,
+  isSaturated,
   latency,
   loadText,
   protocolText,
   qosText,
   rate,
+  SATURATED_NOTE,
   wireBytesPerMessage,
 } from './format.js';
 import { esc, passMark, section, table, type Row } from './html-util.js';
@@ -37,6 +39,13 @@ function workloadText(p: PhaseResult): string {
   return `${p.params.publishers} → ${p.params.subscribers}${idle} · ${formatBytes(p.params.payloadBytes)} · ${loadText(p)}`;
 }
 
+/** The phase's name, its status when not completed, and a mark when the generator was the limit. */
+function phaseNameCell(p: PhaseResult): string {
+  const status = p.status === 'completed' ? '' : ` <span class="note" title="${esc(p.error ?? '')}">(${esc(p.status)})</span>`;
+  const saturated = isSaturated(p) ? ` <span class="mark warn saturated" title="${esc(`${SATURATED_NOTE} (${p.generator.reasons.join('; ')})`)}">⚠ saturated</span>` : '';
+  return esc(p.name) + status + saturated;
+}
+
 export function phasesSection(doc: ResultDocument): string {
   // With several phases the protocol comparison right below lists protocol and QoS: the table stays one screen wide.
   const keep = (_: unknown, i: number): boolean => doc.phases.length < 2 || (i !== 1 && i !== 2);
@@ -44,9 +53,9 @@ export function phasesSection(doc: ResultDocument): string {
     const l = p.latency.e2e;
     const bad = p.status === 'failed' || (p.deliveryFailures ?? []).length > 0;
     return {
-      className: bad ? 'failed' : '',
+      className: bad ? 'failed' : isSaturated(p) ? 'warn' : '',
       cells: [
-        esc(p.name) + (p.status === 'completed' ? '' : ` <span class="note" title="${esc(p.error ?? '')}">(${esc(p.status)})</span>`),
+        phaseNameCell(p),
         esc(protocolText(p)),
         esc(qosText(p)),
         esc(workloadText(p)),
@@ -81,7 +90,8 @@ export function phasesSection(doc: ResultDocument): string {
     { label: 'dup', num: true },
     { label: 'errors', num: true },
   ].filter(keep);
-  return section('phases', 'Phases', table('Steady-window figures per phase', cols, rows));
+  const caption = `Steady-window figures per phase${doc.phases.some(isSaturated) ? ` (⚠ saturated: ${SATURATED_NOTE})` : ''}`;
+  return section('phases', 'Phases', table(caption, cols, rows));
 }
 
 /** Marks the best value of a column (the highest or the lowest) when more than one phase has a figure. */
@@ -99,12 +109,14 @@ export function protocolComparisonSection(doc: ResultDocument): string {
   if (doc.phases.length < 2) return '';
   const ps = doc.phases;
   const e2e = (p: PhaseResult, k: 'p50' | 'p99'): number | null => (p.latency.e2e.count > 0 ? p.latency.e2e[k] : null);
+  // A saturated phase is never ranked: its figures are the generator's limit, not the target's.
+  const ranked = <T>(p: PhaseResult, v: T): T | null => (isSaturated(p) ? null : v);
   const cols = {
-    recv: ps.map((p) => p.rates.receivedPerSecond),
-    p50: ps.map((p) => e2e(p, 'p50')),
-    p99: ps.map((p) => e2e(p, 'p99')),
-    wire: ps.map((p) => p.wire?.bytesPerMessage ?? null),
-    cpu: ps.map((p) => p.generator?.cpuMicrosPerMessage ?? null),
+    recv: ps.map((p) => ranked(p, p.rates.receivedPerSecond)),
+    p50: ps.map((p) => ranked(p, e2e(p, 'p50'))),
+    p99: ps.map((p) => ranked(p, e2e(p, 'p99'))),
+    wire: ps.map((p) => ranked(p, p.wire?.bytesPerMessage ?? null)),
+    cpu: ps.map((p) => ranked(p, p.generator?.cpuMicrosPerMessage ?? null)),
   };
   const best = {
     recv: bestOf(cols.recv, 'higher'),
@@ -114,8 +126,9 @@ export function protocolComparisonSection(doc: ResultDocument): string {
     cpu: bestOf(cols.cpu, 'lower'),
   };
   const rows: Row[] = ps.map((p, i) => ({
+    className: isSaturated(p) ? 'warn' : '',
     cells: [
-      esc(p.name),
+      phaseNameCell(p),
       esc(protocolText(p)),
       esc(qosText(p)),
       esc(formatBytes(p.params.payloadBytes)),
@@ -130,7 +143,7 @@ export function protocolComparisonSection(doc: ResultDocument): string {
     'comparison',
     'Protocol comparison',
     table(
-      'The phases side by side (best value of each column in bold)',
+      `The phases side by side (best value of each column in bold${ps.some(isSaturated) ? `; ⚠ saturated phases are never ranked best: ${SATURATED_NOTE}` : ''})`,
       [
         { label: 'phase' },
         { label: 'protocol / transport' },

@@ -12,6 +12,7 @@ import { formatChange, formatMetric, formatMicros } from '../metrics/format.js';
 import {
   count,
   cpuPerMessage,
+  isSaturated,
   latency,
   mdCell,
   protocolText,
@@ -116,7 +117,7 @@ function phasesMarkdown(out: Budget, doc: ResultDocument): void {
     ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
     doc.phases.map((p) => {
       const bad = p.status === 'failed' || (p.deliveryFailures ?? []).length > 0;
-      const name = `${mdCell(p.name)}${p.status === 'completed' ? '' : ` (${p.status})`}`;
+      const name = `${mdCell(p.name)}${p.status === 'completed' ? '' : ` (${p.status})`}${isSaturated(p) ? ' ⚠️ saturated' : ''}`;
       const e = p.latency.e2e;
       return [bad ? `❌ ${name}` : name, mdCell(protocolText(p)), qosText(p), rate(p.rates.receivedPerSecond), latency(e, 'p50'), latency(e, 'p99'), latency(e, 'p999'), count(p.counters.lost), count(p.counters.duplicated)];
     }),
@@ -175,7 +176,7 @@ function header(out: Budget, doc: ResultDocument): void {
   }
   const saturated = doc.phases.filter((p) => p.generator?.saturated);
   if (saturated.length > 0) {
-    out.push(`> ⚠️ **The load generator was the limit, not the target** in ${mdCell(saturated.map((p) => p.name).join(', '))}: those figures describe mqbench.`, '');
+    out.push(`> ⚠️ **The load generator was the limit, not the target** in ${mdCell(saturated.map((p) => p.name).join(', '))}${doc.capacity === undefined ? ' (marked ⚠️ saturated below)' : ''}: those figures describe mqbench.`, '');
   }
 }
 

@@ -9,6 +9,17 @@ import { capacityLines } from './capacity-terminal.js';
 import { deliverySentence, outageSentence } from './faults.js';
 import { verdictWord } from './format.js';
 
+/** The abbreviations of the phase table and the lines under it, in one line that ends the summary. */
+export const PHASES_LEGEND =
+  'legend: sent/s recv/s messages published/delivered per second (steady window) · e2e publish to delivery, from the due time · ack publish to PUBACK/PUBCOMP · ' +
+  'dup duplicated · ooo out of order · saturated the generator, not the target, was the limit · cpu us/msg CPU per delivered message · wire bytes on the wire per delivered message · ' +
+  'w0 worker 0 · busy share of time its event loop worked · loop event-loop delay · tcp/tls/ws p99 connect stages · us/ms microseconds/milliseconds';
+
+/** The same for a capacity search's table of levels. */
+export const CAPACITY_LEGEND =
+  'legend: level the load offered, in the dimension\'s unit · asked/s the publishers\' rate · achieved what the level delivered, in the dimension\'s terms · sent/s recv/s per second (steady window) · ' +
+  'p50 p99 end-to-end latency percentiles · sigma contention · kappa coherency · lambda throughput of one (USL model)';
+
 /**
  * resultFile: where the result was written, or null when it could not be written; unwritten:
  * other files of the run that could not be written (reports). A run whose files were not all
@@ -59,6 +70,7 @@ export function renderSummary(doc: ResultDocument, resultFile: string | null, co
     if (missing.length > 0) lines.push(c.red(`not written: ${missing.join(' and ')} (see the error above)`));
   }
   if (resultFile !== null) lines.push(c.dim(`result: ${resultFile}`));
+  lines.push(c.dim(doc.capacity !== undefined ? CAPACITY_LEGEND : PHASES_LEGEND));
   return `${lines.join('\n')}\n`;
 }
 
@@ -73,7 +85,8 @@ function phaseLines(doc: ResultDocument, c: InstanceType<typeof Chalk>, lines: s
   for (const [i, r] of rows.entries()) {
     const p = doc.phases[i];
     const line = fmt(r);
-    lines.push(p !== undefined && (p.deliveryFailures.length > 0 || p.status === 'failed' || p.status === 'degraded') ? c.red(line) : line);
+    const bad = p !== undefined && (p.deliveryFailures.length > 0 || p.status === 'failed' || p.status === 'degraded');
+    lines.push(bad ? c.red(line) : p?.generator.saturated ? c.yellow(line) : line);
   }
   lines.push('');
 
@@ -130,6 +143,12 @@ function connectLine(p: PhaseResult): string {
   return `${conn}${stages.length > 0 ? ` (${stages.join(', ')})` : ''}, ${c.connectFailures} failed, ${c.disconnects ?? 0} dropped, ${c.reconnects} reconnects`;
 }
 
+/** 'mqtt-tcp-qos1', 'mqtt-tcp-qos1 (interrupted)', 'mqtt-tcp-qos1 (saturated)': saturated, the row's figures are mqbench's (said in full below the table). */
+function phaseLabel(p: PhaseResult): string {
+  const tags = [p.status === 'completed' ? '' : p.status, p.generator.saturated ? 'saturated' : ''].filter((x) => x !== '');
+  return tags.length === 0 ? p.name : `${p.name} (${tags.join(', ')})`;
+}
+
 function phaseRow(p: PhaseResult): string[] {
   const l = p.latency.e2e;
   const errors = Object.entries(p.counters.errors)
@@ -137,7 +156,7 @@ function phaseRow(p: PhaseResult): string[] {
     .join(',');
   const lat = (v: number): string => (l.count === 0 ? '-' : formatMicros(v));
   return [
-    p.status === 'completed' ? p.name : `${p.name} (${p.status})`,
+    phaseLabel(p),
     formatRate(p.rates.sentPerSecond),
     formatRate(p.rates.receivedPerSecond),
     lat(l.p50),

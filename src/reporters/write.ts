@@ -1,21 +1,22 @@
 /**
- * Report files next to a result: same base name, `.html`, `.md`, `.junit.xml`. Each is written
+ * Report files next to a result: same base name, `.html`, `.md`, `.junit.xml`, `.csv`. Each is written
  * to a temporary file and renamed into place (as the result itself), so no reader sees half a report.
  */
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ResultDocument } from '../metrics/result.js';
+import { renderCsv } from './csv.js';
 import { renderHtml } from './html.js';
 import { renderJunit } from './junit.js';
 import { renderMarkdown } from './markdown.js';
 
-export type ReportFormat = 'html' | 'md' | 'junit';
+export type ReportFormat = 'html' | 'md' | 'junit' | 'csv';
 
-export const REPORT_FORMATS: readonly ReportFormat[] = ['html', 'md', 'junit'];
+export const REPORT_FORMATS: readonly ReportFormat[] = ['html', 'md', 'junit', 'csv'];
 
-const ALIASES: Record<string, ReportFormat> = { html: 'html', md: 'md', markdown: 'md', junit: 'junit', xml: 'junit' };
+const ALIASES: Record<string, ReportFormat> = { html: 'html', md: 'md', markdown: 'md', junit: 'junit', xml: 'junit', csv: 'csv' };
 
-const EXTENSION: Record<ReportFormat, string> = { html: '.html', md: '.md', junit: '.junit.xml' };
+const EXTENSION: Record<ReportFormat, string> = { html: '.html', md: '.md', junit: '.junit.xml', csv: '.csv' };
 
 /** 'html,md' -> ['html', 'md']: comma-separated, case-insensitive, each once, in the order given. */
 export function parseReportFormats(text: string): ReportFormat[] | { error: string } {
@@ -42,6 +43,8 @@ export function renderReport(doc: ResultDocument, format: ReportFormat): string 
       return renderMarkdown(doc);
     case 'junit':
       return renderJunit(doc);
+    case 'csv':
+      return renderCsv(doc);
   }
 }
 

@@ -25,6 +25,7 @@ import { buildReport } from './phase-report.js';
 import type { Publisher } from './publisher.js';
 import type { PublisherSettings } from './publisher-settings.js';
 import { SendLoop } from './send-loop.js';
+import { missingDeliveries } from './subscriber.js';
 
 export class PhaseRunner {
   readonly recorder = new Recorder();
@@ -228,7 +229,8 @@ export class PhaseRunner {
 
   interval(t: number) {
     const inflight = this.publishers.reduce((a, p) => a + p.outstanding, 0);
-    return this.recorder.takeInterval(this.plan.workerIndex, t, { connections: this.ledger.connections, down: this.ledger.down, inflight, loop: this.health.second() });
+    const missing = missingDeliveries(this.open.map(({ client }) => client.subscriber));
+    return this.recorder.takeInterval(this.plan.workerIndex, t, { connections: this.ledger.connections, down: this.ledger.down, inflight, loop: this.health.second(), missing });
   }
 
   /**

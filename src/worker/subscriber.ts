@@ -121,6 +121,13 @@ export class Subscriber {
   }
 }
 
+/** Deliveries the subscribers skipped and still miss now, over all their publishers (for the progress line). */
+export function missingDeliveries(subscribers: ReadonlyArray<Subscriber | null>): number {
+  let n = 0;
+  for (const s of subscribers) if (s !== null) for (const t of s.trackers.values()) n += t.missing;
+  return n;
+}
+
 /** Adds up the per-publisher figures of a worker's subscribers, per receiving group. */
 export function deliveryByPublisher(subscribers: ReadonlyArray<Subscriber>): PublisherDelivery[] {
   const by = new Map<string, PublisherDelivery>();

@@ -58,9 +58,9 @@ export function tempDir(prefix = 'mqbench-test-'): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));
 }
 
-/** The one result file a run wrote into dir, parsed. */
+/** The one result file a run wrote into dir (beside latest.json, its copy), parsed. */
 export async function readOnlyResult(dir: string): Promise<{ file: string; doc: ResultDocument }> {
-  const files = (await readdir(dir)).filter((f) => f.endsWith('.json'));
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.json') && f !== 'latest.json');
   if (files.length !== 1) throw new Error(`expected one result file in ${dir}, found ${JSON.stringify(files)}`);
   const file = join(dir, files[0]!);
   return { file, doc: JSON.parse(await readFile(file, 'utf8')) as ResultDocument };
