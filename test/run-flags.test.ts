@@ -15,7 +15,7 @@ import type { FlagOverlay } from '../src/config/flag-overlay.js';
 import { readFlags } from '../src/config/read-flags.js';
 import type { Scenario } from '../src/config/model.js';
 import { buildRunConfig } from '../src/config/run-config.js';
-import { camelName, RUN_FLAG_NAMES, RUN_FLAGS, runFlagsOf, type RawRunFlags, type RunFlagName } from '../src/config/run-flags.js';
+import { camelName, RUN_FLAG_NAMES, RUN_FLAGS, runFlagsOf, SHORT_ALIASES, SHOWN_NEGATED, type RawRunFlags, type RunFlagName } from '../src/config/run-flags.js';
 import { buildScenarioRun } from '../src/config/scenario-run.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mqbench-run-flags-'));
@@ -44,10 +44,18 @@ async function flagsOf(args: string[]): Promise<RawRunFlags> {
 }
 
 describe('the flag table', () => {
-  test('yargs declares exactly the table, with its types, and no yargs defaults', () => {
-    const declared = (runOptions(yargs([])) as unknown as { getOptions(): { key: Record<string, unknown>; string: string[]; boolean: string[]; default: Record<string, unknown> } }).getOptions();
-    const names = Object.keys(declared.key).filter((k) => k !== 'scenario' && k !== 'help' && k !== 'version');
+  test('yargs declares exactly the table, with its types, aliases and --no- forms, and no yargs defaults', () => {
+    const declared = (runOptions(yargs([])) as unknown as { getOptions(): { key: Record<string, unknown>; alias: Record<string, string[]>; string: string[]; boolean: string[]; default: Record<string, unknown>; hiddenOptions: string[] } }).getOptions();
+    const aliases = Object.values(SHORT_ALIASES);
+    const negated = Object.keys(SHOWN_NEGATED).map((n) => `no-${n}`);
+    const names = Object.keys(declared.key).filter((k) => k !== 'scenario' && k !== 'help' && k !== 'version' && !aliases.includes(k) && !negated.includes(k));
     assert.deepEqual(names.sort(), [...RUN_FLAG_NAMES].sort());
+    for (const [name, alias] of Object.entries(SHORT_ALIASES)) assert.deepEqual(declared.alias[name], [alias], `-${alias} is --${name}`);
+    // Shown as --no-nodelay, as the README documents it; --nodelay itself still parses (hidden).
+    for (const n of Object.keys(SHOWN_NEGATED)) {
+      assert.ok(declared.boolean.includes(`no-${n}`), `--no-${n} is shown`);
+      assert.ok(declared.hiddenOptions.includes(n), `--${n} is hidden`);
+    }
     for (const name of RUN_FLAG_NAMES) {
       const list = RUN_FLAGS[name].type === 'boolean' ? declared.boolean : declared.string;
       assert.ok(list.includes(name), `${name} is declared as a ${RUN_FLAGS[name].type}`);

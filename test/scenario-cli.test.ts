@@ -85,7 +85,7 @@ describe('mqbench run <scenario>', () => {
     const r = await runCli(['run', '--help'], { timeoutMs: 30_000 });
     assert.equal(r.code, 0);
     const help = r.stdout.replace(/\s+/g, ' ');
-    for (const s of ['[default: "10s"]', '[default: "0,1,2"]', '[default: true]', '--ws-target', 'scenario']) assert.ok(help.includes(s), `help should show ${s}`);
+    for (const s of ['[default: "10s"]', '[default: "0,1,2"]', '--no-nodelay', '[default: Nagle off]', '--ws-target', 'scenario']) assert.ok(help.includes(s), `help should show ${s}`);
   });
 });
 

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { parseShard, readShardFlags, shardFromIndex, withShardEnvironment } from '../src/config/shard-flags.js';
+import { layerEnv, RUN_ENV_FLAGS } from '../src/config/env-flags.js';
 import type { GroupSpec } from '../src/config/model.js';
 import { crossesShards, ownsClient, publisherCount, shardProblems, shardWorkers } from '../src/plan/shard.js';
 import { planWorkers, type ClientPlan } from '../src/plan/workers.js';
@@ -128,9 +129,11 @@ describe('--shard, --shards and the environment', () => {
     assert.equal(r.ok, false);
     if (!r.ok) assert.match(r.error, /must be 0 to 2 \(the Job's completions must equal --shards\)/);
     assert.deepEqual(withShardEnvironment({ shards: '3' }, { JOB_COMPLETION_INDEX: '1' }), { flags: { shards: '3', shard: '2/3' }, issues: [] });
-    assert.deepEqual(withShardEnvironment({}, { MQBENCH_SHARD: '2/4' }).flags, { shard: '2/4' });
-    assert.deepEqual(withShardEnvironment({ shard: '1/4' }, { MQBENCH_SHARD: '2/4' }).flags, { shard: '1/4' }, 'the flag wins');
+    // MQBENCH_SHARD is an MQBENCH_ variable like any (config/env-flags.ts); the flag wins over it.
+    assert.deepEqual(layerEnv({}, RUN_ENV_FLAGS, { MQBENCH_SHARD: '2/4' }).flags, { shard: '2/4' });
+    assert.deepEqual(layerEnv({ shard: '1/4' }, RUN_ENV_FLAGS, { MQBENCH_SHARD: '2/4' }).flags, { shard: '1/4' });
     assert.deepEqual(withShardEnvironment({}, {}).flags, {});
+    assert.deepEqual(withShardEnvironment({ shard: '1/3', shards: '3' }, { JOB_COMPLETION_INDEX: '2' }).flags, { shard: '1/3', shards: '3' }, '--shard wins; the two are checked against each other');
   });
 
   test('what a sharded run needs, and what only a sharded run takes', () => {

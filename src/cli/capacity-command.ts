@@ -24,8 +24,12 @@ import { wantsColour, type Io } from './io.js';
 import { prepareOutDir } from './out-dir.js';
 import { openLiveOutputs } from './live-outputs.js';
 import { writeOutputs } from './write-outputs.js';
-import { runFlagsOf } from '../config/run-flags.js';
-import { runOptions } from './run-command.js';
+import { camelName, runFlagsOf } from '../config/run-flags.js';
+import { envWhere, layerEnv, RUN_ENV_FLAGS, type EnvFlag } from '../config/env-flags.js';
+import { ENV_HELP, runOptions } from './run-command.js';
+
+/** capacity's own flags (beside the run flags), read into RawCapacityFlags by their camel-case names. */
+const CAPACITY_FLAGS: readonly EnvFlag[] = ['dimension', 'from', 'to', 'step', 'precision', 'slo', 'min-delivery', 'step-duration', 'confirm'].map((name) => ({ name, type: 'string' }));
 
 export function capacityOptions<T>(y: Argv<T>) {
   const d = CAPACITY_DEFAULTS;
@@ -48,20 +52,16 @@ export function capacityCommandModule<T>(io: Io, args: string[], setCode: (code:
   return {
     command: 'capacity [scenario]',
     describe: 'Step the load (rate, connections, publishers or subscribers) until the SLO breaks, binary-search the knee, confirm it; report the highest level that held',
-    builder: (y: Argv<T>) => capacityOptions(y),
+    builder: (y: Argv<T>) =>
+      capacityOptions(y)
+        .example('$0 capacity scenarios/capacity.yaml', 'the highest QoS 1 rate the bundled broker holds within the SLO of the file')
+        .example("$0 capacity -t mqtt://127.0.0.1:1883 -q 0 -p 10 -s 10 --from 5k/s --to 500k/s --slo 'mqtt.e2e.p99 < 10ms'", 'your broker: a rate search from 5k/s, doubling, up to 500k/s')
+        .example('$0 capacity --dimension connections --from 1000 --to 50000', 'the most idle connections the bundled broker holds')
+        .epilogue(ENV_HELP),
     handler: async (argv) => {
-      const cap: RawCapacityFlags = {
-        dimension: argv.dimension,
-        from: argv.from,
-        to: argv.to,
-        step: argv.step,
-        precision: argv.precision,
-        slo: argv.slo,
-        minDelivery: argv['min-delivery'],
-        stepDuration: argv['step-duration'],
-        confirm: argv.confirm,
-      };
-      setCode(await capacityCommand(argv.scenario, runFlagsOf(argv as unknown as Record<string, unknown>), cap, args, io));
+      const named = argv as unknown as Record<string, unknown>;
+      const cap: RawCapacityFlags = Object.fromEntries(CAPACITY_FLAGS.map((f) => [camelName(f.name), named[f.name]]));
+      setCode(await capacityCommand(argv.scenario, runFlagsOf(named), cap, args, io));
     },
   };
 }
@@ -88,13 +88,22 @@ export function capacityExitCode(c: CapacitySection): number {
   }
 }
 
-export async function capacityCommand(scenario: string | undefined, run: RawRunFlags, cap: RawCapacityFlags, argv: string[], io: Io): Promise<number> {
+export async function capacityCommand(scenario: string | undefined, cliRun: RawRunFlags, cliCap: RawCapacityFlags, argv: string[], io: Io): Promise<number> {
   const interactive = io.stderr.isTTY === true;
-  const resolved = resolveCapacity(scenario, run, cap, interactive);
+  // flags > environment > file > defaults, as for run: MQBENCH_ variables join the flags below them.
+  const runEnv = layerEnv(cliRun, RUN_ENV_FLAGS, io.env);
+  const capEnv = layerEnv(cliCap, CAPACITY_FLAGS, io.env);
+  const run = runEnv.flags;
+  const resolved = resolveCapacity(scenario, run, capEnv.flags, interactive);
   const reports = run.report === undefined ? [] : parseReportFormats(String(run.report));
-  const issues = [...('issues' in resolved ? resolved.issues : []), ...('error' in reports ? [{ where: '--report', message: reports.error }] : [])];
+  const issues = [
+    ...runEnv.issues,
+    ...capEnv.issues,
+    ...('issues' in resolved ? resolved.issues : []),
+    ...('error' in reports ? [{ where: '--report', message: reports.error }] : []),
+  ];
   if ('issues' in resolved || issues.length > 0) {
-    printIssues(io, scenario === undefined ? 'with the flags' : `with ${scenario} and the flags`, issues);
+    printIssues(io, scenario === undefined ? 'with the flags' : `with ${scenario} and the flags`, envWhere(issues, new Map([...runEnv.fromEnv, ...capEnv.fromEnv])));
     return ExitCode.BadInput;
   }
   const plan = resolved.plan;

@@ -183,7 +183,8 @@ export function resolveCapacity(file: string | undefined, run: RawRunFlags, cap:
     if (from !== undefined) flags[OWNED[dim][0]?.key ?? 'rate'] = from;
   }
   const built = file !== undefined && file !== '' ? buildScenarioRun(file, flags, interactive) : buildRunConfig(flags, interactive);
-  if ('issues' in built) issues.push(...built.issues);
+  // --step-duration reaches the flag layer as --duration: a problem with it names the flag given.
+  if ('issues' in built) issues.push(...built.issues.map((i) => (i.where === '--duration' && cap.stepDuration !== undefined ? { ...i, where: '--step-duration' } : i)));
   else issues.push(...shapeIssues(built.config, dim));
   if ('issues' in built || 'issues' in read || issues.length > 0) return { issues };
   // A file's thresholds: are the gates of `run`; a search is judged by slo: and --slo alone, and says so.

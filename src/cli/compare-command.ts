@@ -36,7 +36,11 @@ export function compareCommandModule<T>(io: Io, setCode: (code: number) => void)
   return {
     command: 'compare <base> <head>',
     describe: 'Side-by-side diff of two results; exit 1 when a metric regressed beyond --max-regression and run-to-run noise, 2 on bad input',
-    builder: (y: Argv<T>) => compareOptions(y),
+    builder: (y: Argv<T>) =>
+      compareOptions(y)
+        .example('$0 compare results/base/main.json results/head/pr.json', 'what changed from main to the pull request, noise told apart')
+        .example('$0 compare main.json pr.json --max-regression 5% --metric e2e.p99,received.rate', 'a tighter tolerance on two metrics')
+        .example('$0 compare main.json pr.json --md >> "$GITHUB_STEP_SUMMARY"', 'the comparison as Markdown for a CI job summary'),
     handler: async (argv) => {
       setCode(
         await compareCommand(

@@ -38,10 +38,10 @@ export function mergeOptions<T>(y: Argv<T>) {
     .option('baseline', { type: 'string', describe: 'A result file to compare the merged result with, as run --baseline does' })
     .option('max-regression', { type: 'string', describe: 'With --baseline: tolerated change in the worse direction [default: "10%"]' })
     .option('latency-floor', { type: 'string', describe: 'With --baseline: latency changes smaller than this are not regressions [default: "250us"]' })
-    .option('report', { type: 'string', describe: 'Also write reports next to the merged result: html, md, junit (comma-separated)' })
+    .option('report', { type: 'string', describe: 'Also write reports next to the merged result: html, md, junit, csv (comma-separated)' })
     .option('hdr-log', { type: 'string', describe: 'Also write the merged HdrHistogram interval log into this directory' })
     .option('json', { type: 'boolean', describe: 'Print the merged result on stdout and nothing else there [default: false]' })
-    .example('$0 merge results/shard-*.json --out results/merged', 'the three shards of one run into one result')
+    .example('$0 merge results/shard-*/mqbench-*.json --out results/merged', 'the shards of one run into one result')
     .example('$0 merge logs/*.hlog --out logs/merged', "the shards' HdrHistogram logs into one");
 }
 

@@ -33,7 +33,11 @@ export function reportCommandModule<T>(io: Io, setCode: (code: number) => void):
   return {
     command: 'report <result>',
     describe: 'Render a saved result again: terminal summary, HTML report, Markdown (CI job summaries, PR comments), JUnit XML or CSV',
-    builder: (y: Argv<T>) => reportOptions(y),
+    builder: (y: Argv<T>) =>
+      reportOptions(y)
+        .example('$0 report results/mqbench-2025-01-01T12-00-00Z-ab12cd.json', 'the terminal summary again')
+        .example('$0 report result.json --format html,junit', 'an HTML report and JUnit XML beside the result')
+        .example('$0 report result.json --format md >> "$GITHUB_STEP_SUMMARY"', 'Markdown on stdout for a CI job summary'),
     handler: async (argv) => {
       setCode(await reportCommand(String(argv.result), { format: argv.format, out: argv.out }, io));
     },

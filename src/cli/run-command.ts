@@ -1,9 +1,10 @@
 /** `mqbench run [scenario]`: validate the scenario and every flag, run, write the result, print, pick the exit code. */
-import type { Argv } from 'yargs';
+import type { Argv, CommandModule } from 'yargs';
 import { fileURLToPath } from 'node:url';
+import { envWhere, layerEnv, RUN_ENV_FLAGS, type EnvLayer } from '../config/env-flags.js';
 import type { ConfigIssue } from '../config/issue.js';
 import type { Scenario } from '../config/model.js';
-import { helpText, runFlag, RUN_FLAG_NAMES, type RawRunFlags, type RunFlagName } from '../config/run-flags.js';
+import { helpText, runFlag, runFlagsOf, RUN_FLAG_NAMES, SHORT_ALIASES, SHOWN_NEGATED, type RawRunFlags, type RunFlagName } from '../config/run-flags.js';
 import { resolveRun, type ResolvedRun } from '../config/scenario-run.js';
 import { preflight } from '../coordinator/preflight.js';
 import { executeRun, planRun, type RunOutcome, type RunPlan } from '../coordinator/run.js';
@@ -34,18 +35,45 @@ import { wantsColour, type Io } from './io.js';
 export const QUICKSTART_SCENARIO = fileURLToPath(new URL('../../../scenarios/quickstart.yaml', import.meta.url));
 
 /**
- * The run options, declared from the flag table (config/run-flags.ts): its names, types and help
- * texts with their defaults. No yargs `default:`: a flag not given stays undefined, so a scenario
- * file's value is not overridden by a default; config/ applies the defaults.
+ * The run options, declared from the flag table (config/run-flags.ts): its names, types, short
+ * aliases and help texts with their defaults. No yargs `default:`: a flag not given stays
+ * undefined, so a scenario file's value is not overridden by a default; config/ applies the
+ * defaults. A flag on by default is shown as its --no- form (--no-nodelay), the plain one hidden.
  */
 export function runOptions<T>(y: Argv<T>): Argv<T & { scenario?: string } & Record<RunFlagName, unknown>> {
   let out = y.positional('scenario', { type: 'string', describe: 'Scenario file (.yaml, .yml or .json; see scenarios/README.md). Without one: flags alone describe the run, or with no workload flags at all the quickstart scenario runs' });
   for (const name of RUN_FLAG_NAMES) {
     const flag = runFlag(name);
-    out = out.option(name, { type: flag.type, describe: helpText(flag) });
+    const alias = SHORT_ALIASES[name];
+    const negated = SHOWN_NEGATED[name];
+    out = out.option(name, { type: flag.type, describe: helpText(flag), ...(alias !== undefined ? { alias } : {}), ...(negated !== undefined ? { hidden: true } : {}) });
+    if (negated !== undefined) out = out.option(`no-${name}`, { type: 'boolean', describe: `${negated.describe} [default: ${negated.defaultText}]` });
   }
   return out as Argv<T & { scenario?: string } & Record<RunFlagName, unknown>>;
 }
+
+/** The help's last lines for run and capacity: where else their options come from. */
+export const ENV_HELP = 'Every flag can be set as MQBENCH_<FLAG> (e.g. MQBENCH_TARGET, MQBENCH_CONNECT_RATE for --connect-rate); flags win over the environment, the environment over the scenario file, the file over the defaults.';
+
+/** The whole yargs command, so main.ts holds one line for it. `args`: the command line, kept in the result. */
+export function runCommandModule<T>(io: Io, args: string[], setCode: (code: number) => void): CommandModule<T, RunArgs<T>> {
+  return {
+    command: 'run [scenario]',
+    describe: 'Run a scenario file, or a workload from flags (one phase per QoS), against --target or the bundled servers; with neither, the quickstart scenario',
+    builder: (y: Argv<T>) =>
+      runOptions(y)
+        .example('$0 run', 'the quickstart scenario against the bundled broker and echo server')
+        .example('$0 run scenarios/fan-out.yaml -d 30s', 'a scenario file, its steady window set to 30 s per phase')
+        .example('$0 run -t mqtt://127.0.0.1:1883 -q 1 -p 10 -s 10 -r 5k/s', 'your broker: QoS 1, 10 -> 10 clients, 5000 messages/s in total (open model)')
+        .example("$0 run -q 1 --threshold 'mqtt.e2e.qos1.p99 < 20ms' --baseline main.json", 'a CI gate: a latency bound and no regression against main')
+        .example('MQBENCH_TARGET=mqtt://127.0.0.1:1883 MQBENCH_DURATION=30s $0 run scenarios/ci-gate.yaml', "the broker and the steady window from the environment (30 s over the file's 10 s)")
+        .epilogue(ENV_HELP),
+    // The run flags by the table's names (config/run-flags.ts): nothing mapped by hand here.
+    handler: async (argv) => setCode(await runCommand(argv.scenario, runFlagsOf(argv as unknown as Record<string, unknown>), args, io)),
+  };
+}
+
+type RunArgs<T> = ReturnType<typeof runOptions<T>> extends Argv<infer U> ? U : never;
 
 /** What `run` does besides the run itself: repeats, a baseline to compare with, reports to write. */
 interface Extras {
@@ -141,10 +169,13 @@ interface ReadyRun {
   live: LiveOutputs;
 }
 
-/** Every check before any load (flags, file, thresholds, baseline, this machine, the output directory); an exit code when one fails. */
+/** Every check before any load (flags, environment, file, thresholds, baseline, this machine, the output directory); an exit code when one fails. */
 async function checkRun(scenario: string | undefined, flags: RawRunFlags, io: Io, interactive: boolean, quickstart: string): Promise<ReadyRun | number> {
-  // A shard named by the environment (MQBENCH_SHARD, a Kubernetes Indexed Job's JOB_COMPLETION_INDEX) reads as --shard.
-  const env = withShardEnvironment(flags, io.env);
+  // flags > environment > file > defaults: MQBENCH_ variables join the command line's flags below them;
+  // a Kubernetes Indexed Job's JOB_COMPLETION_INDEX with --shards reads as --shard.
+  const layered: EnvLayer<RawRunFlags> = layerEnv(flags, RUN_ENV_FLAGS, io.env);
+  const sharded = withShardEnvironment(layered.flags, io.env);
+  const env = { flags: sharded.flags, fromEnv: layered.fromEnv, issues: [...layered.issues, ...sharded.issues] };
   const built = resolveRun(scenario, env.flags, interactive, quickstart);
   const { extras, issues: extraIssues } = await readExtras(built.run);
   const issues = [...env.issues, ...('issues' in built ? built.issues : []), ...extraIssues];
@@ -158,10 +189,12 @@ async function checkRun(scenario: string | undefined, flags: RawRunFlags, io: Io
     if (extras.baseline !== null) issues.push(...baselineIssues(extras.baseline, plan.phases.map((p) => p.name)));
   }
   if (planned === null || issues.length > 0) {
-    const flagged = issues.some((i) => i.where.startsWith('--'));
+    // A problem at a flag the environment set names its variable.
+    const named = envWhere(issues, env.fromEnv);
+    const flagged = named.some((i) => i.where.startsWith('--') || i.where.startsWith('MQBENCH_'));
     const what = built.source === 'flags' ? 'with the flags' : `with ${built.source === 'file' ? (scenario ?? '') : quickstart}${flagged ? ' and the flags' : ''}`;
-    io.stderr.write(`mqbench run: ${issues.length} problem(s) ${what}, nothing was run:\n`);
-    for (const i of issues) io.stderr.write(`  ${i.where}: ${i.message}\n`);
+    io.stderr.write(`mqbench run: ${named.length} problem(s) ${what}, nothing was run:\n`);
+    for (const i of named) io.stderr.write(`  ${i.where}: ${i.message}\n`);
     return ExitCode.BadInput;
   }
   const { config, plan } = planned;

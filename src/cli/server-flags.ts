@@ -49,6 +49,23 @@ export function portProblems(listeners: ReadonlyArray<ListenerFlag<string>>): st
 }
 
 /**
+ * A listener flag's port, read from its text (the options are strings: yargs' number type reads
+ * 0x10 as 16, 1e3 as 1000, abc as NaN and a flag with no value as not given). undefined when not
+ * given; a problem, and no listener, when the text is not a port.
+ */
+export function readPort(flag: string, text: string | undefined, problems: string[]): number | undefined {
+  if (text === undefined) return undefined;
+  const port = /^\s*\d+\s*$/.test(text) ? Number(text) : Number.NaN;
+  if (text.trim() === '') problems.push(`${flag} needs a port number (0 picks a free one)`);
+  else if (!Number.isInteger(port) || port > 65_535) problems.push(`${flag} '${text}' must be a whole number from 0 to 65535 (0 picks a free port)`);
+  else return port;
+  return undefined;
+}
+
+/** A listener option: a port as text, read by readPort. */
+export const portOption = (describe: string) => ({ type: 'string', describe }) as const;
+
+/**
  * Problems with --cert/--key/--ca: they need a TLS listener (`tlsOn`; `hint` names the flags
  * that start one), and --cert and --key go together.
  */

@@ -4,7 +4,7 @@
  */
 import type { ConfigIssue } from './issue.js';
 import { formatPath, type Path, type SourceFile } from './load.js';
-import { distance } from './suggest.js';
+import { closest } from './suggest.js';
 
 /** Where a value came from: a position in the file, or a flag that replaced it. */
 export type Origin = { path: Path } | { flag: string };
@@ -54,21 +54,8 @@ export class Problems {
 
 /** 'did you mean X?' when a known key is close, else the list of known keys. */
 export function suggestKey(key: string, known: readonly string[]): string {
-  let best: string | null = null;
-  let bestD = Number.POSITIVE_INFINITY;
-  for (const k of known) {
-    const d = distance(key, k);
-    if (d < bestD) {
-      best = k;
-      bestD = d;
-    }
-  }
-  // Close enough to be a typo, or a differently spelled form (rate_per_client, ratepersecond...).
-  const normal = (s: string): string => s.toLowerCase().replace(/[-_ ]/g, '');
-  const same = known.find((k) => normal(k) === normal(key));
-  if (same !== undefined) return `did you mean '${same}'?`;
-  if (best !== null && bestD <= Math.max(2, Math.floor(key.length / 3))) return `did you mean '${best}'?`;
-  return `known keys: ${known.join(', ')}`;
+  const best = closest(key, known);
+  return best !== null ? `did you mean '${best}'?` : `known keys: ${known.join(', ')}`;
 }
 
 /** Reports every key of obj not in known, with a suggestion. */

@@ -14,7 +14,7 @@ import { parseListen, parseTimelineFile } from './live-outputs.js';
 import type { Protocol, Threshold } from './model.js';
 import { CLIENT_FLAGS, given, RUN_FLAGS, type RawRunFlags } from './run-flags.js';
 import { topicProblems } from './topics.js';
-import { parseDuration, parseQosList, parseRate, parseSize } from './units.js';
+import { parseFlagDuration, parseQosList, parseRate, parseSize } from './units.js';
 import { MAX_CLIENTS, MAX_INFLIGHT, MAX_KEEPALIVE_SECONDS, MAX_WORKERS, oneOf, readDriver, readers, rules, type Readers } from './value-rules.js';
 
 const MAX_REPEAT = 100;
@@ -179,7 +179,7 @@ function readTimes(r: Reading): void {
     if (bad !== null) note('--payload', bad);
     else if (bytes !== null) o.payload = { bytes, written: String(raw.payload) };
   }
-  const duration = (flag: string, v: unknown): number | undefined => (given(v) ? (r.unit(flag, v, '', parseDuration, null) ?? undefined) : undefined);
+  const duration = (flag: string, v: unknown): number | undefined => (given(v) ? (r.unit(flag, v, '', parseFlagDuration, null) ?? undefined) : undefined);
   const durationMs = duration('--duration', raw.duration);
   const shortRun = durationMs === undefined ? null : rules.duration(durationMs);
   if (shortRun !== null) note('--duration', shortRun);
@@ -196,7 +196,7 @@ function readConnecting(r: Reading, base: FileBase | null): void {
   if (given(raw.workers)) o.workers = r.int('--workers', raw.workers, 1, 1, MAX_WORKERS);
   if (given(raw.connectRate)) o.connectRate = r.unit('--connect-rate', raw.connectRate, '', parseRate, 1);
   if (given(raw.connectTimeout)) {
-    o.connectTimeoutMs = r.unit('--connect-timeout', raw.connectTimeout, '', parseDuration, 100);
+    o.connectTimeoutMs = r.unit('--connect-timeout', raw.connectTimeout, '', parseFlagDuration, 100);
     const short = r.failed.has('--connect-timeout') ? null : rules.connectTimeout(o.connectTimeoutMs);
     if (short !== null) note('--connect-timeout', short);
   }

@@ -84,6 +84,14 @@ export const RUN_FLAGS = {
 
 export type RunFlagName = keyof typeof RUN_FLAGS;
 
+/** Short aliases of the run (and capacity) flags: `-d 10s` is `--duration 10s`. */
+export const SHORT_ALIASES: Partial<Record<RunFlagName, string>> = { target: 't', qos: 'q', duration: 'd', publishers: 'p', subscribers: 's', rate: 'r', workers: 'w' };
+
+/** Boolean flags that are on by default: --help shows their --no- form with this text (as the README does); the plain form still works. */
+export const SHOWN_NEGATED: Partial<Record<RunFlagName, { describe: string; defaultText: string }>> = {
+  nodelay: { describe: "Turn Nagle's algorithm back on for the client sockets (TCP_NODELAY is set by default); recorded in the result", defaultText: 'Nagle off' },
+};
+
 /** 'connect-rate' -> 'connectRate' (yargs' camel-case expansion, as a type). */
 type Camel<S extends string> = S extends `${infer H}-${infer T}` ? `${H}${Capitalize<Camel<T>>}` : S;
 

@@ -58,13 +58,12 @@ const PAST_LIMIT_MS = 2000;
 const RUN_ID = /^[A-Za-z0-9_-]{1,24}$/;
 
 /**
- * The environment's shard, folded into the flags before they are read: MQBENCH_SHARD when there
- * is no --shard, and with --shards N the JOB_COMPLETION_INDEX of a Kubernetes Indexed Job.
+ * A Kubernetes Indexed Job's shard, folded into the flags before they are read: with --shards N
+ * (or MQBENCH_SHARDS), JOB_COMPLETION_INDEX names the pod's shard. (MQBENCH_SHARD is read like
+ * every MQBENCH_ variable, config/env-flags.ts.)
  */
 export function withShardEnvironment(raw: RawRunFlags, env: Readonly<Record<string, string | undefined>>): { flags: RawRunFlags; issues: Array<{ where: string; message: string }> } {
   if (given(raw.shard)) return { flags: raw, issues: [] };
-  const fromEnv = env.MQBENCH_SHARD;
-  if (fromEnv !== undefined && fromEnv !== '' && !given(raw.shards)) return { flags: { ...raw, shard: fromEnv }, issues: [] };
   const index = env.JOB_COMPLETION_INDEX;
   if (!given(raw.shards) || index === undefined || index === '') return { flags: raw, issues: [] };
   const parsed = shardFromIndex(index, Number(String(raw.shards)));

@@ -34,6 +34,16 @@ export function parseDuration(input: string | number): Parsed<number> {
   return ok(Number(m[1]) * factor);
 }
 
+/**
+ * A duration given as a flag or an MQBENCH_ variable: as parseDuration, but a number without a
+ * unit is refused (`--duration 5` could mean 5 ms or 5 s); 0 needs none.
+ */
+export function parseFlagDuration(input: string | number): Parsed<number> {
+  const bare = typeof input === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*$/.exec(input)?.[1] : undefined;
+  if (bare !== undefined && Number(bare) !== 0) return fail(`'${input}' has no unit; write ${bare}s (or ${bare}ms, ${bare}m)`);
+  return parseDuration(input);
+}
+
 const SIZE_BYTES: Record<string, number> = {
   b: 1,
   kb: 1000,
