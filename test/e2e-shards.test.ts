@@ -199,12 +199,12 @@ describe('3 shards against the bundled broker: fan-in across shards', () => {
   });
 });
 
-describe('2 shards against mosquitto with --clock-sync: fan-out across shards, every delivery timed', () => {
+describe('3 shards against mosquitto with --clock-sync: fan-out across shards, every delivery timed', () => {
   let broker: Mosquitto;
   let run: Rehearsal;
   before(async () => {
     broker = await startMosquitto();
-    run = await rehearse(2, [await scenarioFile('fan-out.yaml', FAN_OUT), '--target', broker.url, '--clock-sync']);
+    run = await rehearse(3, [await scenarioFile('fan-out.yaml', FAN_OUT), '--target', broker.url, '--clock-sync']);
   });
   after(async () => broker.stop());
 
@@ -217,7 +217,13 @@ describe('2 shards against mosquitto with --clock-sync: fan-out across shards, e
     assert.equal(screens.received, 4 * source.sent);
     assert.deepEqual(screens.receivedPerClient, { min: source.sent, max: source.sent });
     assert.equal(merged.doc.shard?.clockSync, true);
-    // With synchronised clocks (one machine's clock here) the other shard's deliveries are timed too.
-    assert.equal(merged.doc.phases[0]?.latency.e2e.count, screens.received - screens.duplicated);
+    // With synchronised clocks (one machine's clock here) the other shards' deliveries are timed too:
+    // without --clock-sync only the screen in the source's own shard (1 of 4) would be. Each process
+    // reads the wall clock for itself, so a message sent at the very start of the steady window may
+    // fall a few microseconds before it in another shard's reading and go untimed: not all, but far
+    // more than one screen's share.
+    const timed = merged.doc.phases[0]?.latency.e2e.count ?? 0;
+    const delivered = screens.received - screens.duplicated;
+    assert.ok(timed > 0.9 * delivered && timed <= delivered, `timed ${timed} of ${delivered} deliveries`);
   });
 });
