@@ -13,7 +13,7 @@ import type { Protocol, Threshold } from './model.js';
 import { CLIENT_FLAGS, given, RUN_FLAGS, type RawRunFlags } from './run-flags.js';
 import { topicProblems } from './topics.js';
 import { parseDuration, parseQosList, parseRate, parseSize } from './units.js';
-import { MAX_CLIENTS, MAX_INFLIGHT, MAX_KEEPALIVE_SECONDS, MAX_WORKERS, oneOf, readDriver, readers, rules, type Readers } from './value-rules.js';
+import { MAX_CLIENTS, MAX_INFLIGHT, MAX_KEEPALIVE_SECONDS, MAX_WORKERS, oneOf, readBroker, readDriver, readers, rules, type Readers } from './value-rules.js';
 
 const MAX_REPEAT = 100;
 /** Most clients --publishers or --subscribers asks for. */
@@ -79,6 +79,7 @@ export function readFlags(raw: RawRunFlags, base: FileBase | null, add: AddIssue
     }
   }
   const aim = readAim(r, base === null);
+  readBrokerFlag(r, aim, base);
   const workload = base === null ? readClients(r, aim) : null;
   readTls(r);
   if (given(raw.qos) || base === null) {
@@ -121,6 +122,16 @@ function readAim(r: Reading, flagsOnly: boolean): Aim {
   const transport = readTransport(raw.transport, protocol, flagsOnly ? aimed : null, note);
   if (transport !== undefined) o.transport = transport;
   return { protocol, wsRole, aimed };
+}
+
+/** --broker: the broker started when no target is named, so not with one (--target, or the file's target:), nor for plain WebSocket. */
+function readBrokerFlag(r: Reading, aim: Aim, base: FileBase | null): void {
+  const broker = readBroker(r.raw.broker, '--broker', r.note);
+  if (broker === null) return;
+  const named = r.o.targets !== undefined ? '--target' : base !== null && base.targets.length > 0 ? `target: in ${base.file}` : null;
+  if (aim.protocol === 'ws') r.note('--broker', 'starts an MQTT broker, and a --protocol ws run has no MQTT clients; drop --broker');
+  else if (named !== null) r.note('--broker', `starts a broker for the run, and ${named} names one; they exclude each other: drop one`);
+  else r.o.broker = broker;
 }
 
 /** A flags-only run's clients: --publishers, --subscribers, --connections (--rate, --inflight and --topic come later). */

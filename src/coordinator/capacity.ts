@@ -68,8 +68,7 @@ export async function executeCapacity(plan: CapacityPlan, hooks: CapacityHooks):
   let conclusion: SearchConclusion | null = null;
   try {
     const first = levelSpec(plan, runId, 0, plan.search.from, 'coarse', 0).spec;
-    const { broker, echo } = await startServers(plan.scenario, [first], servers, hooks.onNote);
-    const endpoints = new Endpoints(plan.scenario, broker, echo);
+    const endpoints = new Endpoints(plan.scenario, await startServers(plan.scenario, [first], servers, hooks.onNote));
     const target = endpoints.forPhase(first, hooks.sources);
     const unreachable = await firstUnreachable(target.endpoints.map((e, i) => ({ e, url: target.urls[i] ?? target.url })));
     if (unreachable !== null) outcome = { kind: 'unreachable', message: unreachable };

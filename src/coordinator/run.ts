@@ -7,16 +7,16 @@ import { randomBytes } from 'node:crypto';
 import type { Target } from '../config/endpoints.js';
 import { errorMessage } from '../drivers/errors.js';
 import { planPhases, type PhaseSpec } from '../plan/plan.js';
-import type { GroupSpec, Scenario } from '../config/model.js';
+import type { BrokerName, GroupSpec, Scenario } from '../config/model.js';
 import type { TargetEndpoint } from '../drivers/transports.js';
 import { closeDocument, newDocument } from './document.js';
 import { liveBreach, phaseBreach } from '../gates/verdict.js';
 import type { PhaseResult, ResultDocument, RunStatus } from '../metrics/result.js';
-import { startBundledBroker, type BundledBroker } from '../servers/bundled.js';
+import type { BundledBroker } from '../servers/bundled.js';
 import { startBundledEcho, type BundledEcho } from '../servers/bundled-echo.js';
-import type { BrokerTransport } from '../servers/broker.js';
 import type { EchoTransport } from '../servers/echo.js';
 import type { Progress } from '../metrics/reports.js';
+import { brokerTransports, startManagedBroker } from './brokers.js';
 import { runPhase, type TargetInfo } from './coordinator.js';
 import { probeTcp } from './probe.js';
 import { spawnWorkers, type WorkerHandle } from './worker-pool.js';
@@ -71,8 +71,7 @@ export async function executeRun(config: Scenario, plan: RunPlan, hooks: RunHook
 
   try {
     const specs = plan.phases;
-    const { broker, echo } = await startServers(config, specs, servers, hooks.onNote);
-    const endpoints = new Endpoints(config, broker, echo);
+    const endpoints = new Endpoints(config, await startServers(config, specs, servers, hooks.onNote));
     const targets = specs.map((spec) => endpoints.forPhase(spec, hooks.sources));
     const unreachable = await firstUnreachable(targets.flatMap((t) => t.endpoints.map((e, i) => ({ e, url: t.urls[i] ?? t.url }))));
     if (unreachable !== null) {
@@ -139,32 +138,39 @@ export function endOf(outcome: RunOutcome): { status: RunStatus; error: string |
   return { status: 'failed', error: outcome.message };
 }
 
+/** The servers mqbench started for a run: a broker per kind the phases name (matrix.broker: both), the echo server. */
+export interface StartedServers {
+  brokers: Partial<Record<BrokerName, BundledBroker>>;
+  echo: BundledEcho | null;
+}
+
 /**
- * Starts the bundled broker and echo server the phases need (those without a named target),
- * each pushed to `servers` as soon as it runs so the caller stops it whatever happens next.
+ * Starts the brokers and echo server the phases need (those without a named target), each
+ * once for the run and pushed to `servers` as soon as it runs so the caller stops it whatever
+ * happens next.
  */
 export async function startServers(
   config: Scenario,
   specs: readonly PhaseSpec[],
   servers: Array<{ stop(): Promise<Record<string, number>> }>,
   onNote?: (line: string) => void,
-): Promise<{ broker: BundledBroker | null; echo: BundledEcho | null }> {
+): Promise<StartedServers> {
   const all = specs.flatMap((s) => s.groups);
-  const mqttTransports = [...new Set(all.filter((g) => g.protocol === 'mqtt').map((g) => g.transport))];
   const wsTransports = [...new Set(all.filter((g) => g.protocol === 'ws').map((g) => g.transport))];
-  let broker: BundledBroker | null = null;
+  const brokers: StartedServers['brokers'] = {};
   let echo: BundledEcho | null = null;
-  if (mqttTransports.length > 0 && config.targets.length === 0) {
-    broker = await startBundledBroker({ transports: mqttTransports as BrokerTransport[] });
+  for (const [kind, transports] of config.targets.length === 0 ? brokerTransports(specs) : []) {
+    const broker = await startManagedBroker(kind, transports);
     servers.push(broker);
-    onNote?.(`bundled broker (aedes) listening on ${Object.values(broker.urls).join(', ')}, pid ${broker.pid}`);
+    brokers[kind] = broker;
+    onNote?.(`bundled broker (${kind}) listening on ${Object.values(broker.urls).join(', ')}, pid ${broker.pid}`);
   }
   if (wsTransports.length > 0 && config.wsTargets.length === 0) {
     echo = await startBundledEcho({ transports: wsTransports.filter((t): t is EchoTransport => t === 'ws' || t === 'wss') });
     servers.push(echo);
     onNote?.(`bundled WebSocket echo server listening on ${Object.values(echo.urls).join(', ')} (/echo, /broadcast), pid ${echo.pid}`);
   }
-  return { broker, echo };
+  return { brokers, echo };
 }
 
 /**
@@ -190,19 +196,31 @@ export async function firstUnreachable(list: ReadonlyArray<{ e: TargetEndpoint; 
   return null;
 }
 
-/** Where each group connects: the bundled servers, or the named targets (one per transport). */
+/** Where each group connects: the bundled servers (the phase's broker), or the named targets (one per transport). */
 export class Endpoints {
+  private readonly echo: BundledEcho | null;
+
   constructor(
     private readonly config: Scenario,
-    private readonly broker: BundledBroker | null,
-    private readonly echo: BundledEcho | null,
-  ) {}
+    private readonly started: StartedServers,
+  ) {
+    this.echo = started.echo;
+  }
+
+  /** The broker mqbench started for the phase; null when the phase has a named target. */
+  private brokerFor(spec: PhaseSpec): BundledBroker | null {
+    if (spec.broker === null) return null;
+    const broker = this.started.brokers[spec.broker];
+    if (broker === undefined) throw new Error(`phase ${spec.name}: the bundled broker (${spec.broker}) was not started`);
+    return broker;
+  }
 
   forPhase(spec: PhaseSpec, sources: string[]): TargetInfo & { urls: string[] } {
-    const resolved = spec.groups.map((g) => this.forGroup(g));
+    const broker = this.brokerFor(spec);
+    const resolved = spec.groups.map((g) => this.forGroup(g, broker));
     const urls = resolved.map((r) => r.url);
     const mqtt = spec.params.protocol === 'mqtt';
-    const server = mqtt ? this.broker : this.echo;
+    const server = mqtt ? broker : this.echo;
     return {
       endpoints: resolved.map((r) => r.endpoint),
       urls,
@@ -213,12 +231,12 @@ export class Endpoints {
     };
   }
 
-  private forGroup(g: GroupSpec): { endpoint: TargetEndpoint; url: string } {
+  private forGroup(g: GroupSpec, broker: BundledBroker | null): { endpoint: TargetEndpoint; url: string } {
     const c = this.config;
     const secure = g.transport === 'tls' || g.transport === 'wss';
     const verify = !c.insecure;
     if (g.protocol === 'mqtt') {
-      if (this.broker !== null) return this.bundled(this.broker, g, '/mqtt', 'mqtt', secure);
+      if (broker !== null) return this.bundled(broker, g, '/mqtt', 'mqtt', secure);
       const t = pickTarget(c.targets, g, '--target');
       return { endpoint: { transport: t.transport, host: t.host, port: t.port, path: t.path === '' ? '/mqtt' : t.path, ca: c.caPem, verify, servername: t.host, subprotocol: 'mqtt' }, url: t.url };
     }

@@ -4,7 +4,7 @@
  */
 import type { LatencySummary } from './histogram.js';
 import type { PhaseParams } from '../plan/plan.js';
-import type { GroupRole, MatrixCell, MqttVersion, Protocol } from '../config/model.js';
+import type { BrokerName, GroupRole, MatrixCell, MqttVersion, Protocol } from '../config/model.js';
 import type { Transport } from '../drivers/transports.js';
 import type { WorkerHealth } from './reports.js';
 import type { ConnectionCounts, DeliveryCounts, PublishCounts } from './counters.js';
@@ -88,6 +88,8 @@ export interface TargetUsage {
   /** 'bundled' when mqbench started the broker (its CPU is then measured), else 'external'. */
   kind: 'bundled' | 'external';
   url: string;
+  /** The broker mqbench started for the phase (`--broker`, `broker:`, matrix.broker); absent for a named target or a plain WebSocket phase (and in older results). */
+  broker?: BrokerName;
   /** Broker process CPU in the steady window, seconds (bundled, or when a pid was given). */
   cpuSeconds: number | null;
   cpuMicrosPerMessage: number | null;
