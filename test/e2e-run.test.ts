@@ -167,7 +167,7 @@ describe('the built CLI, run by run', { concurrency: 4 }, () => {
     assert.match(unknown.stderr, /qos-level/);
     const none = await runCli([]);
     assert.equal(none.code, 2);
-    assert.match(none.stderr, /run, broker or echo/);
+    assert.match(none.stderr, /name a command: run, compare, report, merge, capacity, broker, echo or completion/);
   });
 
   test('--help documents units and defaults', { timeout: 30_000 }, async () => {

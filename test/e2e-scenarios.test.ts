@@ -81,6 +81,30 @@ const CASES: Record<string, ScenarioCase> = {
       });
     },
   },
+  'broker-comparison.yaml': {
+    phases: ['mqtt-tcp-qos0-aedes', 'mqtt-tcp-qos0-mosquitto', 'mqtt-tcp-qos1-aedes', 'mqtt-tcp-qos1-mosquitto'],
+    check(phases) {
+      const cells = [0, 1].flatMap((qos) => (['aedes', 'mosquitto'] as const).map((broker) => ({ qos, broker })));
+      assert.deepEqual(phases.map((p) => p.cell), cells);
+      phases.forEach((p, i) => {
+        const cell = cells[i]!;
+        assert.equal(p.target.kind, 'bundled', p.name);
+        assert.equal(p.target.broker, cell.broker, `${p.name}: served by the cell's broker`);
+        assert.ok(p.target.cpuSeconds !== null, `${p.name}: the broker's CPU is measured by its pid`);
+        const pubs = group(p, 'publishers');
+        const subs = group(p, 'subscribers');
+        assert.equal(pubs.qos, cell.qos, p.name);
+        assert.ok(pubs.sent > 0, `${p.name}: nothing sent`);
+        assert.equal(subs.expected, subs.clients * pubs.sent, `${p.name}: every message to every subscriber`);
+        assert.deepEqual(subs.receivedPerClient, { min: pubs.sent, max: pubs.sent }, p.name);
+      });
+      // Each broker is started once for the run: its two phases reach it at the same address.
+      const urls = (broker: string): Set<string> => new Set(phases.filter((p) => p.target.broker === broker).map((p) => p.target.url));
+      assert.equal(urls('aedes').size, 1, 'one aedes for the run');
+      assert.equal(urls('mosquitto').size, 1, 'one mosquitto for the run');
+      assert.notDeepEqual(urls('aedes'), urls('mosquitto'), 'two brokers, one per cell value');
+    },
+  },
   'fan-in.yaml': {
     phases: ['mqtt-tcp-qos1'],
     check(phases) {

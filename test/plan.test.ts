@@ -97,6 +97,7 @@ describe('planPhases: one phase per matrix cell', () => {
       ],
       names: ['mqtt-tcp-qos1-64B', 'mqtt-tcp-qos1-1KiB', 'mqtt-ws-qos1-64B', 'mqtt-ws-qos1-1KiB', 'ws-echo-64B', 'ws-echo-1KiB'],
     },
+    { name: 'broker cells add the broker, after the size (broker-comparison.yaml)', groups: pubsub(), cells: [{ payload: 64, broker: 'aedes' }, { payload: 64, broker: 'mosquitto' }], names: ['mqtt-tcp-qos1-64B-aedes', 'mqtt-tcp-qos1-64B-mosquitto'] },
     { name: 'ws protocol moves a tcp group to ws, a tls group to wss', groups: [...echo({ name: 'a' }), ...echo({ name: 'b', transport: 'tls' })], cells: [{ protocol: 'ws' }], names: ['mixed-echo'] },
     { name: 'duplicate names get -2, -3', groups: pubsub(), cells: [{ qos: 1 }, { qos: 0 }, { qos: 1 }, { qos: 1 }], names: ['mqtt-tcp-qos1', 'mqtt-tcp-qos0', 'mqtt-tcp-qos1-2', 'mqtt-tcp-qos1-3'] },
     { name: 'duplicates after the payload suffix', groups: pubsub(), cells: [{ payload: 1024 }, { payload: 1024 }], names: ['mqtt-tcp-qos1-1KiB', 'mqtt-tcp-qos1-1KiB-2'] },
@@ -123,6 +124,15 @@ describe('planPhases: one phase per matrix cell', () => {
       for (const [i, p] of phases.entries()) assert.deepEqual(p.groups, applyCell(c.groups, c.cells[i] ?? {}), p.name);
     });
   }
+
+  test('the broker of a phase: the cell\'s, else the scenario\'s; none with a target or without MQTT groups', () => {
+    const cells: MatrixCell[] = [{ broker: 'mosquitto' }, {}];
+    assert.deepEqual(planPhases(scenario(pubsub(), { cells, broker: 'aedes' }), 'r').map((p) => [p.name, p.broker]), [['mqtt-tcp-qos1-mosquitto', 'mosquitto'], ['mqtt-tcp-qos1', 'aedes']]);
+    assert.deepEqual(planPhases(scenario(pubsub(), { broker: 'mosquitto' }), 'r').map((p) => [p.name, p.broker]), [['mqtt-tcp-qos1', 'mosquitto']], '--broker alone names no phase');
+    const target: Scenario['targets'][number] = { url: 'mqtt://127.0.0.1:1883', transport: 'tcp', host: '127.0.0.1', port: 1883, path: '' };
+    assert.deepEqual(planPhases(scenario(pubsub(), { targets: [target] }), 'r').map((p) => p.broker), [null]);
+    assert.deepEqual(planPhases(scenario(echo({ protocol: 'ws', transport: 'ws' })), 'r').map((p) => p.broker), [null]);
+  });
 
   test('the groups of a phase carry its cell; the scenario is not changed', () => {
     const groups = pubsub(0);

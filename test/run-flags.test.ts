@@ -76,6 +76,7 @@ describe('the flag table', () => {
  */
 const SAMPLES: Record<RunFlagName, { args: string[]; context?: string[] }> = {
   target: { args: ['--target', 'mqtt://127.0.0.1:1884'] },
+  broker: { args: ['--broker', 'mosquitto'] },
   'ws-target': { args: ['--ws-target', 'ws://127.0.0.1:9'] },
   protocol: { args: ['--protocol', 'ws'] },
   role: { args: ['--role', 'broadcast'], context: ['--protocol', 'ws'] },
@@ -165,6 +166,8 @@ interface Case {
 const CASES: Case[] = [
   { field: 'targets', name: 'target', file: 'target: mqtt://127.0.0.1:1883\n', flags: ['--target', 'mqtt://127.0.0.1:1884'], read: (s) => s.targets.map((t) => t.url), fromFile: ['mqtt://127.0.0.1:1883'], fromFlag: ['mqtt://127.0.0.1:1884'] },
   { field: 'wsTargets', name: 'wsTarget', file: 'wsTarget: ws://127.0.0.1:8080\n', flags: ['--ws-target', 'ws://127.0.0.1:8081'], read: (s) => s.wsTargets.map((t) => t.url), fromFile: ['ws://127.0.0.1:8080'], fromFlag: ['ws://127.0.0.1:8081'] },
+  { field: 'broker', name: 'broker', file: 'broker: mosquitto\n', flags: ['--broker', 'aedes'], read: (s) => s.broker, fromFile: 'mosquitto', fromFlag: 'aedes' },
+  { field: 'broker', name: 'matrix.broker', file: 'matrix: { broker: [aedes, mosquitto] }\n', flags: ['--broker', 'mosquitto'], read: (s) => [s.broker, s.cells], fromFile: ['aedes', [{ broker: 'aedes' }, { broker: 'mosquitto' }]], fromFlag: ['mosquitto', [{ broker: 'mosquitto' }]] },
   { field: 'transport', name: 'transport of every group', file: 'defaults: { transport: ws }\n', flags: ['--transport', 'tcp'], read: (s) => s.groups.map((g) => g.transport), fromFile: ['ws', 'ws'], fromFlag: ['tcp', 'tcp'] },
   { field: 'transport', name: 'matrix.transport', file: 'matrix: { transport: [tcp, ws] }\n', flags: ['--transport', 'ws'], read: (s) => s.cells, fromFile: [{ transport: 'tcp' }, { transport: 'ws' }], fromFlag: [{ transport: 'ws' }] },
   { field: 'qos', name: 'qos of the groups', file: 'defaults: { qos: 1 }\n', flags: ['--qos', '2'], read: (s) => [s.cells, s.groups.map((g) => g.qos)], fromFile: [[{}], [1, 1]], fromFlag: [[{ qos: 2 }], [1, 1]] },

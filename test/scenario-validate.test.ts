@@ -262,9 +262,13 @@ describe('rules between fields', () => {
     { name: 'ws connect-only', yaml: 'groups:\n  - { name: e, protocol: ws, role: connect-only, clients: 1 }\n', where: /groups\[0\]\.role/, message: /connect-only clients are MQTT clients/ },
     { name: 'session expiry needs MQTT 5', yaml: `${EXT}groups:\n  - { name: p, role: publish, clients: 1, session: { expiry: 1h } }\n`, where: /groups\[0\]\.session\.expiry/, message: /MQTT 5 only; set mqttVersion: 5/ },
     { name: 'properties need MQTT 5', yaml: `${EXT}groups:\n  - { name: p, role: publish, clients: 1, properties: { messageExpiry: 5s } }\n`, where: /groups\[0\]\.properties/, message: /MQTT 5 only/ },
-    { name: 'MQTT 5 needs an external broker', yaml: 'groups:\n  - { name: p, role: publish, clients: 1, mqttVersion: 5 }\n', where: /groups\[0\]\.mqttVersion/, message: /aedes\) speaks 3\.1\.1 only; give --target of an MQTT 5 broker such as mosquitto/ },
+    { name: 'MQTT 5 needs mosquitto or an external broker', yaml: 'groups:\n  - { name: p, role: publish, clients: 1, mqttVersion: 5 }\n', where: /groups\[0\]\.mqttVersion/, message: /aedes\) speaks 3\.1\.1 only; run with --broker mosquitto \(or broker: mosquitto in the file\), or give --target of an MQTT 5 broker/ },
     { name: 'MQTT 5 from defaults points at defaults', yaml: `defaults: { mqttVersion: 5 }\n${TWO}`, where: /defaults\.mqttVersion \(line 1\)/, message: /give --target of an MQTT 5 broker/ },
-    { name: '$share needs an external broker', yaml: `groups:\n${PUB}  - { name: s, role: subscribe, clients: 1, subscribe: '$share/g/mqbench/#' }\n`, where: /groups\[1\]\.subscribe/, message: /shared subscriptions .* need an external broker.*such as mosquitto/ },
+    { name: '$share needs mosquitto or an external broker', yaml: `groups:\n${PUB}  - { name: s, role: subscribe, clients: 1, subscribe: '$share/g/mqbench/#' }\n`, where: /groups\[1\]\.subscribe/, message: /shared subscriptions .* the embedded broker \(aedes\) has none; run with --broker mosquitto/ },
+    { name: 'a broker mqbench does not start', yaml: `broker: hivemq\n${TWO}`, where: /broker \(line 1\)/, message: /'hivemq' is not a broker mqbench starts; use aedes .* or mosquitto/ },
+    { name: 'broker and target in one file', yaml: `broker: mosquitto\ntarget: mqtt://127.0.0.1:1883\n${TWO}`, where: /broker \(line 1\)/, message: /exclude each other/ },
+    { name: 'matrix.broker with a target', yaml: `target: mqtt://127.0.0.1:1883\n${TWO}matrix: { broker: [aedes, mosquitto] }\n`, where: /matrix\.broker \(line 5\)/, message: /compares the brokers mqbench starts .* target: names one; remove matrix\.broker or target:/ },
+    { name: 'matrix broker value not a broker', yaml: `${TWO}matrix: { broker: [aedes, emqx] }\n`, where: /matrix\.broker\[1\]/, message: /aedes, mosquitto/ },
     { name: 'offline needs a persistent session', yaml: `groups:\n${PUB}  - { name: s, role: subscribe, clients: 1, offline: { at: 1s, for: 1s } }\n`, where: /groups\[1\]\.offline/, message: /session: \{ clean: false \}/ },
     { name: 'rate and ratePerClient', yaml: 'groups:\n  - { name: p, role: publish, clients: 1, rate: 1/s, ratePerClient: 1/s }\n', where: /groups\[0\]\.ratePerClient/, message: /choose one load model/ },
     { name: 'inflight on a subscriber', yaml: `groups:\n${PUB}  - { name: s, role: subscribe, clients: 1, inflight: 3 }\n`, where: /groups\[1\]\.inflight/, message: /applies to publishing roles \(publish, both, echo\); this group's role is subscribe/ },
@@ -313,6 +317,25 @@ describe('rules between fields', () => {
     });
   }
 
+  test('MQTT 5 and $share are fine on mosquitto (broker: or --broker), and the file\'s broker: yields to --target', () => {
+    const v5 = `groups:\n  - { name: p, role: publish, clients: 1, mqttVersion: 5, session: { expiry: 10s } }\n  - { name: s, role: subscribe, clients: 2, mqttVersion: 5, subscribe: '$share/g/mqbench/#' }\n`;
+    assert.equal(ok(`broker: mosquitto\n${v5}`).broker, 'mosquitto');
+    assert.equal(ok(v5, { broker: 'mosquitto' }).broker, 'mosquitto');
+    const aimed = ok(`broker: mosquitto\n${v5}`, { target: 'mqtt://127.0.0.1:1883' });
+    assert.deepEqual(aimed.targets.map((t) => t.url), ['mqtt://127.0.0.1:1883']);
+    const { issues } = bad(`broker: mosquitto\n${v5}`, { broker: 'aedes' });
+    assert.ok(issues.some((i) => /groups\[0\]\.mqttVersion/.test(i.where) && /aedes\) speaks 3\.1\.1 only/.test(i.message)), JSON.stringify(issues));
+  });
+
+  test('--broker with a target: they exclude each other, at the flag', () => {
+    const fromFile = bad(`target: mqtt://127.0.0.1:1883\n${TWO}`, { broker: 'mosquitto' }).issues;
+    assert.deepEqual(fromFile.map((i) => i.where), ['--broker']);
+    assert.match(fromFile[0]?.message ?? '', /target: in .* names one; they exclude each other/);
+    const fromFlag = bad(TWO, { broker: 'aedes', target: 'mqtt://127.0.0.1:1883' }).issues;
+    assert.deepEqual(fromFlag.map((i) => i.where), ['--broker']);
+    assert.match(fromFlag[0]?.message ?? '', /--target names one; they exclude each other: drop one/);
+  });
+
   test('MQTT 5 and $share are fine with an external target', () => {
     const s = ok(`${EXT}groups:\n  - { name: p, role: publish, clients: 1, mqttVersion: 5, session: { expiry: 10s }, properties: { userProperties: { a: b } } }\n  - { name: s, role: subscribe, clients: 2, mqttVersion: 5, subscribe: '$share/g/mqbench/#' }\n`);
     assert.deepEqual(s.groups.map((g) => g.mqttVersion), [5, 5]);
@@ -350,6 +373,26 @@ describe('matrix', () => {
       { protocol: 'mqtt', transport: 'ws', qos: 1 },
       { protocol: 'ws', transport: 'ws', qos: 0 },
     ]);
+  });
+
+  test('broker is the last key: one workload\'s brokers side by side, named per cell when a group needs MQTT 5', () => {
+    const s = ok(`${TWO}matrix: { qos: [0, 1], broker: [aedes, mosquitto] }\n`);
+    assert.deepEqual(s.cells, [
+      { qos: 0, broker: 'aedes' },
+      { qos: 0, broker: 'mosquitto' },
+      { qos: 1, broker: 'aedes' },
+      { qos: 1, broker: 'mosquitto' },
+    ]);
+    const { issues } = bad(`defaults: { mqttVersion: 5 }\n${TWO}matrix: { qos: [0, 1], broker: [aedes, mosquitto] }\n`);
+    assert.deepEqual(issues.map((i) => i.where), [issues[0]?.where], 'one problem, at the matrix');
+    assert.match(issues[0]?.message ?? '', /cell qos=0 broker=aedes: groups 'p', 's' mqttVersion: MQTT 5 needs .*; add \{ broker: aedes \} to matrix\.exclude/);
+    const v5 = ok(`defaults: { mqttVersion: 5 }\n${TWO}matrix: { qos: [0, 1], broker: [aedes, mosquitto], exclude: [{ broker: aedes }] }\n`);
+    assert.deepEqual(v5.cells, [{ qos: 0, broker: 'mosquitto' }, { qos: 1, broker: 'mosquitto' }]);
+  });
+
+  test('a plain WebSocket cell has no broker: it runs once, without one', () => {
+    const s = ok(`groups:\n  - { name: e, role: echo, clients: 1 }\nmatrix: { protocol: [mqtt, ws], broker: [aedes, mosquitto] }\n`);
+    assert.deepEqual(s.cells, [{ protocol: 'mqtt', broker: 'aedes' }, { protocol: 'mqtt', broker: 'mosquitto' }, { protocol: 'ws' }]);
   });
 
   test('targets must cover the transports of every cell', () => {

@@ -1,6 +1,6 @@
 /** Defaults of a scenario and of every group field, in one place (the README and schema.json repeat them). */
 import { availableParallelism } from 'node:os';
-import { DEFAULT_DRIVER, type GroupRole, type GroupSpec, type Protocol, type Scenario } from './model.js';
+import { DEFAULT_BROKER, DEFAULT_DRIVER, type GroupRole, type GroupSpec, type Protocol, type Scenario } from './model.js';
 import { parseDuration, parseRate, type Parsed } from './units.js';
 import { MAX_WORKERS } from './value-rules.js';
 
@@ -72,6 +72,7 @@ export function baseScenario(name: string, file: string | null, interactive: boo
     description: null,
     file,
     targets: [],
+    broker: DEFAULT_BROKER,
     wsTargets: [],
     caPem: null,
     caPath: null,

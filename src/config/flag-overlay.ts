@@ -9,7 +9,7 @@ import type { Transport } from '../drivers/transports.js';
 import { fromFlag } from './context.js';
 import type { Credentials, ParsedTarget } from './credentials.js';
 import type { Target } from './endpoints.js';
-import { publishes, type DriverName, type Protocol, type Threshold } from './model.js';
+import { publishes, type BrokerName, type DriverName, type Protocol, type Threshold } from './model.js';
 import type { Qos } from './units.js';
 import type { LiveOutputFlags } from './live-outputs.js';
 import type { Draft } from './validate.js';
@@ -22,6 +22,8 @@ export interface FlagOverlay {
   /** --target: replaces the base's MQTT targets and their user info. */
   targets?: ParsedTarget[];
   wsTargets?: Target[];
+  /** --broker: the broker started when there is no target; replaces the file's broker: and matrix.broker. */
+  broker?: BrokerName;
   transport?: Transport;
   qos?: Qos[];
   payload?: { bytes: number; written: string };
@@ -165,9 +167,19 @@ function applyAim(d: Draft, o: FlagOverlay): void {
   }
 }
 
-/** --transport, --qos, --payload: they replace the matrix's list when it has one, else the groups' value (--qos: the phases). */
+/** --transport, --qos, --payload, --broker: they replace the matrix's list when it has one, else the groups' value (--qos: the phases; --broker: the scenario's). */
 function applyPhases(d: Draft, o: FlagOverlay, setGroups: SetGroups): void {
   const m = d.matrix;
+  const b = o.broker;
+  if (b !== undefined) {
+    d.scenario.broker = b;
+    d.origin.set('broker', fromFlag('--broker'));
+    if (m?.values.broker !== undefined) {
+      m.values.broker = [b];
+      m.written.broker = [b];
+      m.exclude = m.exclude.filter((x) => x.broker === undefined || x.broker === b);
+    }
+  }
   const t = o.transport;
   if (t !== undefined) {
     if (m?.values.transport !== undefined) {

@@ -1,12 +1,12 @@
 /**
- * The matrix: lists of protocol, transport, qos and payload whose combinations (minus
+ * The matrix: lists of protocol, transport, qos, payload and broker whose combinations (minus
  * `exclude`) each run as one phase. Parsing, expansion in a fixed key order, and the check of
  * every expanded cell against the group rules.
  */
 import type { Qos } from './units.js';
 import { TRANSPORTS, type Transport } from '../drivers/transports.js';
 import { rules } from './value-rules.js';
-import { applyCell, cellLabel, MATRIX_KEYS, type GroupSpec, type MatrixCell, type MatrixKey, type Protocol } from './model.js';
+import { applyCell, BROKERS, cellLabel, MATRIX_KEYS, type BrokerName, type GroupSpec, type MatrixCell, type MatrixKey, type Protocol } from './model.js';
 import { checkKeys, type Origin, type Problems } from './context.js';
 import type { Path } from './load.js';
 import { groupFindings, type Finding, type RuleContext } from './rules.js';
@@ -17,6 +17,7 @@ export interface MatrixValues {
   transport?: Transport[];
   qos?: Qos[];
   payload?: number[];
+  broker?: BrokerName[];
 }
 
 export interface MatrixDraft {
@@ -30,7 +31,7 @@ export interface MatrixDraft {
   fromFile: boolean;
 }
 
-const KEY_EXAMPLES: Record<MatrixKey, string> = { protocol: '[mqtt, ws]', transport: '[tcp, ws]', qos: '[0, 1, 2]', payload: '[16B, 1KiB]' };
+const KEY_EXAMPLES: Record<MatrixKey, string> = { protocol: '[mqtt, ws]', transport: '[tcp, ws]', qos: '[0, 1, 2]', payload: '[16B, 1KiB]', broker: '[aedes, mosquitto]' };
 
 function parseValue<K extends MatrixKey>(key: K, v: unknown, path: Path, p: Problems): MatrixCell[K] | undefined {
   const r = valueReaders(p);
@@ -41,6 +42,8 @@ function parseValue<K extends MatrixKey>(key: K, v: unknown, path: Path, p: Prob
       return r.oneOf(path, v, TRANSPORTS) as MatrixCell[K];
     case 'qos':
       return r.qos(path, v) as MatrixCell[K];
+    case 'broker':
+      return r.oneOf(path, v, BROKERS) as MatrixCell[K];
     default: {
       const bytes = r.size(path, v);
       const bad = bytes === undefined ? null : rules.payload(bytes, (s) => s);
@@ -118,7 +121,7 @@ export function parseMatrix(raw: unknown, p: Problems): MatrixDraft | null {
 
 const matches = (cell: MatrixCell, pattern: MatrixCell): boolean => MATRIX_KEYS.every((k) => pattern[k] === undefined || pattern[k] === cell[k]);
 
-/** Cartesian product in the key order protocol, transport, qos, payload (the first key changes slowest), minus exclude. */
+/** Cartesian product in the key order protocol, transport, qos, payload, broker (the first key changes slowest), minus exclude. */
 export function expandCells(m: MatrixDraft | null): MatrixCell[] {
   if (m === null) return [{}];
   let cells: MatrixCell[] = [{}];
@@ -153,6 +156,8 @@ function subCells(cell: MatrixCell): MatrixCell[] {
 
 const findingKey = (f: Finding): string => `${f.group}|${f.key}|${f.message}`;
 
+/** The rules' context in a cell: its broker, when it has one, is the broker the bundled-broker rules check. */
+const cellContext = (ctx: RuleContext, cell: MatrixCell): RuleContext => (cell.broker === undefined ? ctx : { ...ctx, broker: cell.broker });
 
 /**
  * Checks each cell's groups (applyCell) against the rules. A problem the groups already have
@@ -170,9 +175,9 @@ export function checkCells(groups: readonly GroupSpec[], cells: readonly MatrixC
   const reports = new Map<string, { cell: MatrixCell; sub: MatrixCell; groups: string[]; key: string; message: string }>();
   for (const cell of cells) {
     const applied = applyCell(groups, cell);
-    for (const f of groupFindings(applied, ctx, true)) {
+    for (const f of groupFindings(applied, cellContext(ctx, cell), true)) {
       if (base.has(findingKey(f))) continue;
-      const sub = subCells(cell).find((s) => groupFindings(applyCell(groups, s), ctx, true).some((g) => findingKey(g) === findingKey(f))) ?? cell;
+      const sub = subCells(cell).find((s) => groupFindings(applyCell(groups, s), cellContext(ctx, s), true).some((g) => findingKey(g) === findingKey(f))) ?? cell;
       const id = `${cellLabel(sub)}|${f.key}|${f.message}`;
       const name = groups[f.group]?.name ?? String(f.group);
       const r = reports.get(id) ?? { cell, sub, groups: [], key: f.key, message: f.message };
@@ -188,14 +193,21 @@ export function checkCells(groups: readonly GroupSpec[], cells: readonly MatrixC
 
 /**
  * The cells without those that run the same workload as an earlier one: plain WebSocket groups
- * have no QoS (nor filters), so `protocol: [mqtt, ws]` with `qos: [0, 1, 2]` runs ws once.
+ * have no QoS (nor filters), so `protocol: [mqtt, ws]` with `qos: [0, 1, 2]` runs ws once; and
+ * no broker, so `broker: [aedes, mosquitto]` runs a ws cell once.
  */
 export function distinctCells(groups: readonly GroupSpec[], cells: readonly MatrixCell[]): MatrixCell[] {
   const seen = new Set<string>();
-  return cells.filter((cell) => {
-    const key = JSON.stringify(applyCell(groups, cell).map((g) => (g.protocol === 'ws' ? { ...g, qos: 0, filters: [] } : g)));
-    if (seen.has(key)) return false;
+  const out: MatrixCell[] = [];
+  for (const cell of cells) {
+    const applied = applyCell(groups, cell);
+    const mqtt = applied.some((g) => g.protocol === 'mqtt');
+    const key = JSON.stringify([mqtt ? (cell.broker ?? null) : null, applied.map((g) => (g.protocol === 'ws' ? { ...g, qos: 0, filters: [] } : g))]);
+    if (seen.has(key)) continue;
     seen.add(key);
-    return true;
-  });
+    // A cell without MQTT groups is served by no broker: it does not carry one.
+    const { broker: _unused, ...rest } = cell;
+    out.push(mqtt ? cell : rest);
+  }
+  return out;
 }

@@ -43,6 +43,14 @@ export type DriverName = (typeof DRIVERS)[number];
 /** The driver when none is named. */
 export const DEFAULT_DRIVER: DriverName = 'lean';
 
+/**
+ * The brokers mqbench starts itself when no target is named: aedes (embedded, MQTT 3.1.1, the
+ * default) or Debian's mosquitto (MQTT 5 and shared subscriptions; needs the binary installed).
+ */
+export const BROKERS = ['aedes', 'mosquitto'] as const;
+export type BrokerName = (typeof BROKERS)[number];
+export const DEFAULT_BROKER: BrokerName = 'aedes';
+
 export type GroupRole = 'publish' | 'subscribe' | 'both' | 'echo' | 'connect-only';
 export const GROUP_ROLES: readonly GroupRole[] = ['publish', 'subscribe', 'both', 'echo', 'connect-only'];
 
@@ -139,9 +147,12 @@ export interface MatrixCell {
   protocol?: Protocol;
   /** Payload size in bytes (publishing groups). */
   payload?: number;
+  /** The broker mqbench starts for the phase (no target named); changes no group. */
+  broker?: BrokerName;
 }
 export type MatrixKey = keyof MatrixCell;
-export const MATRIX_KEYS: readonly MatrixKey[] = ['protocol', 'transport', 'qos', 'payload'];
+/** Expansion order, the first changing slowest: broker last, so one workload's brokers run side by side. */
+export const MATRIX_KEYS: readonly MatrixKey[] = ['protocol', 'transport', 'qos', 'payload', 'broker'];
 
 export interface Scenario {
   /** From the file's `name` (default: the file name without extension), or 'flags' for a run from flags alone. */
@@ -151,6 +162,8 @@ export interface Scenario {
   file: string | null;
   /** MQTT brokers to load, at most one per transport; empty: the bundled broker. */
   targets: Target[];
+  /** The broker started for MQTT groups when `targets` is empty (a matrix cell's broker wins); file `broker:` or --broker. */
+  broker: BrokerName;
   /** Plain WebSocket servers (echo and broadcast), ws and/or wss; empty: the bundled echo server. */
   wsTargets: Target[];
   caPem: string | null;

@@ -3,21 +3,18 @@
  * here, once, in the same words with or without a scenario file, into the overlay
  * (flag-overlay.ts) and, for a flags-only run, the workload its client flags describe.
  */
-import { readRunId, readShardFlags } from './shard-flags.js';
+import { readRunExtras } from './run-extras.js';
 import { TRANSPORTS, type Transport } from '../drivers/transports.js';
 import { parseThreshold } from '../gates/threshold.js';
 import { credentialFlags, readTarget, refuseCredentials, type ParsedTarget } from './credentials.js';
 import { checkOnePerTransport, parseLocalAddresses, readCa, SCHEMES, type AddIssue, type Target } from './endpoints.js';
-import type { FileBase, FlagOverlay, RunExtras, Workload, WsRole } from './flag-overlay.js';
-import { parseLatencyFloor, parseTolerance } from './gate-units.js';
-import { parseListen, parseTimelineFile } from './live-outputs.js';
+import type { FileBase, FlagOverlay, Workload, WsRole } from './flag-overlay.js';
 import type { Protocol, Threshold } from './model.js';
 import { CLIENT_FLAGS, given, RUN_FLAGS, type RawRunFlags } from './run-flags.js';
 import { topicProblems } from './topics.js';
 import { parseFlagDuration, parseQosList, parseRate, parseSize } from './units.js';
-import { MAX_CLIENTS, MAX_INFLIGHT, MAX_KEEPALIVE_SECONDS, MAX_WORKERS, oneOf, readDriver, readers, rules, type Readers } from './value-rules.js';
+import { MAX_CLIENTS, MAX_INFLIGHT, MAX_KEEPALIVE_SECONDS, MAX_WORKERS, oneOf, readBroker, readDriver, readers, rules, type Readers } from './value-rules.js';
 
-const MAX_REPEAT = 100;
 /** Most clients --publishers or --subscribers asks for. */
 const MAX_CLIENT_FLAG = 1_000_000;
 const MAX_PID = 2 ** 22;
@@ -81,6 +78,7 @@ export function readFlags(raw: RawRunFlags, base: FileBase | null, add: AddIssue
     }
   }
   const aim = readAim(r, base === null);
+  readBrokerFlag(r, aim, base);
   const workload = base === null ? readClients(r, aim) : null;
   readTls(r);
   if (given(raw.qos) || base === null) {
@@ -123,6 +121,16 @@ function readAim(r: Reading, flagsOnly: boolean): Aim {
   const transport = readTransport(raw.transport, protocol, flagsOnly ? aimed : null, note);
   if (transport !== undefined) o.transport = transport;
   return { protocol, wsRole, aimed };
+}
+
+/** --broker: the broker started when no target is named, so not with one (--target, or the file's target:), nor for plain WebSocket. */
+function readBrokerFlag(r: Reading, aim: Aim, base: FileBase | null): void {
+  const broker = readBroker(r.raw.broker, '--broker', r.note);
+  if (broker === null) return;
+  const named = r.o.targets !== undefined ? '--target' : base !== null && base.targets.length > 0 ? `target: in ${base.file}` : null;
+  if (aim.protocol === 'ws') r.note('--broker', 'starts an MQTT broker, and a --protocol ws run has no MQTT clients; drop --broker');
+  else if (named !== null) r.note('--broker', `starts a broker for the run, and ${named} names one; they exclude each other: drop one`);
+  else r.o.broker = broker;
 }
 
 /** A flags-only run's clients: --publishers, --subscribers, --connections (--rate, --inflight and --topic come later). */
@@ -262,30 +270,3 @@ function readTransport(raw: unknown, protocol: Protocol | null, targets: readonl
   }
   return transport;
 }
-
-/** --repeat, --baseline with --max-regression and --latency-floor, --report, --metrics-listen, --timeline: defaults from the table. */
-export function readRunExtras(raw: RawRunFlags, add: AddIssue): RunExtras {
-  const { int, unit } = readers(add);
-  const tolerance = (v: string | number) => parseTolerance(String(v));
-  const floor = (v: string | number) => parseLatencyFloor(String(v));
-  const extras: RunExtras = {
-    repeat: int('--repeat', raw.repeat, RUN_FLAGS.repeat.default, 1, MAX_REPEAT),
-    baseline: given(raw.baseline) ? String(raw.baseline) : null,
-    maxRegression: unit('--max-regression', raw.maxRegression, RUN_FLAGS['max-regression'].default, tolerance, 0),
-    latencyFloorUs: unit('--latency-floor', raw.latencyFloor, RUN_FLAGS['latency-floor'].default, floor, 0),
-    reports: given(raw.report) ? String(raw.report) : null,
-    shard: readShardFlags(raw, add),
-    runId: readRunId(raw, add),
-    hdrLog: given(raw.hdrLog) ? String(raw.hdrLog) : null,
-    live: {
-      metricsListen: given(raw.metricsListen) ? unit('--metrics-listen', raw.metricsListen, '', (v) => parseListen(String(v)), null) : null,
-      timeline: given(raw.timeline) ? unit('--timeline', raw.timeline, '', (v) => parseTimelineFile(String(v)), null) : null,
-    },
-  };
-  if (extras.baseline === null) {
-    if (raw.maxRegression !== undefined) add('--max-regression', 'only applies with --baseline <result.json>');
-    if (raw.latencyFloor !== undefined) add('--latency-floor', 'only applies with --baseline <result.json>');
-  }
-  return extras;
-}
-

@@ -4,7 +4,7 @@
  * GroupSpec only and return findings; the caller places them (file position, flag or cell).
  */
 import { SCHEMES, type Target } from './endpoints.js';
-import { publishes, type GroupSpec } from './model.js';
+import { publishes, type BrokerName, type GroupSpec } from './model.js';
 import { sharedFilter } from './topics.js';
 
 export interface Finding {
@@ -18,6 +18,8 @@ export interface Finding {
 export interface RuleContext {
   targets: readonly Target[];
   wsTargets: readonly Target[];
+  /** The broker mqbench starts when there is no target; null: each matrix cell names its own (checked per cell). */
+  broker: BrokerName | null;
   /** Stages + warm-up + steady, ms: when `start`, `offline` and `drop` must happen. */
   timelineMs: number;
 }
@@ -26,7 +28,7 @@ export function formatMs(ms: number): string {
   return ms >= 1000 ? `${Math.round(ms) / 1000}s` : `${ms}ms`;
 }
 
-const EXTERNAL = 'give --target of an MQTT 5 broker such as mosquitto (or target: in the file)';
+const EXTERNAL = 'run with --broker mosquitto (or broker: mosquitto in the file), or give --target of an MQTT 5 broker (or target: in the file)';
 
 /**
  * Findings for every group. inCell: the groups come from a matrix cell, where a plain WebSocket
@@ -54,10 +56,11 @@ export function groupFindings(groups: readonly GroupSpec[], ctx: RuleContext, in
       if (g.sessionExpirySeconds !== null && g.mqttVersion !== 5) add('session.expiry', `session expiry is MQTT 5 only; set mqttVersion: 5 (and ${EXTERNAL}) or remove expiry`);
       const props = Object.keys(g.userProperties).length > 0 || g.messageExpirySeconds !== null || g.topicAlias;
       if (props && g.mqttVersion !== 5) add('properties', `properties are MQTT 5 only; set mqttVersion: 5 (and ${EXTERNAL}) or remove properties`);
-      if (g.mqttVersion === 5 && ctx.targets.length === 0) add('mqttVersion', `MQTT 5 needs an external broker: the bundled broker (aedes) speaks 3.1.1 only; ${EXTERNAL}`);
+      const aedes = ctx.targets.length === 0 && ctx.broker === 'aedes';
+      if (g.mqttVersion === 5 && aedes) add('mqttVersion', `MQTT 5 needs a broker that speaks it: the embedded broker (aedes) speaks 3.1.1 only; ${EXTERNAL}`);
       const shared = g.filters.filter((f) => sharedFilter(f) !== null);
-      if (shared.length > 0 && ctx.targets.length === 0) {
-        add('subscribe', `shared subscriptions (${shared[0]}) need an external broker: the bundled broker (aedes) has none; ${EXTERNAL}`);
+      if (shared.length > 0 && aedes) {
+        add('subscribe', `shared subscriptions (${shared[0]}) need a broker that has them: the embedded broker (aedes) has none; ${EXTERNAL}`);
       }
       if (g.offline !== null && g.clean) add('offline', 'coming back to the same session needs a persistent one: add session: { clean: false }');
     }

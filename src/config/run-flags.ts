@@ -8,7 +8,7 @@
  * scenario field, a field of FlagOverlay and a line of applyOverlay (flag-overlay.ts); the tests
  * (test/run-flags.test.ts) fail until it has a sample and, for a scenario field, a precedence case.
  */
-import { DEFAULT_DRIVER } from './model.js';
+import { DEFAULT_BROKER, DEFAULT_DRIVER } from './model.js';
 import { DEFAULT_INFLIGHT, DEFAULT_KEEPALIVE_SECONDS, SCENARIO_DEFAULTS } from './defaults.js';
 
 export interface RunFlag {
@@ -34,6 +34,7 @@ export interface RunFlag {
 
 export const RUN_FLAGS = {
   target: { type: 'string', workload: 'shape', describe: 'MQTT broker to load, repeatable (one per transport): mqtt://host:port (TCP), mqtts:// (TLS), ws://host:port/mqtt or wss:// (WebSocket); with --protocol ws the WebSocket server. Default: start the bundled broker on a free loopback port' },
+  broker: { type: 'string', default: DEFAULT_BROKER, describe: "Broker started for the run when there is no --target: aedes (embedded, MQTT 3.1.1) or mosquitto (Debian's binary, MQTT 5 and shared subscriptions); with a scenario: replaces broker: and matrix.broker. Not with --target" },
   'ws-target': { type: 'string', describe: 'Plain WebSocket echo/broadcast server, repeatable (ws:// and/or wss://). Default: start the bundled echo server' },
   protocol: { type: 'string', workload: 'clients', inFile: 'protocol: on its groups (or matrix.protocol to compare)', default: 'mqtt', describe: 'mqtt, or ws: plain WebSocket against an echo/broadcast server (the bundled one when no --target); --qos does not apply to ws' },
   role: { type: 'string', workload: 'clients', inFile: 'role: on its groups', default: 'echo', describe: 'With --protocol ws: echo (each publisher measures the round trip of its own messages) or broadcast (publishers send, subscribers receive)' },

@@ -6,7 +6,8 @@
 import { loadScenarioFile } from './load.js';
 import type { Scenario } from './model.js';
 import { applyOverlay, type RunExtras } from './flag-overlay.js';
-import { readFlags, readRunExtras } from './read-flags.js';
+import { readFlags } from './read-flags.js';
+import { readRunExtras } from './run-extras.js';
 import type { ConfigIssue } from './issue.js';
 import { buildRunConfig } from './run-config.js';
 import { given, WORKLOAD_FLAGS, type RawRunFlags } from './run-flags.js';

@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { readPasswordFile, readTarget, resolveCredentials, type CredentialPlaces, type Credentials, type ParsedTarget } from './credentials.js';
 import { checkOnePerTransport, parseLocalAddresses, readCa, type Target } from './endpoints.js';
 import type { ConfigIssue } from './issue.js';
-import { MAX_WORKERS, readDriver, rules } from './value-rules.js';
+import { MAX_WORKERS, readBroker, readDriver, rules } from './value-rules.js';
 import { checkKeys, type Origin, Problems } from './context.js';
 import { baseScenario } from './defaults.js';
 import { parseDefaults, resolveGroup, type ResolvedGroup } from './group.js';
@@ -20,7 +20,7 @@ import { isRecord, typeName, valueReaders } from './values.js';
 import type { Threshold } from './model.js';
 import { parseThreshold } from '../gates/threshold.js';
 
-export const TOP_KEYS = ['$schema', 'name', 'description', 'target', 'wsTarget', 'ca', 'insecure', 'localAddress', 'workers', 'connectRate', 'connectTimeout', 'noDelay', 'driver', 'load', 'defaults', 'groups', 'matrix', 'thresholds', 'slo', 'abortOnFail', 'username', 'password', 'passwordFile'];
+export const TOP_KEYS = ['$schema', 'name', 'description', 'target', 'broker', 'wsTarget', 'ca', 'insecure', 'localAddress', 'workers', 'connectRate', 'connectTimeout', 'noDelay', 'driver', 'load', 'defaults', 'groups', 'matrix', 'thresholds', 'slo', 'abortOnFail', 'username', 'password', 'passwordFile'];
 export const LOAD_KEYS = ['stages', 'warmup', 'duration', 'drain'];
 
 /** A scenario being resolved: the values, and where each came from (file position or flag). */
@@ -65,6 +65,8 @@ export function readDocument(source: SourceFile, interactive: boolean): Draft {
   const targets = targetList('target', 'mqtt');
   const wsTargets = targetList('wsTarget', 'ws');
   const pushAt = (key: string) => (_w: string, m: string) => p.add({ path: [key] }, m);
+  const broker = val('broker', (v) => readBroker(v, '', pushAt('broker')) ?? undefined, base.broker);
+  if (has('broker') && has('target')) p.add({ path: ['broker'] }, 'names the broker mqbench starts when there is no target, and target: names one; they exclude each other: remove one');
   const caWritten = val<string | null>('ca', (v) => r.string(['ca'], v, 'certs/ca.pem'), null);
   const caPath = caWritten === null ? null : resolve(source.dir, caWritten);
   const caPem = caPath === null ? null : readCa(caPath, '', pushAt('ca'), caWritten ?? caPath);
@@ -105,7 +107,7 @@ export function readDocument(source: SourceFile, interactive: boolean): Draft {
   const abortOnFail = val('abortOnFail', (v) => r.bool(['abortOnFail'], v), base.abortOnFail);
   return {
     // The file's keys over the defaults; outDir, json, targetPid have no key (flags only).
-    scenario: { ...base, name, description, targets, wsTargets, caPem, caPath, insecure, localAddresses, workers, connectRate, connectTimeoutMs, noDelay, driver, load, groups: groups.map((g) => g.spec), matrix: matrix === null ? null : matrix.written, thresholds, ...(slo.length > 0 ? { slo } : {}), abortOnFail },
+    scenario: { ...base, name, description, targets, broker, wsTargets, caPem, caPath, insecure, localAddresses, workers, connectRate, connectTimeoutMs, noDelay, driver, load, groups: groups.map((g) => g.spec), matrix: matrix === null ? null : matrix.written, thresholds, ...(slo.length > 0 ? { slo } : {}), abortOnFail },
     groups,
     matrix,
     origin,
@@ -241,6 +243,8 @@ export function finishDraft(d: Draft): { config: Scenario } | { issues: ConfigIs
   const ctx: RuleContext = {
     targets: s.targets,
     wsTargets: s.wsTargets,
+    // With matrix.broker each cell names its broker, and the cells are checked one by one.
+    broker: d.matrix?.values.broker !== undefined ? null : s.broker,
     timelineMs: s.load.stages.reduce((a, st) => a + st.durationMs, 0) + s.load.warmupMs + s.load.durationMs,
   };
   for (const f of groupFindings(s.groups, ctx, false)) {
@@ -250,6 +254,12 @@ export function finishDraft(d: Draft): { config: Scenario } | { issues: ConfigIs
   }
   if (s.load.stages[0]?.kind === 'rate' && !s.groups.some((g) => g.rate !== null)) {
     p.add(d.origin.get('load.stages') ?? { path: ['load'] }, 'rate stages scale open-model rates, and no group has one; give a publishing group rate: or ratePerClient:, or use clients stages');
+  }
+  // --broker with a target was reported at the flag (read-flags.ts).
+  if (d.matrix?.values.broker !== undefined && s.targets.length > 0 && d.origin.get('broker') === undefined) {
+    const by = d.origin.get('target');
+    const target = by !== undefined && 'flag' in by ? '--target' : 'target:';
+    p.add({ path: ['matrix', 'broker'] }, `compares the brokers mqbench starts when there is no target, and ${target} names one; remove matrix.broker or ${target}`);
   }
   s.cells = expandCells(d.matrix);
   if (d.matrix !== null && d.groups.length > 0) checkCells(s.groups, s.cells, d.matrix, ctx, p);

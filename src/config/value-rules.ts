@@ -4,7 +4,7 @@
  */
 import { HEADER_BYTES } from '../metrics/payload.js';
 import type { AddIssue } from './endpoints.js';
-import { DRIVERS, type DriverName } from './model.js';
+import { BROKERS, DRIVERS, type BrokerName, type DriverName } from './model.js';
 import type { Parsed } from './units.js';
 
 /** Most load worker threads; the default (one per core) is capped here too. */
@@ -87,5 +87,14 @@ export function readDriver(raw: unknown, where: string, add: AddIssue): DriverNa
   const v = String(raw);
   if ((DRIVERS as readonly string[]).includes(v)) return v as DriverName;
   add(where, `'${v}' is not a driver; use lean (mqbench's own MQTT engine) or mqttjs (MQTT.js, the reference client)`);
+  return null;
+}
+
+/** A broker mqbench starts (--broker, the file's broker:, matrix.broker), or null when not given or wrong (reported). */
+export function readBroker(raw: unknown, where: string, add: AddIssue): BrokerName | null {
+  if (raw === undefined || raw === null) return null;
+  const v = String(raw);
+  if ((BROKERS as readonly string[]).includes(v)) return v as BrokerName;
+  add(where, `'${v}' is not a broker mqbench starts; use aedes (embedded, MQTT 3.1.1, the default) or mosquitto (Debian's, MQTT 5 and shared subscriptions)`);
   return null;
 }

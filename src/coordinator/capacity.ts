@@ -19,7 +19,8 @@ import type { GateResult, PhaseResult, ResultDocument } from '../metrics/result.
 import type { CapacityLevel, CapacitySection } from '../metrics/capacity-result.js';
 import type { Scenario } from '../config/model.js';
 import { runPhase } from './coordinator.js';
-import { endOf, Endpoints, firstUnreachable, startServers, stopAll, type RunHooks, type RunOutcome } from './run.js';
+import { endOf, stopAll, type RunHooks, type RunOutcome } from './run.js';
+import { Endpoints, firstUnreachable, startServers } from './servers.js';
 import { spawnWorkers, type WorkerHandle } from './worker-pool.js';
 
 /** A validated capacity search: the base scenario, the dimension and search settings, the conditions. */
@@ -68,8 +69,7 @@ export async function executeCapacity(plan: CapacityPlan, hooks: CapacityHooks):
   let conclusion: SearchConclusion | null = null;
   try {
     const first = levelSpec(plan, runId, 0, plan.search.from, 'coarse', 0).spec;
-    const { broker, echo } = await startServers(plan.scenario, [first], servers, hooks.onNote);
-    const endpoints = new Endpoints(plan.scenario, broker, echo);
+    const endpoints = new Endpoints(plan.scenario, await startServers(plan.scenario, [first], servers, hooks.onNote));
     const target = endpoints.forPhase(first, hooks.sources);
     const unreachable = await firstUnreachable(target.endpoints.map((e, i) => ({ e, url: target.urls[i] ?? target.url })));
     if (unreachable !== null) outcome = { kind: 'unreachable', message: unreachable };

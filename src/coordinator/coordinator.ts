@@ -91,7 +91,7 @@ export async function runPhase(run: PhaseRun): Promise<PhaseResult> {
   // An incomplete drain at QoS 1/2: listen a little longer, so deliveries that come only after the drain are told apart from loss.
   const lateWindowMs = status === 'completed' && !load.drainComplete && spec.params.qos !== 0 ? LATE_WINDOW_MS : 0;
   const finals = await Promise.all(workers.map((w) => w.request({ type: 'finish', lateWindowMs }, 'final', 30_000 + lateWindowMs)));
-  const target: TargetUsage = { kind: run.target.bundled ? 'bundled' : 'external', url: run.target.url, cpuSeconds: load.targetCpu, cpuMicrosPerMessage: null };
+  const target: TargetUsage = { kind: run.target.bundled ? 'bundled' : 'external', url: run.target.url, ...(spec.broker !== null ? { broker: spec.broker } : {}), cpuSeconds: load.targetCpu, cpuMicrosPerMessage: null };
   const { steadySeconds, drainSeconds, drainComplete, cpuSeconds } = load;
   const base = { status, steadySeconds, connectSeconds, drainSeconds, drainComplete, cpuSeconds, target };
   const ctx: PhaseContext = error === undefined ? base : { ...base, error };

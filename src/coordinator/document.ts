@@ -47,6 +47,8 @@ function scenarioOf(c: Scenario): Record<string, unknown> {
     description: c.description,
     file: c.file,
     targets: c.targets.map((t) => t.url),
+    // The broker started when no target is named (each matrix cell may name its own: cells).
+    broker: c.targets.length === 0 ? c.broker : null,
     wsTargets: c.wsTargets.map((t) => t.url),
     localAddresses: c.localAddresses,
     ca: c.caPath,

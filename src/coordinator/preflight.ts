@@ -5,8 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import type { ConfigIssue } from '../config/run-config.js';
-import type { Scenario } from '../config/model.js';
+import { applyCell, type Scenario } from '../config/model.js';
 import { planSources } from '../plan/sources.js';
+import { MOSQUITTO_INSTALL, mosquittoBinary } from '../servers/mosquitto.js';
 
 /** Descriptors the process needs beyond its client sockets: workers, pipes, files, the probe. */
 export const FD_RESERVE = 256;
@@ -33,6 +34,12 @@ export function clientsPerPhase(config: Scenario): number {
   return config.groups.reduce((a, g) => a + g.clients, 0);
 }
 
+/** Some phase's MQTT groups are served by a mosquitto mqbench starts (--broker mosquitto, broker:, matrix.broker). */
+function usesMosquitto(config: Scenario): boolean {
+  if (config.targets.length > 0) return false;
+  return config.cells.some((c) => (c.broker ?? config.broker) === 'mosquitto' && applyCell(config.groups, c).some((g) => g.protocol === 'mqtt'));
+}
+
 export function preflight(config: Scenario, limits = openFilesLimit()): { issues: ConfigIssue[]; sources: string[] } {
   const issues: ConfigIssue[] = [];
   const clients = clientsPerPhase(config);
@@ -46,6 +53,11 @@ export function preflight(config: Scenario, limits = openFilesLimit()): { issues
       where: config.file === null ? '--connections/--publishers/--subscribers' : `${config.file}: groups[].clients`,
       message: `${clients} clients need about ${want} open files (one per connection plus ${FD_RESERVE}) but this process may open ${limits.soft}; ${fix}. A bundled broker needs as many in its own process.`,
     });
+  }
+  if (usesMosquitto(config) && mosquittoBinary() === null) {
+    const own = process.env['MQBENCH_MOSQUITTO'];
+    const looked = own !== undefined && own !== '' ? `MQBENCH_MOSQUITTO=${own}` : 'PATH, /usr/sbin, /usr/local/sbin';
+    issues.push({ where: 'mosquitto', message: `not installed (looked in ${looked}); install it with ${MOSQUITTO_INSTALL}, or run with --broker aedes (MQTT 3.1.1) or --target` });
   }
   const host = config.targets[0]?.host ?? config.wsTargets[0]?.host ?? '127.0.0.1';
   const sources = planSources(config.localAddresses, host, clients);

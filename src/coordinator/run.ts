@@ -5,23 +5,17 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Target } from '../config/endpoints.js';
 import { errorMessage } from '../drivers/errors.js';
 import { planPhases, type PhaseSpec } from '../plan/plan.js';
-import type { GroupSpec, Scenario } from '../config/model.js';
-import type { TargetEndpoint } from '../drivers/transports.js';
+import type { Scenario } from '../config/model.js';
 import { closeDocument, newDocument } from './document.js';
 import { liveBreach, phaseBreach } from '../gates/verdict.js';
 import type { PhaseResult, ResultDocument, RunStatus } from '../metrics/result.js';
-import { startBundledBroker, type BundledBroker } from '../servers/bundled.js';
-import { startBundledEcho, type BundledEcho } from '../servers/bundled-echo.js';
-import type { BrokerTransport } from '../servers/broker.js';
-import type { EchoTransport } from '../servers/echo.js';
 import type { Progress } from '../metrics/reports.js';
 import type { LiveSecond } from '../metrics/live.js';
-import { runPhase, type TargetInfo } from './coordinator.js';
+import { runPhase } from './coordinator.js';
+import { Endpoints, firstUnreachable, startServers } from './servers.js';
 import { phaseSecondsLeft, plannedSeconds } from './phase-clock.js';
-import { probeTcp } from './probe.js';
 import { spawnWorkers, type WorkerHandle } from './worker-pool.js';
 import { derivedRunId, type ShardFlags } from '../config/shard-flags.js';
 import { wallClockOffsetUs } from '../metrics/clock.js';
@@ -55,7 +49,6 @@ export interface RunHooks {
   onSecond?: (s: LiveSecond) => void;
 }
 
-const PROBE_TIMEOUT_MS = 3000;
 /** After an interrupt, how long a worker may take to exit before it is terminated, milliseconds. */
 const INTERRUPTED_SHUTDOWN_MS = 500;
 
@@ -105,8 +98,7 @@ export async function executeRun(config: Scenario, plan: RunPlan, hooks: RunHook
   try {
     const specs = plan.phases;
     const starts = plan.shard?.startAtMs == null ? null : phaseStarts(specs, plan.shard.startAtMs, plan.shard.phaseGapMs);
-    const { broker, echo } = await startServers(config, specs, servers, hooks.onNote);
-    const endpoints = new Endpoints(config, broker, echo);
+    const endpoints = new Endpoints(config, await startServers(config, specs, servers, hooks.onNote));
     const targets = specs.map((spec) => endpoints.forPhase(spec, hooks.sources));
     const unreachable = await firstUnreachable(targets.flatMap((t) => t.endpoints.map((e, i) => ({ e, url: t.urls[i] ?? t.url }))));
     if (unreachable !== null) {
@@ -200,34 +192,6 @@ export function endOf(outcome: RunOutcome): { status: RunStatus; error: string |
 }
 
 /**
- * Starts the bundled broker and echo server the phases need (those without a named target),
- * each pushed to `servers` as soon as it runs so the caller stops it whatever happens next.
- */
-export async function startServers(
-  config: Scenario,
-  specs: readonly PhaseSpec[],
-  servers: Array<{ stop(): Promise<Record<string, number>> }>,
-  onNote?: (line: string) => void,
-): Promise<{ broker: BundledBroker | null; echo: BundledEcho | null }> {
-  const all = specs.flatMap((s) => s.groups);
-  const mqttTransports = [...new Set(all.filter((g) => g.protocol === 'mqtt').map((g) => g.transport))];
-  const wsTransports = [...new Set(all.filter((g) => g.protocol === 'ws').map((g) => g.transport))];
-  let broker: BundledBroker | null = null;
-  let echo: BundledEcho | null = null;
-  if (mqttTransports.length > 0 && config.targets.length === 0) {
-    broker = await startBundledBroker({ transports: mqttTransports as BrokerTransport[] });
-    servers.push(broker);
-    onNote?.(`bundled broker (aedes) listening on ${Object.values(broker.urls).join(', ')}, pid ${broker.pid}`);
-  }
-  if (wsTransports.length > 0 && config.wsTargets.length === 0) {
-    echo = await startBundledEcho({ transports: wsTransports.filter((t): t is EchoTransport => t === 'ws' || t === 'wss') });
-    servers.push(echo);
-    onNote?.(`bundled WebSocket echo server listening on ${Object.values(echo.urls).join(', ')} (/echo, /broadcast), pid ${echo.pid}`);
-  }
-  return { broker, echo };
-}
-
-/**
  * --abort-on-fail after a phase: why the run stops, or null. A phase interrupted without Ctrl-C
  * was stopped by the live gate, and its error says so; else its first failed gate.
  */
@@ -235,74 +199,4 @@ function gateStop(config: Scenario, result: PhaseResult): string | null {
   if (result.status === 'interrupted') return result.error ?? 'stopped by --abort-on-fail';
   const breach = phaseBreach(config.thresholds, result);
   return breach === null ? null : `stopped by --abort-on-fail: ${breach}`;
-}
-
-/** Probes every distinct endpoint once; the first that cannot be reached, as a message. */
-export async function firstUnreachable(list: ReadonlyArray<{ e: TargetEndpoint; url: string }>): Promise<string | null> {
-  const seen = new Set<string>();
-  for (const { e, url } of list) {
-    const key = `${e.host}:${e.port}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    const probe = await probeTcp(e.host, e.port, PROBE_TIMEOUT_MS);
-    if (!probe.ok) return `cannot reach ${url}: ${probe.kind} (${probe.message}). Check that the server is running and --target is right.`;
-  }
-  return null;
-}
-
-/** Where each group connects: the bundled servers, or the named targets (one per transport). */
-export class Endpoints {
-  constructor(
-    private readonly config: Scenario,
-    private readonly broker: BundledBroker | null,
-    private readonly echo: BundledEcho | null,
-  ) {}
-
-  forPhase(spec: PhaseSpec, sources: string[]): TargetInfo & { urls: string[] } {
-    const resolved = spec.groups.map((g) => this.forGroup(g));
-    const urls = resolved.map((r) => r.url);
-    const mqtt = spec.params.protocol === 'mqtt';
-    const server = mqtt ? this.broker : this.echo;
-    return {
-      endpoints: resolved.map((r) => r.endpoint),
-      urls,
-      url: [...new Set(urls)].join(', '),
-      pid: server !== null ? server.pid : this.config.targetPid,
-      bundled: server !== null,
-      sources,
-    };
-  }
-
-  private forGroup(g: GroupSpec): { endpoint: TargetEndpoint; url: string } {
-    const c = this.config;
-    const secure = g.transport === 'tls' || g.transport === 'wss';
-    const verify = !c.insecure;
-    if (g.protocol === 'mqtt') {
-      if (this.broker !== null) return this.bundled(this.broker, g, '/mqtt', 'mqtt', secure);
-      const t = pickTarget(c.targets, g, '--target');
-      return { endpoint: { transport: t.transport, host: t.host, port: t.port, path: t.path === '' ? '/mqtt' : t.path, ca: c.caPem, verify, servername: t.host, subprotocol: 'mqtt' }, url: t.url };
-    }
-    const path = g.role === 'echo' ? '/echo' : '/broadcast';
-    if (this.echo !== null) return this.bundled(this.echo, g, path, null, secure);
-    const t = pickTarget(c.wsTargets, g, '--ws-target');
-    return { endpoint: { transport: t.transport, host: t.host, port: t.port, path: t.path === '' ? path : t.path, ca: c.caPem, verify, servername: t.host, subprotocol: null }, url: t.url };
-  }
-
-  private bundled(server: BundledBroker | BundledEcho, g: GroupSpec, path: string, subprotocol: string | null, secure: boolean): { endpoint: TargetEndpoint; url: string } {
-    const port = (server.ports as Partial<Record<string, number>>)[g.transport];
-    const base = (server.urls as Partial<Record<string, string>>)[g.transport];
-    if (port === undefined || base === undefined) throw new Error(`the bundled ${subprotocol === null ? 'echo server' : 'broker'} did not open a ${g.transport} listener`);
-    const c = this.config;
-    return {
-      endpoint: { transport: g.transport, host: server.host, port, path, ca: c.caPem ?? (secure ? server.caPem : null), verify: !c.insecure, servername: server.host, subprotocol },
-      url: subprotocol === null ? `${base}${path}` : base,
-    };
-  }
-}
-
-/** The named target for a group's transport (preflight has checked there is one). */
-function pickTarget(targets: readonly Target[], g: GroupSpec, flag: string): Target {
-  const t = targets.find((x) => x.transport === g.transport);
-  if (t === undefined) throw new Error(`group ${g.name} connects over ${g.transport} but no ${flag} has a ${g.transport} URL`);
-  return t;
 }

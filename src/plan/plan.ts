@@ -5,7 +5,7 @@
  */
 import type { Qos } from '../config/units.js';
 import type { Transport } from '../drivers/transports.js';
-import { applyCell, publishes, receives, type GroupSpec, type MatrixCell, type Protocol, type Scenario, type Stage } from '../config/model.js';
+import { applyCell, publishes, receives, type BrokerName, type GroupSpec, type MatrixCell, type Protocol, type Scenario, type Stage } from '../config/model.js';
 
 export type Role = 'pubsub' | 'echo' | 'broadcast' | 'connect';
 export type LoadModel = 'open' | 'closed';
@@ -42,12 +42,14 @@ export interface PhaseParams {
 
 export interface PhaseSpec {
   index: number;
-  /** e.g. 'mqtt-tcp-qos1', 'ws-echo', 'mqtt-ws-qos0-1KiB' */
+  /** e.g. 'mqtt-tcp-qos1', 'ws-echo', 'mqtt-ws-qos0-1KiB', 'mqtt-tcp-qos1-mosquitto' (matrix.broker) */
   name: string;
   /** Unique per run and phase; {run} in topics, part of client ids. */
   tag: string;
   /** The matrix values of this phase; {} without a matrix. */
   cell: MatrixCell;
+  /** The broker mqbench starts for this phase's MQTT groups (the cell's, else the scenario's); null: a target is named, or no MQTT group. */
+  broker: BrokerName | null;
   groups: GroupSpec[];
   params: PhaseParams;
   stages: Stage[];
@@ -66,8 +68,10 @@ export function planPhases(s: Scenario, runId: string): PhaseSpec[] {
   return s.cells.map((cell, index) => {
     const groups = applyCell(s.groups, cell);
     const params = summarize(groups, s.noDelay);
+    const broker = s.targets.length === 0 && groups.some((g) => g.protocol === 'mqtt') ? (cell.broker ?? s.broker) : null;
     let name = phaseName(params, groups);
     if (cell.payload !== undefined) name += `-${sizeLabel(cell.payload)}`;
+    if (cell.broker !== undefined && broker !== null) name += `-${broker}`;
     const seen = (names.get(name) ?? 0) + 1;
     names.set(name, seen);
     if (seen > 1) name += `-${seen}`;
@@ -76,6 +80,7 @@ export function planPhases(s: Scenario, runId: string): PhaseSpec[] {
       name,
       tag: `${runId}-${index}`,
       cell,
+      broker,
       groups,
       params,
       stages: s.load.stages,

@@ -24,7 +24,7 @@ export function targets(doc: ResultDocument): string[] {
   const seen = new Set<string>();
   for (const p of doc.phases) {
     if (p.target === undefined) continue;
-    seen.add(`${p.target.url}${p.target.kind === 'bundled' ? ' (bundled)' : ''}`);
+    seen.add(`${p.target.url}${p.target.kind === 'bundled' ? (p.target.broker === undefined ? ' (bundled)' : ` (bundled ${p.target.broker})`) : ''}`);
   }
   return [...seen];
 }

@@ -35,7 +35,7 @@ export function renderSummary(doc: ResultDocument, resultFile: string | null, co
     load?: { stages: unknown[]; warmupSeconds: number; durationSeconds: number };
   };
   const first = doc.phases[0];
-  const target = first === undefined ? 'no target reached' : `${first.target.url}${first.target.kind === 'bundled' ? (first.params.protocol === 'ws' ? ' (bundled echo server)' : ' (bundled aedes)') : ''}`;
+  const target = first === undefined ? 'no target reached' : `${first.target.url}${first.target.kind === 'bundled' ? (first.params.protocol === 'ws' ? ' (bundled echo server)' : ` (bundled ${first.target.broker ?? 'aedes'})`) : ''}`;
   lines.push(c.bold(`mqbench ${doc.tool.version}`) + c.dim(` · run ${doc.runId} · ${target} · ${doc.sockets.workers} worker(s) · Nagle ${doc.sockets.noDelay ? 'off' : 'on'}`));
   const groups = (s.groups ?? []).map((g) => {
     const load = g.rate !== null ? `, ${formatRate(g.rate)}` : g.inflight !== null && g.role !== 'subscribe' && g.role !== 'connect-only' ? `, window ${g.inflight}` : '';

@@ -16,6 +16,7 @@ import { levelAt, type PhaseSpec } from '../plan/plan.js';
 import type { ClientPlan, WorkerPlan } from '../plan/workers.js';
 import type { GroupSpec } from '../config/model.js';
 import { fillerFor, openClient, type OpenClient, type OpenContext } from './clients.js';
+import { drainStatus, remoteIds, type DrainStatus } from './drain-status.js';
 import { ConnectionLedger } from './connection-ledger.js';
 import { GroupStats } from './group-stats.js';
 import { HealthMonitor } from './health.js';
@@ -233,33 +234,9 @@ export class PhaseRunner {
     return this.recorder.takeInterval(this.plan.workerIndex, t, { connections: this.ledger.connections, down: this.ledger.down, inflight, loop: this.health.second(), missing });
   }
 
-  /**
-   * The drain's progress: acknowledgements outstanding, deliveries expected of and made by the
-   * receivers of this process. --shard: only what this process can see (its publishers' messages
-   * to its receivers); what arrives from other shards is `remoteUnique`.
-   */
-  status(): { outstandingAcks: number; expected: number; unique: number; remoteUnique: number } {
-    let outstandingAcks = 0;
-    let expected = 0;
-    let unique = 0;
-    let remoteUnique = 0;
-    for (const { plan, client } of this.open) {
-      const p = client.publisher;
-      if (p !== null) {
-        outstandingAcks += p.outstanding;
-        expected += p.seq * plan.localMatching;
-      }
-      const s = client.subscriber;
-      if (s !== null) {
-        for (const [publisher, t] of s.trackers) {
-          if (this.remote !== null && this.remote[publisher] === 1) remoteUnique += t.unique;
-          else unique += t.unique;
-        }
-        // A late joiner's skipped messages are expected by the publisher's count but never come.
-        for (const b of s.baselines.values()) unique += b;
-      }
-    }
-    return { outstandingAcks, expected, unique, remoteUnique };
+  /** The drain's progress (drain-status.ts). */
+  status(): DrainStatus {
+    return drainStatus(this.open, this.remote);
   }
 
   /** Closes every client and returns the phase report. */
@@ -312,12 +289,4 @@ export class PhaseRunner {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** 1 for each publisher id of another shard (plan.shard), in an array indexed by publisher id; null unsharded. */
-function remoteIds(plan: WorkerPlan, slots: number): Uint8Array | null {
-  if (plan.shard === null) return null;
-  const out = new Uint8Array(slots);
-  for (const id of plan.shard.remotePublishers) if (id < slots) out[id] = 1;
-  return out;
 }

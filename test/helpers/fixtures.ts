@@ -26,6 +26,7 @@ export function scenario(groups: GroupSpec[], fields: Partial<Scenario> = {}): S
     description: null,
     file: null,
     targets: [],
+    broker: 'aedes',
     wsTargets: [],
     caPem: null,
     caPath: null,

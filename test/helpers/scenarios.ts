@@ -8,23 +8,20 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import type { GroupResult, PhaseResult, ResultDocument } from '../../src/metrics/result.js';
 import { runCli, tempDir } from './cli.js';
-import { startMosquitto } from './mosquitto.js';
 import { assertMatchesSchema } from './schema.js';
 
 export const SCENARIO_DIR = fileURLToPath(new URL('../../../scenarios/', import.meta.url));
 
 export const FILES_TESTED_IN = {
-  'e2e-scenarios.test': ['quickstart.yaml', 'protocol-comparison.yaml', 'fan-in.yaml', 'fan-out.yaml', 'point-to-point.yaml', 'connection-storm.yaml', 'ws-echo.yaml', 'ws-broadcast.yaml'],
-  'e2e-scenarios-sessions.test': ['retained.yaml', 'offline-queue.yaml', 'last-will.yaml', 'shared-subscription.yaml'],
+  'e2e-scenarios.test': ['quickstart.yaml', 'protocol-comparison.yaml', 'broker-comparison.yaml', 'fan-in.yaml', 'fan-out.yaml', 'point-to-point.yaml', 'connection-storm.yaml', 'ws-echo.yaml', 'ws-broadcast.yaml'],
+  'e2e-scenarios-sessions.test': ['retained.yaml', 'offline-queue.yaml', 'last-will.yaml', 'shared-subscription.yaml', 'mqtt5-sessions.yaml'],
   'ci-workflow.test': ['ci-gate.yaml'],
   'e2e-capacity.test': ['capacity.yaml'],
 } as const;
 
 export interface ScenarioCase {
-  /** Flag overrides on top of SHORT, e.g. a longer duration so the file's time offsets happen. */
+  /** Flag overrides on top of SHORT, e.g. a longer duration so the file's time offsets happen, or --broker mosquitto. */
   flags?: Record<string, string>;
-  /** Run against mosquitto (MQTT 5, $share): the file has no target of its own. */
-  mosquitto?: boolean;
   /**
    * QoS 1 redelivery is allowed: a client that went offline with deliveries not yet acknowledged
    * gets them again on resume (at least once), so duplicates are counted, not failed.
@@ -40,22 +37,12 @@ const SHORT: Record<string, string> = { duration: '1s', warmup: '0s', drain: '3s
 
 /**
  * Runs scenarios/<file> with the case's flags and checks what holds for every scenario here
- * (all QoS 1 or plain WebSocket on loopback): a passing run, no connect failures, every expected
+ * (QoS 0 and 1, or plain WebSocket, on loopback): a passing run, no connect failures, every expected
  * message delivered, none lost, none twice (unless the case allows redelivery), every QoS 1
  * publish acknowledged. Returns the phases for the case's check.
  */
 export async function runScenario(file: string, c: ScenarioCase): Promise<PhaseResult[]> {
-  if (c.mosquitto !== true) return runWith(file, c, {});
-  const m = await startMosquitto();
-  try {
-    return await runWith(file, c, { target: m.url });
-  } finally {
-    await m.stop();
-  }
-}
-
-async function runWith(file: string, c: ScenarioCase, extra: Record<string, string>): Promise<PhaseResult[]> {
-  const flags = { ...SHORT, ...c.flags, ...extra, out: await tempDir() };
+  const flags = { ...SHORT, ...c.flags, out: await tempDir() };
   const args = ['run', `${SCENARIO_DIR}${file}`, '--json', ...Object.entries(flags).flatMap(([k, v]) => [`--${k}`, v])];
   const r = await runCli(args, { timeoutMs: 60_000 });
   assert.equal(r.code, 0, `mqbench ${args.join(' ')}\n${r.stderr}`);
