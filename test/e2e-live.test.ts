@@ -8,13 +8,13 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { readdir, readFile, rm } from 'node:fs/promises';
-import { connect, createServer } from 'node:net';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { PromMetrics } from 'prom2javascript';
 import type { ResultDocument } from '../src/metrics/result.js';
 import { TIMELINE_COLUMNS } from '../src/reporters/timeline.js';
-import { readOnlyResult, runCli, tempDir } from './helpers/cli.js';
+import { accepts, readOnlyResult, runCli, tempDir } from './helpers/cli.js';
 import { histogramOf, parseExposition, sampleOf, samplesOf } from './helpers/prometheus.js';
 
 const SHORT = ['--duration', '2s', '--warmup', '0s', '--drain', '1s', '--workers', '2', '--publishers', '2', '--subscribers', '2'];
@@ -34,17 +34,6 @@ function metricsUrl(stderr: string): string | null {
   return /Prometheus metrics at (http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(stderr)?.[1] ?? null;
 }
 
-/** Whether something accepts connections on 127.0.0.1:port. */
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
 
 /** Scrapes until `until` holds for the parsed text (or the limit passes: null). */
 async function scrapeUntil(url: string, until: (m: PromMetrics) => boolean, limitMs = 60_000): Promise<PromMetrics | null> {

@@ -89,21 +89,31 @@ const group = (doc: ResultDocument, name: string) => {
   return g;
 };
 
+// Both rehearsals run side by side (their start times a few seconds ahead are most of their length).
+let aedes: BundledBroker;
+let mosquitto: Mosquitto;
+let fanIn: Rehearsal;
+let fanOut: Rehearsal;
+let logDir: string;
+before(async () => {
+  [aedes, mosquitto, logDir] = await Promise.all([startBundledBroker({ transports: ['tcp'] }), startMosquitto(), tempDir('mqbench-hdr-')]);
+  dirs.push(logDir);
+  const [inFile, outFile] = await Promise.all([scenarioFile('fan-in.yaml', FAN_IN), scenarioFile('fan-out.yaml', FAN_OUT)]);
+  [fanIn, fanOut] = await Promise.all([
+    rehearse(3, [inFile, '--target', aedes.urls.tcp ?? '', '--hdr-log', logDir]),
+    rehearse(3, [outFile, '--target', mosquitto.url, '--clock-sync']),
+  ]);
+});
 after(async () => {
+  await Promise.all([aedes?.stop(), mosquitto?.stop()]);
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
 });
 
 describe('3 shards against the bundled broker: fan-in across shards', () => {
-  let broker: BundledBroker;
   let run: Rehearsal;
-  let logDir: string;
-  before(async () => {
-    broker = await startBundledBroker({ transports: ['tcp'] });
-    logDir = await tempDir('mqbench-hdr-');
-    dirs.push(logDir);
-    run = await rehearse(3, [await scenarioFile('fan-in.yaml', FAN_IN), '--target', broker.urls.tcp ?? '', '--hdr-log', logDir]);
+  before(() => {
+    run = fanIn;
   });
-  after(async () => broker.stop());
 
   test('the merged result is the whole plan: sends summed, every message of every shard delivered once', () => {
     const { merged, shards } = run;
@@ -200,13 +210,10 @@ describe('3 shards against the bundled broker: fan-in across shards', () => {
 });
 
 describe('3 shards against mosquitto with --clock-sync: fan-out across shards, every delivery timed', () => {
-  let broker: Mosquitto;
   let run: Rehearsal;
-  before(async () => {
-    broker = await startMosquitto();
-    run = await rehearse(3, [await scenarioFile('fan-out.yaml', FAN_OUT), '--target', broker.url, '--clock-sync']);
+  before(() => {
+    run = fanOut;
   });
-  after(async () => broker.stop());
 
   test('each subscriber got every message of the one publisher, whichever shard it ran in', () => {
     const { merged } = run;

@@ -153,17 +153,7 @@ test("a client's next connection continues its packet ids: a kept session's QoS 
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const port = (server.address() as net.AddressInfo).port;
-  const driver = leanDriver({
-    endpoint: { transport: 'tcp', host: '127.0.0.1', port, path: '/', ca: null, verify: true, servername: '127.0.0.1', subprotocol: 'mqtt' } satisfies TargetEndpoint,
-    clientId: 'ids-continue',
-    options: { connectTimeoutMs: 5000, keepaliveSeconds: 0, noDelay: true },
-    session: { protocolVersion: 4, clean: false, sessionExpirySeconds: null, keepaliveSeconds: 0, will: null, topicAlias: false },
-    localAddress: undefined,
-    onStage: () => {},
-    meter: new WireMeter(),
-    onMessage: null,
-    beforeReconnect: () => {},
-  });
+  const driver = leanTo(port, 'ids-continue', { protocolVersion: 4, clean: false, topicAlias: false });
   const template = new PublishTemplate({ topic: 'ids/continue', qos: 2, retain: false, version: 4 });
   const until = async (n: number): Promise<void> => {
     const deadline = Date.now() + 10_000;
@@ -186,3 +176,60 @@ test("a client's next connection continues its packet ids: a kept session's QoS 
     server.close();
   }
 });
+
+test("MQTT 5 topic alias only where the broker's CONNACK allows one (Topic Alias Maximum)", { timeout: 20_000 }, async () => {
+  for (const aliasMaximum of [null, 10]) {
+    // A broker that answers CONNACK with or without a Topic Alias Maximum and records each PUBLISH's topic and alias.
+    const seen: Array<{ topic: string; alias: number | null }> = [];
+    const server = net.createServer((sock) => {
+      const parser = mqttPacket.parser({ protocolVersion: 5 });
+      parser.on('packet', (pk: mqttPacket.Packet) => {
+        if (pk.cmd === 'connect') sock.write(mqttPacket.generate({ cmd: 'connack', reasonCode: 0, sessionPresent: false, ...(aliasMaximum === null ? {} : { properties: { topicAliasMaximum: aliasMaximum } }) }, { protocolVersion: 5 }));
+        else if (pk.cmd === 'publish') seen.push({ topic: pk.topic, alias: pk.properties?.topicAlias ?? null });
+      });
+      sock.on('data', (d: Buffer) => parser.parse(d));
+      sock.on('error', () => {});
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const port = (server.address() as net.AddressInfo).port;
+    const driver = leanTo(port, 'alias-max', { protocolVersion: 5, clean: true, topicAlias: true });
+    try {
+      const first = await driver.connect(true);
+      const live = { up: true, client: first.client } as unknown as Parameters<typeof driver.sink>[0];
+      const sink = driver.sink(live, 'alias/topic', 0, { retain: false, properties: null });
+      const failures: unknown[] = [];
+      sink.listen({ done: () => {}, failed: (_seq, err) => failures.push(err) });
+      for (let n = 0; n < 3; n++) sink.publish(Buffer.alloc(16), n);
+      const deadline = Date.now() + 10_000;
+      while (seen.length < 3) {
+        assert.ok(Date.now() < deadline, `the broker got ${seen.length} of 3 PUBLISHes`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      first.client.destroy();
+      assert.deepEqual(failures, []);
+      if (aliasMaximum === null) {
+        assert.deepEqual(seen, [0, 1, 2].map(() => ({ topic: 'alias/topic', alias: null })), 'no Topic Alias Maximum: no alias, the topic in every PUBLISH');
+      } else {
+        assert.deepEqual(seen, [{ topic: 'alias/topic', alias: 1 }, { topic: '', alias: 1 }, { topic: '', alias: 1 }], 'the topic once with its alias, then the alias alone');
+      }
+    } finally {
+      server.close();
+    }
+  }
+});
+
+/** mqbench's lean driver for one client of a broker on 127.0.0.1:port, no keepalive. */
+function leanTo(port: number, clientId: string, session: { protocolVersion: 4 | 5; clean: boolean; topicAlias: boolean }): ReturnType<typeof leanDriver> {
+  return leanDriver({
+    endpoint: { transport: 'tcp', host: '127.0.0.1', port, path: '/', ca: null, verify: true, servername: '127.0.0.1', subprotocol: 'mqtt' } satisfies TargetEndpoint,
+    clientId,
+    options: { connectTimeoutMs: 5000, keepaliveSeconds: 0, noDelay: true },
+    session: { ...session, sessionExpirySeconds: null, keepaliveSeconds: 0, will: null },
+    localAddress: undefined,
+    onStage: () => {},
+    meter: new WireMeter(),
+    onMessage: null,
+    beforeReconnect: () => {},
+  });
+}

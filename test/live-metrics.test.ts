@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, connect } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -19,6 +19,7 @@ import type { PhaseResult, TimelinePoint } from '../src/metrics/result.js';
 import { E2E_BUCKETS_SECONDS, LiveMetrics } from '../src/reporters/prometheus.js';
 import { TIMELINE_COLUMNS, timelineHeader, timelineRow } from '../src/reporters/timeline.js';
 import { group, phase } from './helpers/fixtures.js';
+import { accepts } from './helpers/cli.js';
 import { memoryIo } from './helpers/io.js';
 import { histogramOf, parseExposition, sampleOf, samplesOf } from './helpers/prometheus.js';
 
@@ -209,17 +210,6 @@ describe('the Prometheus exposition of a phase', () => {
   });
 });
 
-/** Whether something accepts connections on 127.0.0.1:port. */
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
 
 describe('opening the live outputs', () => {
   const listen = (text: string): ListenAddress => {

@@ -129,9 +129,11 @@ export function leanDriver(ctx: DriverContext): MqttDriver<LeanConnection> {
     sink(live, topic, qos, extra) {
       const version = s.protocolVersion;
       const props = version === 5 ? { userProperties: extra.properties?.userProperties ?? null, messageExpirySeconds: extra.properties?.messageExpiryInterval ?? null } : {};
-      // MQTT 5 topic alias: the first PUBLISH of each connection carries the topic and the alias, the rest the alias alone.
+      // MQTT 5 topic alias: the first PUBLISH of each connection carries the topic and the alias, the rest the alias alone;
+      // on a connection whose broker takes no alias (its CONNACK's Topic Alias Maximum is 0 or absent), every PUBLISH its topic.
       const { first: full, rest } = publishTemplates({ topic, qos, retain: extra.retain, version, ...props, topicAlias: s.topicAlias && version === 5 ? 1 : null });
-      const aliased = rest === full ? null : rest;
+      const plain = rest === full ? full : publishTemplates({ topic, qos, retain: extra.retain, version, ...props, topicAlias: null }).first;
+      let aliased: typeof rest | null = null;
       let introduced: LeanConnection | null = null;
       let listener: SinkListener | null = null;
       const acked = (seq: number): void => listener!.done(seq);
@@ -150,8 +152,9 @@ export function leanDriver(ctx: DriverContext): MqttDriver<LeanConnection> {
           if (introduced !== c) {
             introduced = c;
             c.onAcked = acked;
-            err = c.publish(full, payload, seq);
-          } else err = c.publish(aliased ?? full, payload, seq);
+            aliased = rest !== full && c.topicAliasMaximum >= 1 ? rest : null;
+            err = c.publish(aliased === null ? plain : full, payload, seq);
+          } else err = c.publish(aliased ?? plain, payload, seq);
           if (err === null) {
             if (qos === 0) listener!.done(seq);
           } else if (err !== CLOSED) listener!.failed(seq, err);

@@ -97,3 +97,15 @@ export async function refusedPort(): Promise<RefusedPort> {
     },
   };
 }
+
+/** Whether something accepts connections on 127.0.0.1:port. */
+export function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}

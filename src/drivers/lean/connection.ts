@@ -49,6 +49,8 @@ export class LeanConnection implements PacketHandler {
   private connack: ((sessionPresent: boolean, code: number) => void) | null = null;
   /** A QoS 1/2 publish of number `n` was acknowledged (PUBACK, or PUBCOMP at QoS 2). */
   onAcked: (n: number) => void = nothing;
+  /** The broker's Topic Alias Maximum from the CONNACK (MQTT 5; 0: no aliases). */
+  topicAliasMaximum = 0;
   /** A PUBLISH from the broker; the payload is a view into the socket's data, valid during the call. */
   onMessage: (payload: Buffer, retain: boolean) => void = nothing;
   /** An error on the established connection (one per connection: the first, the cause). */
@@ -193,7 +195,9 @@ export class LeanConnection implements PacketHandler {
 
   // --- PacketHandler: called by the parser, once per packet, in order.
 
-  onConnack(sessionPresent: boolean, returnCode: number): void {
+  onConnack(sessionPresent: boolean, returnCode: number, properties: Record<string, unknown> | null): void {
+    // MQTT 5: without a Topic Alias Maximum in the CONNACK the broker takes no aliases (0).
+    this.topicAliasMaximum = typeof properties?.topicAliasMaximum === 'number' ? properties.topicAliasMaximum : 0;
     this.connack?.(sessionPresent, returnCode);
   }
 
