@@ -11,6 +11,7 @@ import { layerEnv, RUN_ENV_FLAGS } from '../src/config/env-flags.js';
 import type { GroupSpec } from '../src/config/model.js';
 import { crossesShards, ownsClient, publisherCount, shardProblems, shardWorkers } from '../src/plan/shard.js';
 import { planWorkers, type ClientPlan } from '../src/plan/workers.js';
+import { phaseStarts } from '../src/coordinator/shard-phase.js';
 import { clientsOf, group, openGroup, phase } from './helpers/fixtures.js';
 
 /** What must be the same in a shard as in the whole plan. */
@@ -153,4 +154,11 @@ describe('--shard, --shards and the environment', () => {
     assert.match(read({ shards: '3' }).issues.join('\n'), /--shards: takes the shard from JOB_COMPLETION_INDEX/);
     assert.match(read({ shard: '1/2', shards: '3', runId: 'x' }).issues.join('\n'), /--shards 3 contradicts --shard 1\/2/);
   });
+});
+
+test('--start-at: each phase starts a phase\'s planned length (ramp, warm-up, steady, drain) plus --phase-gap after the one before', () => {
+  const load = { stages: [], warmupMs: 1000, durationMs: 2000, drainMs: 500 };
+  const a = phase([group('p', 'publish')], { load });
+  const b = phase([group('p', 'publish')], { load: { ...load, durationMs: 4000 } });
+  assert.deepEqual(phaseStarts([a, b, a], 1_000_000, 5000), [1_000_000, 1_000_000 + 3500 + 5000, 1_000_000 + 3500 + 5000 + 5500 + 5000]);
 });

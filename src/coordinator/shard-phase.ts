@@ -9,6 +9,7 @@ import type { ClientPlan } from '../plan/workers.js';
 import type { PhaseContext } from '../metrics/aggregate.js';
 import type { IntervalSnapshot, WorkerPhaseReport } from '../metrics/reports.js';
 import type { ShardPhase } from '../metrics/shard-result.js';
+import { plannedSeconds } from './phase-clock.js';
 
 /** A shard that is ready later than this after the common start fails the phase: its load would not overlap the others'. */
 export const LATE_START_LIMIT_MS = 2000;
@@ -32,7 +33,7 @@ export function phaseStarts(phases: readonly PhaseSpec[], startAtMs: number, gap
   let at = startAtMs;
   for (const p of phases) {
     out.push(at);
-    at += p.rampMs + p.warmupMs + p.durationMs + p.drainMs + gapMs;
+    at += plannedSeconds(p) * 1000 + gapMs;
   }
   return out;
 }
