@@ -97,7 +97,7 @@ export async function runPhase(run: PhaseRun): Promise<PhaseResult> {
   const ctx: PhaseContext = error === undefined ? base : { ...base, error };
   const reports = finals.map((f) => f.report);
   const startAtMs = shard?.startAtMs ?? null;
-  run.onRaw?.(shardPhase(shard?.run.spec.index ?? 1, spec, reports, collector.snapshots, ctx, load.loadStartEpochMs, startAtMs === null || load.loadStartEpochMs === null ? null : load.loadStartEpochMs - startAtMs));
+  run.onRaw?.(shardPhase(shard?.run.spec.index ?? 1, spec, reports, collector.snapshots, ctx, load.loadStartEpochMs, startAtMs === null || load.loadStartEpochMs === null ? null : load.loadStartEpochMs - startAtMs, crossShard));
   if (shard === null) return mergePhase(spec, reports, collector.snapshots, ctx);
   return mergePhase(localSpec(spec, planned), localView(reports, planned), collector.snapshots, ctx);
 }

@@ -20,7 +20,6 @@ import { spawnWorkers, type WorkerHandle } from './worker-pool.js';
 import { derivedRunId, type ShardFlags } from '../config/shard-flags.js';
 import { wallClockOffsetUs } from '../metrics/clock.js';
 import type { ShardPhase } from '../metrics/shard-result.js';
-import { crossesShards } from '../plan/shard.js';
 import { phaseStarts, type ShardRun } from './shard-phase.js';
 
 /** Why a run could not complete; maps to exit code 3. */
@@ -146,12 +145,12 @@ export async function executeRun(config: Scenario, plan: RunPlan, hooks: RunHook
   }
   const { status, error } = endOf(outcome);
   const closed = closeDocument(doc, status, error, phases, new Date());
-  if (plan.shard !== null) closed.shard = shardSection(plan.shard, plan.phases, raw, config, status);
+  if (plan.shard !== null) closed.shard = shardSection(plan.shard, raw, config, status);
   return { doc: closed, outcome };
 }
 
 /** A shard's own `shard` section: which shard of which plan, with its raw phase reports for `mqbench merge`. */
-function shardSection(shard: ShardRun, specs: readonly PhaseSpec[], raw: ShardPhase[], config: Scenario, status: RunStatus): NonNullable<ResultDocument['shard']> {
+function shardSection(shard: ShardRun, raw: ShardPhase[], config: Scenario, status: RunStatus): NonNullable<ResultDocument['shard']> {
   return {
     count: shard.spec.count,
     indexes: [shard.spec.index],
@@ -160,7 +159,7 @@ function shardSection(shard: ShardRun, specs: readonly PhaseSpec[], raw: ShardPh
     startAt: shard.startAtMs === null ? null : new Date(shard.startAtMs).toISOString(),
     hosts: [{ shard: shard.spec.index, hostname: hostname(), workers: config.workers, status }],
     phases: raw,
-    crossShardPhases: specs.filter((s) => crossesShards(s, shard.spec.count)).map((s) => s.name),
+    crossShardPhases: raw.filter((p) => p.crossShard).map((p) => p.name),
   };
 }
 

@@ -102,6 +102,7 @@ export function shardPhase(
   ctx: PhaseContext,
   loadStartEpochMs: number | null,
   startErrorMs: number | null,
+  crossShard: boolean,
 ): ShardPhase {
-  return { shard, name: spec.name, spec, reports: [...reports], snapshots: [...snapshots], ctx, loadStartEpochMs, startErrorMs };
+  return { shard, name: spec.name, spec, reports: [...reports], snapshots: [...snapshots], ctx, loadStartEpochMs, startErrorMs, crossShard };
 }

@@ -21,6 +21,8 @@ export interface ShardPhase {
   loadStartEpochMs: number | null;
   /** With --start-at: how much later than the common start the load began, ms. */
   startErrorMs: number | null;
+  /** Messages of this phase cross shards: the shard's own delivery figures count only its publishers' messages to its receivers. */
+  crossShard: boolean;
 }
 
 export interface ShardHost {
