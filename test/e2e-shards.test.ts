@@ -203,6 +203,14 @@ describe('3 shards against the bundled broker: fan-in across shards', () => {
     const other = await runCli(['merge', one ?? '', two ?? '', foreignFile, '--out', out]);
     assert.equal(other.code, 2);
     assert.match(other.stderr, /foreign\.json is from run other1, .* merge the shards of one run/);
+    // A --baseline that shares no phase would gate nothing: refused as run refuses it.
+    const unrelated = JSON.parse(await readFile(run.merged.file, 'utf8')) as ResultDocument;
+    for (const p of unrelated.phases) p.name = 'other-phase';
+    const unrelatedFile = join(out, 'unrelated.json');
+    await writeFile(unrelatedFile, JSON.stringify(unrelated));
+    const base = await runCli(['merge', one ?? '', two ?? '', three ?? '', '--baseline', unrelatedFile, '--out', out]);
+    assert.equal(base.code, 2, base.stderr);
+    assert.match(base.stderr, /--baseline: no phase in common with .*unrelated\.json: it has other-phase/);
     const plain = await runCli(['merge', run.merged.file, one ?? '', '--out', out]);
     assert.equal(plain.code, 2, 'the merged result already holds shard 1');
     assert.deepEqual((await readdir(out)).filter((f) => f.startsWith('mqbench-')), []);

@@ -10,10 +10,12 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { flagThresholds } from '../config/read-flags.js';
+import type { ConfigIssue } from '../config/issue.js';
+import { readRunExtras } from '../config/run-extras.js';
+import { baselineIssues, readExtras, type Extras } from './gate-inputs.js';
 import type { Threshold } from '../config/model.js';
 import { errorMessage } from '../drivers/errors.js';
 import { compareDocuments } from '../gates/baseline.js';
-import { parseLatencyFloor, parseTolerance } from '../config/gate-units.js';
 import { parseThreshold, unmatchedThresholds } from '../gates/threshold.js';
 import { settleVerdict } from '../gates/verdict.js';
 import { mergeHdrLogs, writeHdrLog } from '../metrics/hdr-log.js';
@@ -23,7 +25,6 @@ import { readResultFile } from '../metrics/result-file.js';
 import type { ResultDocument } from '../metrics/result.js';
 import { mergeShards, shardProblems, type ShardInput } from '../metrics/shard-merge.js';
 import { renderComparison } from '../reporters/compare.js';
-import { parseReportFormats, type ReportFormat } from '../reporters/write.js';
 import { renderSummary } from '../reporters/terminal.js';
 import { ExitCode } from './exit-codes.js';
 import { wantsColour, type Io } from './io.js';
@@ -102,13 +103,18 @@ export async function mergeCommand(flags: MergeFlags, io: Io, args: string[]): P
   const merged = mergeShards(inputs, ['merge', ...args.slice(1)]);
   const thresholds = [...fileThresholds(merged, problems), ...gates.thresholds];
   problems.push(...unmatchedThresholds(thresholds, merged.phases).map((u) => `${u.where}: ${u.message}`));
+  const { extras } = gates;
+  if (extras.baseline !== null) problems.push(...baselineIssues(extras.baseline, merged.phases.map((p) => p.name)).map((i) => `${i.where}: ${i.message}`));
   const outProblem = await prepareOutDir(outDir);
   if (outProblem !== null) problems.push(outProblem);
   if (problems.length > 0) return bad(io, problems);
 
-  const comparison = gates.baseline === null ? undefined : compareDocuments(gates.baseline.doc, merged, { ...gates.tolerance, baseFile: gates.baseline.file, headFile: '(merged)' });
+  const comparison =
+    extras.baseline === null
+      ? undefined
+      : compareDocuments(extras.baseline.doc, merged, { maxRegression: extras.maxRegression, latencyFloorUs: extras.latencyFloorUs, baseFile: extras.baseline.file, headFile: '(merged)' });
   const doc = settleVerdict(merged, thresholds, comparison);
-  const { file, unwritten, written } = await writeOutputs(doc, outDir, gates.reports, io);
+  const { file, unwritten, written } = await writeOutputs(doc, outDir, extras.reports, io);
   if (file !== null && flags.hdrLog !== undefined) await writeRunHdrLog(flags.hdrLog, doc, file, [], io, { written, unwritten });
   const human = flags.json === true ? io.stderr : io.stdout;
   if (flags.json === true) io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
@@ -121,37 +127,19 @@ export async function mergeCommand(flags: MergeFlags, io: Io, args: string[]): P
   return doc.verdict.passed ? ExitCode.Pass : ExitCode.Failed;
 }
 
-interface Gates {
-  thresholds: Threshold[];
-  baseline: { file: string; doc: ResultDocument } | null;
-  tolerance: { maxRegression: number; latencyFloorUs: number };
-  reports: ReportFormat[];
-}
-
-/** --threshold, --baseline with its tolerances, --report: read and checked, every problem pushed; null when one is wrong. */
-async function readGates(flags: MergeFlags, problems: string[]): Promise<Gates | null> {
-  const before = problems.length;
-  const thresholds = flagThresholds(flags.threshold, (where, m) => problems.push(`${where}: ${m}`));
-  const tolerance = parseTolerance(flags.maxRegression ?? '10%');
-  if (!tolerance.ok) problems.push(`--max-regression: ${tolerance.error}`);
-  const floor = parseLatencyFloor(flags.latencyFloor ?? '250us');
-  if (!floor.ok) problems.push(`--latency-floor: ${floor.error}`);
-  let baseline: Gates['baseline'] = null;
-  if (flags.baseline !== undefined) {
-    const read = await readResultFile(flags.baseline);
-    if (read.ok) baseline = { file: flags.baseline, doc: read.doc };
-    else problems.push(`--baseline: ${read.error}`);
-  } else if (flags.maxRegression !== undefined || flags.latencyFloor !== undefined) {
-    problems.push('--max-regression and --latency-floor only apply with --baseline <result.json>');
-  }
-  let reports: ReportFormat[] = [];
-  if (flags.report !== undefined) {
-    const formats = parseReportFormats(flags.report);
-    if ('error' in formats) problems.push(`--report: ${formats.error}`);
-    else reports = formats;
-  }
-  if (problems.length > before || !tolerance.ok || !floor.ok) return null;
-  return { thresholds, baseline, tolerance: { maxRegression: tolerance.value, latencyFloorUs: floor.value }, reports };
+/**
+ * --threshold, --baseline with its tolerances and --report, read by the flag layer and checked
+ * as `run` checks them (cli/gate-inputs.ts), every problem pushed; null when one is wrong.
+ */
+async function readGates(flags: MergeFlags, problems: string[]): Promise<{ thresholds: Threshold[]; extras: Extras } | null> {
+  const issues: ConfigIssue[] = [];
+  const add = (where: string, message: string): void => void issues.push({ where, message });
+  const thresholds = flagThresholds(flags.threshold, add);
+  const run = readRunExtras({ baseline: flags.baseline, maxRegression: flags.maxRegression, latencyFloor: flags.latencyFloor, report: flags.report }, add);
+  const read = await readExtras(run);
+  issues.push(...read.issues);
+  problems.push(...issues.map((i) => `${i.where}: ${i.message}`));
+  return issues.length > 0 ? null : { thresholds, extras: read.extras };
 }
 
 /** The thresholds the shards ran with (the scenario's and their --threshold flags), as their result records them. */

@@ -2,10 +2,9 @@
 import type { Argv, CommandModule } from 'yargs';
 import { fileURLToPath } from 'node:url';
 import { envWhere, layerEnv, RUN_ENV_FLAGS, type EnvLayer } from '../config/env-flags.js';
-import type { ConfigIssue } from '../config/issue.js';
 import type { Scenario } from '../config/model.js';
 import { helpText, runFlag, runFlagsOf, RUN_FLAG_NAMES, SHORT_ALIASES, SHOWN_NEGATED, type RawRunFlags, type RunFlagName } from '../config/run-flags.js';
-import { resolveRun, type ResolvedRun } from '../config/scenario-run.js';
+import { resolveRun } from '../config/scenario-run.js';
 import { preflight } from '../coordinator/preflight.js';
 import { executeRun, planRun, type RunOutcome, type RunPlan } from '../coordinator/run.js';
 import { plannedSeconds } from '../coordinator/phase-clock.js';
@@ -14,10 +13,8 @@ import { shortRunNotes } from '../gates/sensitivity.js';
 import { renderComparison } from '../reporters/compare.js';
 import { unmatchedThresholds } from '../gates/threshold.js';
 import { settleVerdict } from '../gates/verdict.js';
-import { readResultFile } from '../metrics/result-file.js';
 import { mergeRepeats } from '../metrics/repeats.js';
 import type { ResultDocument } from '../metrics/result.js';
-import { parseReportFormats, type ReportFormat } from '../reporters/write.js';
 import { ProgressLine } from '../reporters/progress.js';
 import { renderSummary } from '../reporters/terminal.js';
 import { renderFilesBlock } from '../reporters/files.js';
@@ -26,6 +23,7 @@ import { stopOnSignals } from './interrupt.js';
 import { prepareOutDir } from './out-dir.js';
 import { openLiveOutputs, type LiveOutputs } from './live-outputs.js';
 import { writeOutputs } from './write-outputs.js';
+import { baselineIssues, readExtras, type Extras } from './gate-inputs.js';
 import { shardRunIssues, writeRunHdrLog } from './run-shard.js';
 import { withShardEnvironment } from '../config/shard-flags.js';
 import type { ShardPhase } from '../metrics/shard-result.js';
@@ -74,50 +72,6 @@ export function runCommandModule<T>(io: Io, args: string[], setCode: (code: numb
 }
 
 type RunArgs<T> = ReturnType<typeof runOptions<T>> extends Argv<infer U> ? U : never;
-
-/** What `run` does besides the run itself: repeats, a baseline to compare with, reports to write. */
-interface Extras {
-  repeat: number;
-  baseline: { file: string; doc: ResultDocument } | null;
-  maxRegression: number;
-  latencyFloorUs: number;
-  reports: ReportFormat[];
-  /** --hdr-log: where the HdrHistogram interval log goes, or null. */
-  hdrLog: string | null;
-}
-
-/** The extras the flag layer read, with the baseline file read and the report formats checked; every problem as an issue. */
-async function readExtras(run: ResolvedRun['run']): Promise<{ extras: Extras; issues: ConfigIssue[] }> {
-  const issues: ConfigIssue[] = [];
-  const extras: Extras = { repeat: run.repeat, baseline: null, maxRegression: run.maxRegression, latencyFloorUs: run.latencyFloorUs, reports: [], hdrLog: run.hdrLog };
-  if (run.baseline !== null) {
-    const read = await readResultFile(run.baseline);
-    if (read.ok) extras.baseline = { file: run.baseline, doc: read.doc };
-    else issues.push({ where: '--baseline', message: read.error });
-  }
-  if (run.reports !== null) {
-    const formats = parseReportFormats(run.reports);
-    if ('error' in formats) issues.push({ where: '--report', message: formats.error });
-    else extras.reports = formats;
-  }
-  return { extras, issues };
-}
-
-/**
- * A baseline must share a phase (by name) with this run, or the comparison gates nothing: a CI
- * regression gate that silently passes. Checked against the planned phases, before any load.
- */
-function baselineIssues(baseline: { file: string; doc: ResultDocument }, planned: readonly string[]): ConfigIssue[] {
-  const theirs = baseline.doc.phases.map((p) => p.name);
-  if (theirs.some((n) => planned.includes(n))) return [];
-  const list = (names: readonly string[]): string => (names.length === 0 ? 'no phases' : names.join(', '));
-  return [
-    {
-      where: '--baseline',
-      message: `no phase in common with ${baseline.file}: it has ${list(theirs)}, this run plans ${list(planned)}; give a baseline from the same scenario, QoS levels and transports (phases are matched by name)`,
-    },
-  ];
-}
 
 /**
  * scenario: the file given, or undefined. quickstart: the scenario run when neither a file nor a
