@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import yargs from 'yargs';
 import { runOptions } from '../src/cli/run-command.js';
+import { parseRun } from './helpers/run-argv.js';
 import type { FlagOverlay } from '../src/config/flag-overlay.js';
 import { readFlags } from '../src/config/read-flags.js';
 import type { Scenario } from '../src/config/model.js';
@@ -33,14 +34,7 @@ const PW2 = file('pw2', 'from-flag\n');
 
 /** `run <args>` through the yargs options main.ts declares, then read by the table's names as main.ts does. */
 async function flagsOf(args: string[]): Promise<RawRunFlags> {
-  let seen: Record<string, unknown> = {};
-  await yargs(['run', ...args])
-    .command('run [scenario]', 'run', (y) => runOptions(y), (argv) => {
-      seen = argv as Record<string, unknown>;
-    })
-    .strict()
-    .parseAsync();
-  return runFlagsOf(seen);
+  return runFlagsOf(await parseRun(args));
 }
 
 describe('the flag table', () => {

@@ -8,8 +8,7 @@ import { readdir, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import yargs from 'yargs';
-import { runOptions } from '../src/cli/run-command.js';
+import { parseRun } from './helpers/run-argv.js';
 import { runCli, tempDir } from './helpers/cli.js';
 
 let dir = '';
@@ -89,17 +88,6 @@ describe('mqbench run <scenario>', () => {
   });
 });
 
-/** Parses `run ...` with the run options, as main.ts declares the command. */
-async function parseRun(args: string[]): Promise<Record<string, unknown>> {
-  let seen: Record<string, unknown> = {};
-  await yargs(['run', ...args])
-    .command('run [scenario]', 'run', (y) => runOptions(y), (argv) => {
-      seen = argv as Record<string, unknown>;
-    })
-    .strict()
-    .parseAsync();
-  return seen;
-}
 
 test('run options have no yargs defaults: a flag not given is undefined, so it does not override the file', async () => {
   const argv = await parseRun(['f.yaml', '--target', 'mqtt://a', '--target', 'ws://a/mqtt', '--no-nodelay']);
