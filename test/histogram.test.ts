@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { decode, encode, mergeEncoded, newHistogram, record, summarize, type Histogram, type LatencySummary } from '../src/metrics/histogram.js';
+import fc from 'fast-check';
+import { BatchedHistogram, decode, encode, mergeEncoded, newHistogram, record, summarize, type Histogram, type LatencySummary } from '../src/metrics/histogram.js';
 
 function histOf(values: readonly number[]): Histogram {
   const h = newHistogram();
@@ -202,5 +203,52 @@ describe('mergeEncoded', () => {
 
   test('an empty part does not change the summary of a single part', () => {
     assert.deepEqual(summarize(mergeEncoded(['', A, E])), summarize(mergeEncoded([A])));
+  });
+});
+
+describe('BatchedHistogram (the hot-path recorder)', () => {
+  /** Latencies as a run records them: mostly under 2 ms, some far above, zeros and fractions too. */
+  const latency = fc.oneof(
+    fc.double({ min: 0, max: 2100, noNaN: true }),
+    fc.integer({ min: 0, max: 2048 }),
+    fc.double({ min: 2000, max: 5e9, noNaN: true }),
+  );
+
+  test('gives exactly what recording every value gives, read in the middle, reset and read again', () => {
+    fc.assert(
+      fc.property(fc.array(latency, { maxLength: 300 }), fc.array(latency, { maxLength: 300 }), fc.array(latency, { maxLength: 100 }), (first, second, afterReset) => {
+        const batched = new BatchedHistogram();
+        const plain = newHistogram();
+        for (const v of first) {
+          batched.record(v);
+          record(plain, v);
+        }
+        assert.equal(encode(batched.histogram), encode(plain), 'read after the first values');
+        for (const v of second) {
+          batched.record(v);
+          record(plain, v);
+        }
+        const b = batched.histogram;
+        assert.equal(encode(b), encode(plain), 'read again after more');
+        assert.deepEqual([b.totalCount, b.minNonZeroValue, b.maxValue, b.mean], [plain.totalCount, plain.minNonZeroValue, plain.maxValue, plain.mean]);
+        batched.reset();
+        plain.reset();
+        for (const v of afterReset) {
+          batched.record(v);
+          record(plain, v);
+        }
+        assert.equal(encode(batched.histogram), encode(plain), 'after reset');
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  test('a reset drops values counted but never read', () => {
+    const h = new BatchedHistogram();
+    for (const v of [5, 5, 700, 3000]) h.record(v);
+    h.reset();
+    h.record(9);
+    assert.equal(h.histogram.totalCount, 1);
+    assert.equal(h.histogram.maxValue, 9);
   });
 });

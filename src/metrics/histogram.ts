@@ -26,6 +26,59 @@ export function record(h: Histogram, us: number): void {
   h.recordValue(us < 1 ? 1 : Math.round(us));
 }
 
+/**
+ * Values below this are recorded at unit resolution by a 3-digit histogram (its sub-bucket count,
+ * 2,048): each is a bucket of its own, so counting it in a plain array and adding the count later
+ * gives the histogram exactly what recording it each time would.
+ */
+const DIRECT_BELOW = 2048;
+
+/**
+ * A latency histogram for the hot path (one record per message): hdr-histogram-js' JavaScript
+ * recordValue takes about 140 ns (Math.pow and Math.log2 for the bucket), which a delivery
+ * recording three latencies pays three times. Values below DIRECT_BELOW, nearly all of them on
+ * loopback and fast LANs, are counted in an array instead (about 10 ns) and added with
+ * recordValueWithCount when the histogram is read; the rest go straight in. What is read is
+ * exactly what recording every value would give (test/histogram-batch.test.ts).
+ */
+export class BatchedHistogram {
+  private readonly counts = new Float64Array(DIRECT_BELOW);
+  private pending = 0;
+  private readonly h: Histogram = newHistogram();
+
+  /** Records a latency; 0 is clamped to 1 us, as record() does. */
+  record(us: number): void {
+    const v = us < 1 ? 1 : Math.round(us);
+    if (v < DIRECT_BELOW) {
+      this.counts[v]!++;
+      this.pending++;
+    } else this.h.recordValue(v);
+  }
+
+  /** The histogram with every value recorded so far. */
+  get histogram(): Histogram {
+    if (this.pending > 0) {
+      const c = this.counts;
+      for (let v = 1; v < DIRECT_BELOW; v++) {
+        const n = c[v]!;
+        if (n === 0) continue;
+        this.h.recordValueWithCount(v, n);
+        c[v] = 0;
+      }
+      this.pending = 0;
+    }
+    return this.h;
+  }
+
+  reset(): void {
+    if (this.pending > 0) {
+      this.counts.fill(0);
+      this.pending = 0;
+    }
+    this.h.reset();
+  }
+}
+
 export function encode(h: Histogram): string {
   return hdr.encodeIntoCompressedBase64(h);
 }

@@ -6,7 +6,7 @@
  */
 import type { Counters, IntervalLoop, IntervalSnapshot } from './reports.js';
 import type { ErrorKind } from '../drivers/errors.js';
-import { encode, newHistogram, record, type Histogram } from './histogram.js';
+import { BatchedHistogram, encode, newHistogram, record, type Histogram } from './histogram.js';
 
 const zero = (): Counters => ({ sent: 0, acked: 0, received: 0, bytesSent: 0, bytesReceived: 0 });
 
@@ -14,9 +14,10 @@ export class Recorder {
   readonly total = zero();
   readonly steady = zero();
   private interval = zero();
-  readonly e2e = newHistogram();
-  readonly e2eUncorrected = newHistogram();
-  readonly ack = newHistogram();
+  /** Recorded once per message (delivery, acknowledgement, send): batched (histogram.ts). */
+  readonly e2e = new BatchedHistogram();
+  readonly e2eUncorrected = new BatchedHistogram();
+  readonly ack = new BatchedHistogram();
   readonly connect = newHistogram();
   readonly subscribe = newHistogram();
   /** Connect stages: TCP connected, TLS handshake done, WebSocket upgraded (from the start). */
@@ -24,10 +25,10 @@ export class Recorder {
   readonly connectTls = newHistogram();
   readonly connectWs = newHistogram();
   /** Open model: actual minus intended send time. */
-  readonly sendLag = newHistogram();
-  private intervalE2e: Histogram = newHistogram();
+  readonly sendLag = new BatchedHistogram();
+  private readonly intervalE2e = new BatchedHistogram();
   /** Acknowledgement latency and repeat deliveries of the current interval (any stage). */
-  private readonly intervalAck: Histogram = newHistogram();
+  private readonly intervalAck = new BatchedHistogram();
   private intervalDuplicates = 0;
   readonly errors: Record<string, number> = {};
   /** Time without a connection per client, from its drop until it was back (or the phase ended), microseconds. */
@@ -94,7 +95,7 @@ export class Recorder {
     if (this.inSteady(nowUs)) {
       this.steady.sent++;
       this.steady.bytesSent += bytes;
-      record(this.sendLag, lagUs);
+      this.sendLag.record(lagUs);
     }
   }
 
@@ -102,8 +103,8 @@ export class Recorder {
     this.total.acked++;
     this.interval.acked++;
     if (this.inSteady(nowUs)) this.steady.acked++;
-    record(this.intervalAck, ackUs);
-    if (intendedUs >= this.steadyStartUs) record(this.ack, ackUs);
+    this.intervalAck.record(ackUs);
+    if (intendedUs >= this.steadyStartUs) this.ack.record(ackUs);
   }
 
   /** A first delivery; duplicates are counted by the delivery tracker, not timed. */
@@ -116,10 +117,10 @@ export class Recorder {
       this.steady.received++;
       this.steady.bytesReceived += bytes;
     }
-    record(this.intervalE2e, correctedUs);
+    this.intervalE2e.record(correctedUs);
     if (intendedUs >= this.steadyStartUs) {
-      record(this.e2e, correctedUs);
-      record(this.e2eUncorrected, uncorrectedUs);
+      this.e2e.record(correctedUs);
+      this.e2eUncorrected.record(uncorrectedUs);
     }
   }
 
@@ -152,15 +153,15 @@ export class Recorder {
       ...this.interval,
       workerIndex,
       t,
-      e2e: encodeOrEmpty(this.intervalE2e),
+      e2e: encodeOrEmpty(this.intervalE2e.histogram),
       connections: live.connections,
       down: live.down,
-      ack: encodeOrEmpty(this.intervalAck),
+      ack: encodeOrEmpty(this.intervalAck.histogram),
       duplicates: this.intervalDuplicates,
       inflight: live.inflight,
       errors: { ...this.errors },
       loop: live.loop,
-      steadyMax: { e2e: this.e2e.maxValue, e2eUncorrected: this.e2eUncorrected.maxValue, ack: this.ack.maxValue },
+      steadyMax: { e2e: this.e2e.histogram.maxValue, e2eUncorrected: this.e2eUncorrected.histogram.maxValue, ack: this.ack.histogram.maxValue },
       missing: live.missing,
     };
     this.interval = zero();

@@ -3,7 +3,7 @@
  * receiving side, retained deliveries, wills, and the backlog of clients that went offline.
  */
 import type { GroupReport } from '../metrics/reports.js';
-import { newHistogram, record } from '../metrics/histogram.js';
+import { BatchedHistogram, newHistogram, record } from '../metrics/histogram.js';
 import { encodeOrEmpty } from '../metrics/recorder.js';
 
 export class GroupStats {
@@ -16,12 +16,12 @@ export class GroupStats {
   sessionsResumed = 0;
   backlog = 0;
   backlogDrainUs = 0;
-  readonly e2e = newHistogram();
+  readonly e2e = new BatchedHistogram();
   readonly connect = newHistogram();
   readonly will = newHistogram();
 
   recordE2e(us: number): void {
-    record(this.e2e, us);
+    this.e2e.record(us);
   }
 
   recordWill(us: number): void {
@@ -45,7 +45,7 @@ export class GroupStats {
       sessionsResumed: this.sessionsResumed,
       backlog: this.backlog,
       backlogDrainUs: this.backlogDrainUs,
-      e2e: encodeOrEmpty(this.e2e),
+      e2e: encodeOrEmpty(this.e2e.histogram),
       connect: encodeOrEmpty(this.connect),
       will: encodeOrEmpty(this.will),
     };

@@ -56,8 +56,8 @@ export function buildReport(p: ReportParts): WorkerPhaseReport {
       workerIndex: p.workerIndex,
       ...p.health.snapshot(),
       connections: p.connections,
-      sendLagP99: r.sendLag.totalCount === 0 ? 0 : r.sendLag.getValueAtPercentile(99),
-      sendLagP50: r.sendLag.totalCount === 0 ? 0 : r.sendLag.getValueAtPercentile(50),
+      sendLagP99: r.sendLag.histogram.totalCount === 0 ? 0 : r.sendLag.histogram.getValueAtPercentile(99),
+      sendLagP50: r.sendLag.histogram.totalCount === 0 ? 0 : r.sendLag.histogram.getValueAtPercentile(50),
       windowStalls: publishers.reduce((a, x) => a + x.stalls, 0),
     },
   };
@@ -65,9 +65,9 @@ export function buildReport(p: ReportParts): WorkerPhaseReport {
 
 function histograms(r: Recorder): WorkerPhaseReport['histograms'] {
   return {
-    e2e: encodeOrEmpty(r.e2e),
-    e2eUncorrected: encodeOrEmpty(r.e2eUncorrected),
-    ack: encodeOrEmpty(r.ack),
+    e2e: encodeOrEmpty(r.e2e.histogram),
+    e2eUncorrected: encodeOrEmpty(r.e2eUncorrected.histogram),
+    ack: encodeOrEmpty(r.ack.histogram),
     connect: encodeOrEmpty(r.connect),
     subscribe: encodeOrEmpty(r.subscribe),
     connectTcp: encodeOrEmpty(r.connectTcp),
