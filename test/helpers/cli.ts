@@ -1,5 +1,6 @@
 /** Runs the built CLI as a real child process, the way a user runs it. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { connect, createServer } from 'node:net';
@@ -54,8 +55,24 @@ export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult
   });
 }
 
-export function tempDir(prefix = 'mqbench-test-'): Promise<string> {
-  return mkdtemp(join(tmpdir(), prefix));
+/** Every directory tempDir() made in this process, removed when the process exits. */
+const made: string[] = [];
+let cleanupArmed = false;
+
+/**
+ * A new directory under the system's temporary directory, removed with everything in it when
+ * this process exits (a test file runs in a process of its own), so runs leave no litter.
+ */
+export async function tempDir(prefix = 'mqbench-test-'): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  made.push(dir);
+  if (!cleanupArmed) {
+    cleanupArmed = true;
+    process.once('exit', () => {
+      for (const d of made) rmSync(d, { recursive: true, force: true });
+    });
+  }
+  return dir;
 }
 
 /** The one result file a run wrote into dir (beside latest.json, its copy), parsed. */
