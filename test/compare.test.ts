@@ -1,8 +1,8 @@
 /**
  * `mqbench compare` on documents from real runs: the same open-model workload against the
  * bundled broker twice, and once through a TCP proxy that holds every chunk 50 ms (a real
- * latency regression). The runs go through runCommand in this process with a test Io; the
- * comparisons through main() and, once, the built CLI. The only figure asserted from the runs is
+ * latency regression). The three runs are the built CLI, side by side (each its own process);
+ * the comparisons go through main() and, once, the built CLI. The only figure asserted from the runs is
  * the proxy's delay in the median latency (at least 100 ms a message, where loopback takes well
  * under a millisecond, and a busy machine's p50 stays far below); the verdict between two runs of
  * the same code is asserted only for consistency, and rules that need a certain figure run on
@@ -15,7 +15,6 @@ import { after, before, test } from 'node:test';
 import { compareDocuments } from '../src/gates/baseline.js';
 import { renderComparison, renderComparisonMarkdown } from '../src/reporters/compare.js';
 import { main } from '../src/cli/main.js';
-import { runCommand } from '../src/cli/run-command.js';
 import type { Comparison, ComparisonRow, ResultDocument } from '../src/metrics/result.js';
 import { startBundledBroker, type BundledBroker } from '../src/servers/bundled.js';
 import { readOnlyResult, runCli, tempDir } from './helpers/cli.js';
@@ -44,10 +43,8 @@ const docs: Record<keyof typeof files, ResultDocument | undefined> = { base: und
 async function realRun(name: keyof typeof files, target: string): Promise<void> {
   const out = join(dir, name);
   await mkdir(out);
-  const t = memoryIo();
-  const argv = ['run', '--target', target, '--rate', '500/s', '--qos', '1', '--duration', '6s', '--warmup', '1s', '--drain', '2s', '--workers', '1', '--out', out];
-  const code = await runCommand(undefined, { target, rate: '500/s', qos: '1', duration: '6s', warmup: '1s', drain: '2s', workers: '1', out }, argv, t.io);
-  assert.equal(code, 0, `run ${name} failed:\n${t.err()}\n${t.out()}`);
+  const r = await runCli(['run', '--target', target, '--rate', '500/s', '--qos', '1', '--duration', '6s', '--warmup', '1s', '--drain', '2s', '--workers', '1', '--out', out]);
+  assert.equal(r.code, 0, `run ${name} failed:\n${r.stderr}\n${r.stdout}`);
   const { file, doc } = await readOnlyResult(out);
   files[name] = file;
   docs[name] = doc;
@@ -58,9 +55,7 @@ before(async () => {
   broker = await startBundledBroker();
   assert.ok(broker.url !== undefined && broker.port !== undefined);
   proxy = await startDelayProxy(broker.port, DELAY_MS);
-  await realRun('base', broker.url);
-  await realRun('rerun', broker.url);
-  await realRun('slow', proxy.url);
+  await Promise.all([realRun('base', broker.url), realRun('rerun', broker.url), realRun('slow', proxy.url)]);
 });
 
 after(async () => {
