@@ -3,7 +3,8 @@
  * last wills, shared subscriptions, MQTT 5 sessions), run by the built CLI in a short mode; the
  * MQTT 5 ones on the mosquitto mqbench starts (--broker mosquitto), no target. Their time offsets
  * (start, offline, drop) count from the start of the load, so each case overrides the duration to
- * let them happen with room to spare. No assertion depends on the machine's speed.
+ * let them happen with room to spare. Every case runs on both drivers, the lean engine and
+ * MQTT.js. No assertion depends on the machine's speed.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -98,12 +99,17 @@ test('every session scenario listed in FILES_TESTED_IN has a case here', () => {
 });
 
 // Side by side, each against its own broker: the loads are small, every assertion is a count, and
-// the time offsets (start, offline, drop) leave a second or more before the window ends.
-describe('the session scenarios, side by side', { concurrency: true }, () => {
-  for (const [file, c] of Object.entries(CASES)) {
-    test(`scenarios/${file}`, { timeout: 90_000 }, async () => c.check(await runScenario(file, c)));
-  }
-});
+// the time offsets (start, offline, drop) leave a second or more before the window ends. Then the
+// same cases on MQTT.js, the reference driver (after the first set, not beside it): retained
+// values, offline queues, wills, shared subscriptions and MQTT 5 session expiry must come out
+// with the same counts on both engines.
+for (const driver of ['lean', 'mqttjs']) {
+  describe(`the session scenarios, side by side, --driver ${driver}`, { concurrency: true }, () => {
+    for (const [file, c] of Object.entries(CASES)) {
+      test(`scenarios/${file}`, { timeout: 90_000 }, async () => c.check(await runScenario(file, { ...c, flags: { ...c.flags, driver } })));
+    }
+  });
+}
 
 test('scenarios/shared-subscription.yaml with --broker aedes: exit 2, asks for mosquitto or an MQTT 5 broker, connects nothing', { timeout: 30_000 }, async () => {
   const r = await runCli(['run', `${SCENARIO_DIR}shared-subscription.yaml`, '--broker', 'aedes', '--out', await tempDir()]);

@@ -42,13 +42,14 @@ const SHORT: Record<string, string> = { duration: '1s', warmup: '0s', drain: '3s
  * publish acknowledged. Returns the phases for the case's check.
  */
 export async function runScenario(file: string, c: ScenarioCase): Promise<PhaseResult[]> {
-  const flags = { ...SHORT, ...c.flags, out: await tempDir() };
+  const flags: Record<string, string> = { ...SHORT, ...c.flags, out: await tempDir() };
   const args = ['run', `${SCENARIO_DIR}${file}`, '--json', ...Object.entries(flags).flatMap(([k, v]) => [`--${k}`, v])];
   const r = await runCli(args, { timeoutMs: 60_000 });
   assert.equal(r.code, 0, `mqbench ${args.join(' ')}\n${r.stderr}`);
   const doc = JSON.parse(r.stdout) as ResultDocument;
   assertMatchesSchema(doc);
   assert.equal(doc.status, 'completed');
+  if (flags['driver'] !== undefined) assert.equal(doc.sockets.driver, flags['driver'], 'the result records the driver asked for');
   assert.equal(doc.verdict.passed, true, doc.verdict.failures.join('; '));
   const phases = doc.phases;
   assert.deepEqual(phases.map((p) => p.name), c.phases);
