@@ -39,7 +39,7 @@ const DIRECT_BELOW = 2048;
  * recording three latencies pays three times. Values below DIRECT_BELOW, nearly all of them on
  * loopback and fast LANs, are counted in an array instead (about 10 ns) and added with
  * recordValueWithCount when the histogram is read; the rest go straight in. What is read is
- * exactly what recording every value would give (test/histogram-batch.test.ts).
+ * exactly what recording every value would give (test/histogram.test.ts, against the plain one).
  */
 export class BatchedHistogram {
   private readonly counts = new Float64Array(DIRECT_BELOW);
