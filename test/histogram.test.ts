@@ -223,6 +223,7 @@ describe('BatchedHistogram (the hot-path recorder)', () => {
           batched.record(v);
           record(plain, v);
         }
+        assert.equal(batched.maxValue, plain.maxValue, 'maxValue before the counted values are added');
         assert.equal(encode(batched.histogram), encode(plain), 'read after the first values');
         for (const v of second) {
           batched.record(v);
@@ -237,6 +238,7 @@ describe('BatchedHistogram (the hot-path recorder)', () => {
           batched.record(v);
           record(plain, v);
         }
+        assert.equal(batched.maxValue, plain.maxValue, 'maxValue after reset');
         assert.equal(encode(batched.histogram), encode(plain), 'after reset');
       }),
       { numRuns: 200 },

@@ -44,6 +44,8 @@ const DIRECT_BELOW = 2048;
 export class BatchedHistogram {
   private readonly counts = new Float64Array(DIRECT_BELOW);
   private pending = 0;
+  /** The largest value counted in `counts` since the last reset. */
+  private countedMax = 0;
   private readonly h: Histogram = newHistogram();
 
   /** Records a latency; 0 is clamped to 1 us, as record() does. */
@@ -52,7 +54,13 @@ export class BatchedHistogram {
     if (v < DIRECT_BELOW) {
       this.counts[v]!++;
       this.pending++;
+      if (v > this.countedMax) this.countedMax = v;
     } else this.h.recordValue(v);
+  }
+
+  /** The histogram's maxValue, without adding the counted values to it (read every second for the live gates). */
+  get maxValue(): number {
+    return Math.max(this.h.maxValue, this.countedMax);
   }
 
   /** The histogram with every value recorded so far. */
@@ -75,6 +83,7 @@ export class BatchedHistogram {
       this.counts.fill(0);
       this.pending = 0;
     }
+    this.countedMax = 0;
     this.h.reset();
   }
 }

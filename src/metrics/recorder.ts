@@ -161,7 +161,7 @@ export class Recorder {
       inflight: live.inflight,
       errors: { ...this.errors },
       loop: live.loop,
-      steadyMax: { e2e: this.e2e.histogram.maxValue, e2eUncorrected: this.e2eUncorrected.histogram.maxValue, ack: this.ack.histogram.maxValue },
+      steadyMax: { e2e: this.e2e.maxValue, e2eUncorrected: this.e2eUncorrected.maxValue, ack: this.ack.maxValue },
       missing: live.missing,
     };
     this.interval = zero();
