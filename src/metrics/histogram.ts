@@ -21,9 +21,14 @@ export function newHistogram(): Histogram {
   });
 }
 
+/** A latency as recorded: whole microseconds, 0 clamped to 1 us (the lowest discernible value). */
+function recordable(us: number): number {
+  return us < 1 ? 1 : Math.round(us);
+}
+
 /** Records a latency; 0 is clamped to 1 us (the lowest discernible value). */
 export function record(h: Histogram, us: number): void {
-  h.recordValue(us < 1 ? 1 : Math.round(us));
+  h.recordValue(recordable(us));
 }
 
 /**
@@ -48,9 +53,9 @@ export class BatchedHistogram {
   private countedMax = 0;
   private readonly h: Histogram = newHistogram();
 
-  /** Records a latency; 0 is clamped to 1 us, as record() does. */
+  /** Records a latency, as record() does. */
   record(us: number): void {
-    const v = us < 1 ? 1 : Math.round(us);
+    const v = recordable(us);
     if (v < DIRECT_BELOW) {
       this.counts[v]!++;
       this.pending++;

@@ -32,6 +32,7 @@ export interface ReportParts {
 export function buildReport(p: ReportParts): WorkerPhaseReport {
   const r = p.recorder;
   const publishers = p.publishers;
+  const sendLag = r.sendLag.histogram;
   return {
     workerIndex: p.workerIndex,
     steady: { ...r.steady },
@@ -56,8 +57,8 @@ export function buildReport(p: ReportParts): WorkerPhaseReport {
       workerIndex: p.workerIndex,
       ...p.health.snapshot(),
       connections: p.connections,
-      sendLagP99: r.sendLag.histogram.totalCount === 0 ? 0 : r.sendLag.histogram.getValueAtPercentile(99),
-      sendLagP50: r.sendLag.histogram.totalCount === 0 ? 0 : r.sendLag.histogram.getValueAtPercentile(50),
+      sendLagP99: sendLag.totalCount === 0 ? 0 : sendLag.getValueAtPercentile(99),
+      sendLagP50: sendLag.totalCount === 0 ? 0 : sendLag.getValueAtPercentile(50),
       windowStalls: publishers.reduce((a, x) => a + x.stalls, 0),
     },
   };
