@@ -9,7 +9,7 @@
  * Then the scale sections (scale.ts): connections held, connects per second per transport,
  * WebSocket echo beside a minimal ping-pong client.
  *
- * Env: BENCH_SECTIONS (core,connections,connect-rate,ws-echo), BENCH_DURATION (default 5s),
+ * Env: BENCH_SECTIONS (core,connections,connect-rate,ws-echo; also send-lag, drivers, floor), BENCH_DURATION (default 5s),
  * BENCH_WARMUP (1s), BENCH_TARGETS (bundled,mosquitto), BENCH_CONNECTIONS (19000).
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
@@ -20,6 +20,7 @@ import { ensureMosquitto, ROOT, runJson } from './cli-json.js';
 import { ms, table, us } from './format.js';
 import { benchScale, SCALE_SECTIONS } from './scale.js';
 import { benchDrivers } from './drivers.js';
+import { benchFloor } from './floor.js';
 import { benchSendLag } from './send-lag.js';
 
 const DURATION = process.env['BENCH_DURATION'] ?? '5s';
@@ -118,7 +119,10 @@ const saved: Record<string, unknown> = { duration: DURATION, warmup: WARMUP, nod
 if (SECTIONS.includes('core')) saved['core'] = await benchCore();
 saved['scale'] = await benchScale(SECTIONS);
 if (SECTIONS.includes('send-lag')) saved['sendLag'] = await benchSendLag();
-if (SECTIONS.includes('drivers')) saved['drivers'] = await benchDrivers();
+// The floor is the drivers' yardstick: it runs with them, or alone as its own section.
+const floor = SECTIONS.includes('floor') || SECTIONS.includes('drivers') ? await benchFloor() : null;
+if (floor !== null) saved['floor'] = floor;
+if (SECTIONS.includes('drivers')) saved['drivers'] = await benchDrivers(floor?.rows ?? []);
 const resultsDir = join(ROOT, 'results');
 await mkdir(resultsDir, { recursive: true });
 const file = join(resultsDir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);

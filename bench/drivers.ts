@@ -14,7 +14,9 @@
  *    tcp, tls, ws and wss, both drivers (median of the runs), and ws - tcp per driver.
  *
  * Targets: generator <= 0.7 x mosquitto CPU per message at QoS 0/1/2 (16 B, 1->1);
- * lean <= 0.5 x mqttjs generator CPU per message; lean ws - tcp <= 6 B per message.
+ * lean <= 0.5 x mqttjs generator CPU per message; lean ws - tcp <= 6 B per message. The first is
+ * printed beside the floor's ratio (floor.ts, run before this section): what a Node client that
+ * only frames and counts packets reaches against mosquitto on the same machine.
  *
  * Env: BENCH_DURATION (default 5s), BENCH_WARMUP (1s), BENCH_DRIVER_RUNS (3).
  */
@@ -24,6 +26,7 @@ import { DRIVERS, type DriverName } from '../src/config/model.js';
 import { tempDir } from '../test/helpers/cli.js';
 import { startMosquitto } from '../test/helpers/mosquitto.js';
 import { ensureMosquitto, runJson } from './cli-json.js';
+import type { FloorRow } from './floor.js';
 import { int, ms, signed, table, us, x2, x3 } from './format.js';
 
 const DURATION = process.env['BENCH_DURATION'] ?? '5s';
@@ -110,7 +113,8 @@ interface Failure {
   message: string;
 }
 
-function median(values: readonly (number | null | undefined)[]): number | null {
+/** The median of the finite values; null when there are none. */
+export function median(values: readonly (number | null | undefined)[]): number | null {
   const v = values.filter((x): x is number => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
   if (v.length === 0) return null;
   const mid = Math.floor(v.length / 2);
@@ -271,7 +275,7 @@ function wireMedians(rows: WireRun[]): WireRow[] {
   return out;
 }
 
-export async function benchDrivers(): Promise<Record<string, unknown>> {
+export async function benchDrivers(floor: FloorRow[]): Promise<Record<string, unknown>> {
   const failures: Failure[] = [];
   const out = await tempDir('mqbench-bench-');
   // The bundled broker's TLS certificates for the tls/wss runs: a scratch directory unless one is set.
@@ -317,8 +321,9 @@ export async function benchDrivers(): Promise<Record<string, unknown>> {
     for (const qos of QOS) {
       const r = rows.find((x) => x.driver === driver && x.qos === qos && x.payload === '16B' && x.clients === 1);
       const v = r?.ratio ?? null;
-      targets.push({ target: `generator/mosquitto <= ${TARGET_GEN_OVER_BROKER}`, driver, qos, payload: '16B', clients: 1, value: v, met: v === null ? null : v <= TARGET_GEN_OVER_BROKER });
-      console.log(`  generator <= ${TARGET_GEN_OVER_BROKER}x mosquitto us/msg, QoS ${qos}, 16B, 1->1, ${driver.padEnd(6)}: ${x3(v)} (${verdict(v, TARGET_GEN_OVER_BROKER)})`);
+      const floorRatio = floor.find((f) => f.qos === qos)?.ratio ?? null;
+      targets.push({ target: `generator/mosquitto <= ${TARGET_GEN_OVER_BROKER}`, driver, qos, payload: '16B', clients: 1, value: v, met: v === null ? null : v <= TARGET_GEN_OVER_BROKER, floor: floorRatio });
+      console.log(`  generator <= ${TARGET_GEN_OVER_BROKER}x mosquitto us/msg, QoS ${qos}, 16B, 1->1, ${driver.padEnd(6)}: ${x3(v)} (${verdict(v, TARGET_GEN_OVER_BROKER)}; the floor on this machine: ${x3(floorRatio)})`);
     }
   }
   for (const r of rows.filter((x) => x.driver === 'lean')) {
