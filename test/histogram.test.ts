@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { BatchedHistogram, decode, encode, mergeEncoded, newHistogram, record, summarize, type Histogram, type LatencySummary } from '../src/metrics/histogram.js';
+import { BatchedHistogram, countsIndex, decode, encode, encodeCounts, IntervalCounts, lowestValueAt, mergeEncoded, newHistogram, record, summarize, type Histogram, type LatencySummary } from '../src/metrics/histogram.js';
 
 function histOf(values: readonly number[]): Histogram {
   const h = newHistogram();
@@ -206,14 +206,14 @@ describe('mergeEncoded', () => {
   });
 });
 
-describe('BatchedHistogram (the hot-path recorder)', () => {
-  /** Latencies as a run records them: mostly under 2 ms, some far above, zeros and fractions too. */
-  const latency = fc.oneof(
-    fc.double({ min: 0, max: 2100, noNaN: true }),
-    fc.integer({ min: 0, max: 2048 }),
-    fc.double({ min: 2000, max: 5e9, noNaN: true }),
-  );
+/** Latencies as a run records them: mostly under 2 ms, some far above, zeros and fractions too. */
+const latency = fc.oneof(
+  fc.double({ min: 0, max: 2100, noNaN: true }),
+  fc.integer({ min: 0, max: 2048 }),
+  fc.double({ min: 2000, max: 5e9, noNaN: true }),
+);
 
+describe('BatchedHistogram (the hot-path recorder)', () => {
   test('gives exactly what recording every value gives, read in the middle, reset and read again', () => {
     fc.assert(
       fc.property(fc.array(latency, { maxLength: 300 }), fc.array(latency, { maxLength: 300 }), fc.array(latency, { maxLength: 100 }), (first, second, afterReset) => {
@@ -252,5 +252,58 @@ describe('BatchedHistogram (the hot-path recorder)', () => {
     h.record(9);
     assert.equal(h.histogram.totalCount, 1);
     assert.equal(h.histogram.maxValue, 9);
+  });
+});
+
+describe('IntervalCounts (a worker\'s per-second histograms, encoded on the main thread)', () => {
+  /** hdr-histogram-js' own index of a value (a method of its JsHistogram, not in its typings). */
+  const hdrIndex = (h: Histogram, v: number): number => (h as unknown as { countsArrayIndex(v: number): number }).countsArrayIndex(v);
+
+  test('countsIndex is hdr-histogram-js\' countsArrayIndex, and lowestValueAt the lowest value of that index', () => {
+    const h = newHistogram();
+    // Every power of two and its neighbours up to 2^40 (the bucket edges), then random values.
+    const edges = Array.from({ length: 41 }, (_, k) => 2 ** k).flatMap((p) => [p - 1, p, p + 1]).filter((v) => v >= 1);
+    for (const v of edges) assert.equal(countsIndex(v), hdrIndex(h, v), `index of ${v}`);
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 2 ** 40 }), (v) => {
+        const i = countsIndex(v);
+        assert.equal(i, hdrIndex(h, v), `index of ${v}`);
+        const low = lowestValueAt(i);
+        assert.ok(low <= v, `lowest value ${low} of index ${i} is above ${v}`);
+        assert.equal(countsIndex(low), i, `the lowest value ${low} has the index ${i}`);
+        if (low > 1) assert.equal(countsIndex(low - 1), i - 1, `${low - 1} is in the index before`);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  test('the pairs it hands over encode exactly what recording every value gives, interval after interval', () => {
+    fc.assert(
+      fc.property(fc.array(fc.array(latency, { maxLength: 300 }), { minLength: 1, maxLength: 4 }), (intervals) => {
+        const counts = new IntervalCounts();
+        for (const values of intervals) {
+          const plain = newHistogram();
+          for (const v of values) {
+            counts.record(v);
+            record(plain, v);
+          }
+          const pairs = counts.take();
+          // The same string: what the main thread's readers decode is what the worker's encode gave.
+          assert.equal(encodeCounts(pairs), plain.totalCount === 0 ? '' : encode(plain));
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  test('take starts a fresh interval and its pairs cross threads as a plain Float64Array', () => {
+    const counts = new IntervalCounts();
+    for (const v of [3, 3, 900, 5000, 5001, 7e6]) counts.record(v);
+    const pairs = counts.take();
+    assert.ok(pairs instanceof Float64Array);
+    assert.deepEqual([...structuredClone(pairs)], [3, 2, 900, 1, countsIndex(5000), 2, countsIndex(7e6), 1]);
+    assert.equal(counts.take().length, 0, 'nothing recorded since');
+    counts.record(9);
+    assert.deepEqual([...counts.take()], [9, 1]);
   });
 });

@@ -4,8 +4,8 @@
  * still pass; the first reason they give stops the phase (through `gate`).
  */
 import { nowMicros } from '../metrics/clock.js';
-import { mergeEncoded } from '../metrics/histogram.js';
-import type { IntervalSnapshot, Progress } from '../metrics/reports.js';
+import { encodeCounts, mergeEncoded } from '../metrics/histogram.js';
+import type { IntervalSnapshot, Progress, WorkerInterval } from '../metrics/reports.js';
 import type { Stage } from './phase-clock.js';
 import { REPLY_TIMEOUT_MS, type WorkerHandle } from './worker-pool.js';
 
@@ -42,7 +42,7 @@ export class SnapshotCollector {
   async tick(stage: Stage, stageStartUs: number, stageSeconds: number): Promise<void> {
     const t = ++this.seconds;
     const snaps = await Promise.all(this.workers.map((w) => w.request({ type: 'tick', t }, 'snapshot', REPLY_TIMEOUT_MS)));
-    const group = snaps.map((s) => s.snapshot);
+    const group = snaps.map((s) => intervalFromWorker(s.snapshot));
     this.snapshots.push(...group);
     this.onSecond?.(group);
     if (this.liveGate !== undefined && this.failed === null) {
@@ -69,4 +69,9 @@ export class SnapshotCollector {
       errors: group.reduce((a, s) => a + Object.values(s.errors).reduce((x, n) => x + n, 0), 0),
     });
   }
+}
+
+/** A worker's interval with its histograms encoded here, on the main thread (WorkerInterval). */
+export function intervalFromWorker(w: WorkerInterval): IntervalSnapshot {
+  return { ...w, e2e: encodeCounts(w.e2e), ack: encodeCounts(w.ack) };
 }

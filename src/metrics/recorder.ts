@@ -4,9 +4,9 @@
  * judged by the time an event happens; latencies count toward it by their intended send
  * time, so warm-up messages never leak into the reported percentiles.
  */
-import type { Counters, IntervalLoop, IntervalSnapshot } from './reports.js';
+import type { Counters, IntervalLoop, WorkerInterval } from './reports.js';
 import type { ErrorKind } from '../drivers/errors.js';
-import { BatchedHistogram, encode, newHistogram, record, type Histogram } from './histogram.js';
+import { BatchedHistogram, encode, IntervalCounts, newHistogram, record, type Histogram } from './histogram.js';
 
 const zero = (): Counters => ({ sent: 0, acked: 0, received: 0, bytesSent: 0, bytesReceived: 0 });
 
@@ -26,9 +26,9 @@ export class Recorder {
   readonly connectWs = newHistogram();
   /** Open model: actual minus intended send time. */
   readonly sendLag = new BatchedHistogram();
-  private readonly intervalE2e = new BatchedHistogram();
+  private readonly intervalE2e = new IntervalCounts();
   /** Acknowledgement latency and repeat deliveries of the current interval (any stage). */
-  private readonly intervalAck = new BatchedHistogram();
+  private readonly intervalAck = new IntervalCounts();
   private intervalDuplicates = 0;
   readonly errors: Record<string, number> = {};
   /** Time without a connection per client, from its drop until it was back (or the phase ended), microseconds. */
@@ -148,15 +148,15 @@ export class Recorder {
   }
 
   /** Hands over the interval since the last call and starts a new one; `live`: the worker's gauges at its end. */
-  takeInterval(workerIndex: number, t: number, live: IntervalLive): IntervalSnapshot {
-    const snap: IntervalSnapshot = {
+  takeInterval(workerIndex: number, t: number, live: IntervalLive): WorkerInterval {
+    const snap: WorkerInterval = {
       ...this.interval,
       workerIndex,
       t,
-      e2e: encodeOrEmpty(this.intervalE2e.histogram),
+      e2e: this.intervalE2e.take(),
       connections: live.connections,
       down: live.down,
-      ack: encodeOrEmpty(this.intervalAck.histogram),
+      ack: this.intervalAck.take(),
       duplicates: this.intervalDuplicates,
       inflight: live.inflight,
       errors: { ...this.errors },
@@ -165,8 +165,6 @@ export class Recorder {
       missing: live.missing,
     };
     this.interval = zero();
-    this.intervalE2e.reset();
-    this.intervalAck.reset();
     this.intervalDuplicates = 0;
     return snap;
   }

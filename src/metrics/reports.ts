@@ -36,6 +36,16 @@ export interface IntervalSnapshot extends Counters {
   missing: number;
 }
 
+/**
+ * An interval as it leaves a worker: e2e and ack as IntervalCounts' (index, count) pairs, which
+ * the main thread encodes (intervalFromWorker) so that no worker spends a second boundary
+ * encoding histograms.
+ */
+export interface WorkerInterval extends Omit<IntervalSnapshot, 'e2e' | 'ack'> {
+  e2e: Float64Array;
+  ack: Float64Array;
+}
+
 export interface IntervalLoop {
   busyPercent: number;
   delayP99Us: number;

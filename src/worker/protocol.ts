@@ -6,7 +6,7 @@ import type { PhaseSpec } from '../plan/plan.js';
 import type { WorkerPlan } from '../plan/workers.js';
 import type { ClientOptions } from '../drivers/client-options.js';
 import type { TargetEndpoint } from '../drivers/transports.js';
-import type { ConnectFailure, IntervalSnapshot, WorkerPhaseReport } from '../metrics/reports.js';
+import type { ConnectFailure, WorkerInterval, WorkerPhaseReport } from '../metrics/reports.js';
 
 
 export type ToWorker =
@@ -30,7 +30,7 @@ export type ToWorker =
 
 export type FromWorker =
   | { type: 'ready'; workerIndex: number; connected: number; failures: ConnectFailure[] }
-  | { type: 'snapshot'; snapshot: IntervalSnapshot }
+  | { type: 'snapshot'; snapshot: WorkerInterval }
   | { type: 'status'; workerIndex: number; outstandingAcks: number; expected: number; unique: number; remoteUnique: number }
   | { type: 'final'; report: WorkerPhaseReport }
   /** A fatal error inside the worker; the phase cannot complete. */
