@@ -1,6 +1,6 @@
 /**
- * The floor probe's client process (bench/floor.ts starts it): the cheapest MQTT generator
- * Node can run, to show what any engine on Node pays on this machine before it does any work
+ * The floor probe's client process (bench/floor.ts starts it): a minimal MQTT generator on
+ * Node, to show what any engine on Node pays on this machine before it does any work
  * of its own. One publisher and one subscriber in one thread, raw `net` sockets, the
  * subscriber read through `onread` into one reused buffer, pre-encoded PUBLISH packets written
  * in one buffer per top-up, acknowledgements coalesced per read; no timestamps, no histograms,

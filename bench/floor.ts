@@ -1,6 +1,6 @@
 /**
- * The floor (BENCH_SECTIONS=floor, and with drivers): what the cheapest MQTT generator Node
- * can run costs per delivered message on this machine, against the same fresh tuned mosquitto
+ * The floor (BENCH_SECTIONS=floor, and with drivers): what a minimal MQTT generator on Node
+ * costs per delivered message on this machine, against the same fresh tuned mosquitto
  * the drivers section uses, QoS 0/1/2, 16 B, 1->1, closed window 100. The client
  * (floor-client.ts) frames and counts packets and does nothing else, so its CPU per message is
  * what Node's socket path and the kernel take before any engine does its own work: the reads,
@@ -101,9 +101,9 @@ export async function benchFloor(): Promise<{ rows: FloorRow[]; failures: string
       ratio: median(rs.map((x) => x.generatorMicrosPerMessage / x.targetMicrosPerMessage)),
     };
   });
-  console.log(`\nfloor · the cheapest Node generator (frames and counts packets, nothing else) · fresh tuned mosquitto per run · 16 B 1->1 window ${WINDOW} · medians of ${RUNS} · ${DURATION} after ${WARMUP}\n`);
+  console.log(`\nfloor · a minimal Node generator (frames and counts packets, nothing else) · fresh tuned mosquitto per run · 16 B 1->1 window ${WINDOW} · medians of ${RUNS} · ${DURATION} after ${WARMUP}\n`);
   const header = ['qos', 'delivered/s', 'floor us/msg', 'mosquitto us/msg', 'floor/mosquitto', 'failed runs'];
-  const lines = rows.map((r) => [String(r.qos), r.deliveredPerSecond === null ? '-' : int(r.deliveredPerSecond), us(r.generatorMicrosPerMessage), us(r.targetMicrosPerMessage), r.ratio === null ? '-' : x2(r.ratio), String(r.failedRuns)]);
+  const lines = rows.map((r) => [String(r.qos), int(r.deliveredPerSecond), us(r.generatorMicrosPerMessage), us(r.targetMicrosPerMessage), x2(r.ratio), String(r.failedRuns)]);
   for (const l of table(header, lines, 1)) console.log(l);
   console.log('\nfloor/mosquitto: what a Node client that does nothing but frame and count reaches here; an engine doing the same socket work');
   console.log('spends more per message, so a generator/mosquitto target below this ratio is below what Node\'s socket path allows on this machine');
