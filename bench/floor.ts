@@ -12,11 +12,10 @@
  *
  * Env: BENCH_DURATION (default 5s), BENCH_WARMUP (1s), BENCH_DRIVER_RUNS (3).
  */
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseDuration } from '../src/config/units.js';
 import { startMosquitto } from '../test/helpers/mosquitto.js';
-import { ensureMosquitto } from './cli-json.js';
+import { ensureMosquitto, runNode } from './cli-json.js';
 import { median } from './drivers.js';
 import { int, table, us, x2 } from './format.js';
 
@@ -48,24 +47,15 @@ interface FloorRun {
   targetMicrosPerMessage: number;
 }
 
-function runClient(port: number, pid: number, qos: number): Promise<{ run: FloorRun | null; message: string }> {
-  return new Promise((resolve, reject) => {
-    const env = { ...process.env, FLOOR_PORT: String(port), FLOOR_PID: String(pid), FLOOR_QOS: String(qos), FLOOR_WINDOW: String(WINDOW), FLOOR_WARMUP_MS: String(millis('BENCH_WARMUP', WARMUP)), FLOOR_DURATION_MS: String(millis('BENCH_DURATION', DURATION)) };
-    const child = spawn(process.execPath, [CLIENT], { stdio: ['ignore', 'pipe', 'pipe'], env });
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) return resolve({ run: null, message: `exit ${code}: ${err.trim()}` });
-      try {
-        resolve({ run: JSON.parse(out) as FloorRun, message: '' });
-      } catch (e) {
-        resolve({ run: null, message: `no result line (${e instanceof Error ? e.message : String(e)}): ${out.trim()} ${err.trim()}` });
-      }
-    });
-  });
+async function runClient(port: number, pid: number, qos: number): Promise<{ run: FloorRun | null; message: string }> {
+  const env = { ...process.env, FLOOR_PORT: String(port), FLOOR_PID: String(pid), FLOOR_QOS: String(qos), FLOOR_WINDOW: String(WINDOW), FLOOR_WARMUP_MS: String(millis('BENCH_WARMUP', WARMUP)), FLOOR_DURATION_MS: String(millis('BENCH_DURATION', DURATION)) };
+  const { code, stdout, stderr } = await runNode(CLIENT, [], env);
+  if (code !== 0) return { run: null, message: `exit ${code}: ${stderr.trim()}` };
+  try {
+    return { run: JSON.parse(stdout) as FloorRun, message: '' };
+  } catch (e) {
+    return { run: null, message: `no result line (${e instanceof Error ? e.message : String(e)}): ${stdout.trim()} ${stderr.trim()}` };
+  }
 }
 
 export async function benchFloor(): Promise<{ rows: FloorRow[]; failures: string[] } | null> {
